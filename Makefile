@@ -1,0 +1,69 @@
+# e-Kinerja: `make up` runs the whole system on this machine, `make test` proves it.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+PKGS := kernel services/identity services/sync services/skp services/harian services/tukin gateway
+SERVICES := identity sync skp harian tukin
+
+export EKINERJA_VAR_DIR ?= $(CURDIR)/var
+export AMQP_PORT ?= 5672
+export AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:$(AMQP_PORT)/
+export GATEWAY_PORT ?= 8000
+export PROMETHEUS_MULTIPROC_DIR ?= $(EKINERJA_VAR_DIR)/prometheus-gateway
+export PATH := $(BIN):$(PATH)
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test
+
+help:
+	@echo "make up      start RabbitMQ, every service and the gateway with demo data"
+	@echo "make down    stop everything make up started"
+	@echo "make status  what is running;  make logs  follow the logs"
+	@echo "make test    install what is needed and run the whole test suite"
+
+# --- installation -------------------------------------------------------------------------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements/constraints.txt requirements/dev.txt $(foreach p,$(PKGS),$(p)/pyproject.toml)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements/constraints.txt \
+		-r requirements/dev.txt $(foreach p,$(PKGS),-e $(p)) 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $@
+
+venv: $(VENV)/.installed
+
+system-deps-up:
+	@command -v rabbitmq-server >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server; }
+
+system-deps-test: system-deps-up
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+# --- running the system -------------------------------------------------------------------
+migrate: venv
+	$(BIN)/python -m ekinerja_kernel migrate $(addprefix services/,$(SERVICES))
+
+demo-data: venv
+	$(BIN)/ekinerja-sync import deploy/demo/masterdata.json > $(EKINERJA_VAR_DIR)/log/demo-import.json
+
+up: venv system-deps-up
+	@deploy/bin/dev up
+
+down:
+	@deploy/bin/dev down
+
+status:
+	@deploy/bin/dev status
+
+logs:
+	@deploy/bin/dev logs
+
+# --- checks -------------------------------------------------------------------------------
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv system-deps-test lint
+	$(BIN)/pytest

@@ -1,0 +1,88 @@
+"""Every error leaves the gateway as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ekinerja_kernel.errors import PROBLEM_BASE
+from ekinerja_kernel.rpc import RpcProblem
+
+from .rpc import ServiceFailed, ServiceTimeout, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER = "5"
+
+
+def problem(status: int, code: str, title: str, detail: str, detail_id: str,
+            headers: dict[str, str] | None = None, **extra: Any):
+    body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
+            "detail_id": detail_id, "code": code, **extra}
+    body["request_id"] = getattr(g, "request_id", None)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(RpcProblem)
+    def _service_problem(exc: RpcProblem):
+        body = dict(exc.problem)
+        return problem(exc.status, body.pop("code", "error"), body.pop("title", "Error"),
+                       body.pop("detail", ""), body.pop("detail_id", ""),
+                       **{k: v for k, v in body.items() if k not in ("type", "status")})
+
+    @app.errorhandler(ServiceTimeout)
+    def _timeout(exc: ServiceTimeout):
+        return problem(504, "service-timeout", "Service did not answer in time",
+                       f"The {exc.service} service did not answer within {exc.timeout:g} s. "
+                       "Nothing is lost: please try again shortly.",
+                       f"Layanan {exc.service} tidak menjawab dalam {exc.timeout:g} detik. "
+                       "Tidak ada data yang hilang: silakan coba lagi sebentar lagi.",
+                       headers={"Retry-After": RETRY_AFTER}, service=exc.service)
+
+    @app.errorhandler(ServiceUnavailable)
+    def _unavailable(exc: ServiceUnavailable):
+        return problem(503, "service-unavailable", "Service temporarily unavailable",
+                       f"The {exc.service} service cannot be reached right now ({exc.reason}). "
+                       "Please try again shortly.",
+                       f"Layanan {exc.service} sedang tidak dapat dihubungi. Silakan coba lagi sebentar lagi.",
+                       headers={"Retry-After": RETRY_AFTER}, service=exc.service)
+
+    @app.errorhandler(ServiceFailed)
+    def _failed(exc: ServiceFailed):
+        log.error("service %s failed: %s", exc.service, exc.remote)
+        return problem(502, "service-error", "Service error",
+                       f"The {exc.service} service failed on this request; it has been logged "
+                       "with the request id.",
+                       f"Layanan {exc.service} gagal memproses permintaan ini; kejadian ini telah "
+                       "dicatat dengan request id.", service=exc.service)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return problem(exc.code or 500, f"http-{exc.code}", exc.name, exc.description or exc.name,
+                       _HTTP_ID.get(exc.code or 500, exc.name),
+                       headers={k: v for k, v in exc.get_headers() if k.lower() == "allow"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return problem(500, "internal-error", "Internal error",
+                       "Something went wrong on our side; it has been logged with the request id.",
+                       "Terjadi kesalahan di sisi kami; kejadian ini telah dicatat dengan request id.")
+
+
+_HTTP_ID = {
+    400: "Permintaan tidak valid.",
+    404: "Alamat yang diminta tidak ditemukan.",
+    405: "Metode HTTP ini tidak diizinkan untuk alamat ini.",
+    413: "Isi permintaan terlalu besar.",
+    415: "Jenis isi permintaan tidak didukung.",
+}

@@ -1,0 +1,29 @@
+"""gunicorn settings for the gateway; every value can be overridden from the environment."""
+
+import os
+
+from prometheus_client import multiprocess
+
+bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
+worker_class = "sync"  # one thread per worker: each holds its own long-lived RPC proxy
+timeout = int(os.environ.get("GATEWAY_WORKER_TIMEOUT", "30"))
+graceful_timeout = 10
+backlog = int(os.environ.get("GATEWAY_BACKLOG", "2048"))
+accesslog = None  # the app writes one JSON line per request, with its request id
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ekinerja_kernel.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "ekinerja_kernel.logs.JsonFormatter", "service": "gateway"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
+                             "filters": ["request_id"]}},
+    "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["console"]},
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}},
+}
+
+
+def child_exit(server, worker):
+    # A dead worker's metric files must stop counting as live gauges.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,59 @@
+"""Publishing to the public events exchange with kombu and publisher confirms."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kombu import Connection, Exchange, Producer
+
+from .config import events_exchange
+
+log = logging.getLogger(__name__)
+
+
+def public_exchange(name: str | None = None) -> Exchange:
+    return Exchange(name or events_exchange(), type="topic", durable=True)
+
+
+class ConfirmedPublisher:
+    """Publishes CloudEvents envelopes; returns only once the broker has confirmed each one.
+
+    The connection is opened lazily and re-opened after any failure, so a broker restart costs
+    one failed batch (retried by the caller), not a dead publisher.
+    """
+
+    def __init__(self, amqp_uri: str, exchange: Exchange | None = None, heartbeat: int = 15) -> None:
+        self.amqp_uri = amqp_uri
+        self.exchange = exchange or public_exchange()
+        self.heartbeat = heartbeat
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+
+    def _ensure(self) -> Producer:
+        if self._producer is None:
+            conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
+                              heartbeat=self.heartbeat, connect_timeout=5)
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            self.exchange(channel).declare()
+            self._conn, self._producer = conn, Producer(channel, exchange=self.exchange)
+        return self._producer
+
+    def publish(self, envelope: dict[str, Any]) -> None:
+        try:
+            self._ensure().publish(
+                envelope, routing_key=envelope["type"], serializer="json",
+                delivery_mode=2, message_id=envelope["id"], retry=False,
+            )
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # the connection is already broken; nothing to release
+                log.debug("closing a broken publisher connection", exc_info=True)

@@ -1,0 +1,223 @@
+"""Private RabbitMQ and PostgreSQL servers on loopback, for tests and for `make up`.
+
+Both run from Debian's packages as their own system users (neither runs as root), on ports
+and directories of our choosing, so they never touch a system-wide server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
+RABBIT_HOME = "/var/lib/rabbitmq"  # holds the Erlang cookie rabbitmqctl needs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    shutil.chown(path, user, user)
+    for p in path.rglob("*"):
+        shutil.chown(p, user, user)
+
+
+def _open_parents(path: Path) -> None:
+    """Let a system user reach `path` (mkdtemp makes 0700 directories)."""
+    for parent in [path, *path.parents]:
+        if str(parent) in ("/", "/tmp", "/root"):
+            continue
+        mode = parent.stat().st_mode
+        os.chmod(parent, mode | 0o711)
+
+
+class RabbitNode:
+    """One RabbitMQ node with its data under `base`."""
+
+    def __init__(self, base: Path, port: int | None = None, name: str | None = None) -> None:
+        self.base = Path(base).resolve()
+        self.port = port or free_port()
+        self.dist_port = free_port()
+        self.name = name or f"ekinerja-{uuid.uuid4().hex[:8]}@localhost"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def amqp_uri(self) -> str:
+        return f"pyamqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "HOME": RABBIT_HOME,
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.base / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.base / "rabbit.pid"),
+            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base / "advanced.config"),
+        })
+        return env
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["runuser", "-u", "rabbitmq", "--", str(RABBIT_BIN / "rabbitmqctl"), "-n", self.name, *args],
+            env=self._env(), capture_output=True, text=True, timeout=timeout, cwd=RABBIT_HOME)
+
+    def start(self, timeout: float = 90) -> RabbitNode:
+        for sub in ("mnesia", "log"):
+            (self.base / sub).mkdir(parents=True, exist_ok=True)
+        (self.base / "enabled_plugins").write_text("[].\n")
+        # Small heartbeat for fast failure detection; no disk alarm on a nearly full test disk.
+        (self.base / "rabbitmq.conf").write_text(
+            "heartbeat = 15\ndisk_free_limit.absolute = 50MB\nloopback_users = none\n")
+        (self.base / "advanced.config").write_text("[].\n")
+        _chown_tree(self.base, "rabbitmq")
+        _open_parents(self.base)
+        out = open(self.base / "log" / "server.out", "ab")
+        self.process = subprocess.Popen(
+            ["runuser", "-u", "rabbitmq", "--", str(RABBIT_BIN / "rabbitmq-server")],
+            env=self._env(), stdout=out, stderr=subprocess.STDOUT, cwd=RABBIT_HOME,
+            start_new_session=True)
+        # `wait` first waits for the pid file (the node may not be registered yet), then for boot.
+        result = self.ctl("wait", str(self.base / "rabbit.pid"), "--timeout", str(int(timeout)),
+                          timeout=timeout + 5)
+        if result.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"RabbitMQ did not start: {result.stdout}{result.stderr}\n"
+                               f"see {self.base / 'log'}")
+        return self
+
+    def restart_app(self) -> None:
+        """Stop and start the broker application: every client connection is dropped."""
+        for step in ("stop_app", "start_app"):
+            result = self.ctl(step)
+            if result.returncode != 0:
+                raise RuntimeError(f"rabbitmqctl {step}: {result.stderr}")
+        self.ctl("await_startup")
+
+    def stop(self) -> None:
+        self.ctl("stop", timeout=60)
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+            self.process = None
+
+
+class PostgresCluster:
+    """One PostgreSQL cluster with its data under `base`, listening on loopback only."""
+
+    def __init__(self, base: Path, port: int | None = None) -> None:
+        self.base = Path(base).resolve()
+        self.port = port or free_port()
+        self.bin = self._find_bin()
+
+    @staticmethod
+    def _find_bin() -> Path:
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not versions:
+            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
+        return versions[-1].parent
+
+    def _run(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True,
+                              text=True, cwd="/", **kwargs)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> PostgresCluster:
+        data = self.base / "data"
+        self.base.mkdir(parents=True, exist_ok=True)
+        _chown_tree(self.base, "postgres")
+        _open_parents(self.base)
+        if not (data / "PG_VERSION").exists():
+            r = self._run(str(self.bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                          "--no-sync", "-E", "UTF8")
+            if r.returncode != 0:
+                raise RuntimeError(f"initdb failed: {r.stderr}")
+        opts = (f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.base} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        r = self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.base / "server.log"),
+                      "-o", opts, "-w", "-t", "60", "start")
+        if r.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not start: {r.stdout}{r.stderr}")
+        return self
+
+    def create_database(self, name: str) -> str:
+        r = self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        if r.returncode != 0:
+            raise RuntimeError(f"createdb {name}: {r.stderr}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), "-m", "immediate", "stop")
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll `predicate` until it returns a truthy value (synchronisation on state, not on time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ekinerja_kernel.localservers rabbit start|stop|status DIR [--port N] [--name NODE]`"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="localservers")
+    parser.add_argument("server", choices=["rabbit"])
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("dir")
+    parser.add_argument("--port", type=int, default=5672)
+    parser.add_argument("--name", default="ekinerja-dev@localhost")
+    args = parser.parse_args(argv)
+    node = RabbitNode(Path(args.dir), port=args.port, name=args.name)
+    running = node.ctl("status", timeout=30).returncode == 0
+    if args.action == "status":
+        print(f"rabbitmq {args.name}: {'running' if running else 'stopped'} (port {args.port})")
+        return 0 if running else 1
+    if args.action == "stop":
+        if running:
+            node.stop()
+        print(f"rabbitmq {args.name}: stopped")
+        return 0
+    if running:
+        print(f"rabbitmq {args.name}: already running on port {args.port}")
+        return 0
+    if port_open(args.port):
+        print(f"port {args.port} is taken by another program: stop it or set AMQP_PORT")
+        return 1
+    node.start()
+    print(f"rabbitmq {args.name}: started on 127.0.0.1:{args.port}, data in {node.base}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

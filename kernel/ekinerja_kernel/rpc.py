@@ -1,0 +1,44 @@
+"""RPC entrypoint that carries DomainErrors across the bus as problem documents.
+
+Services subclass DomainError freely; on the wire every one becomes `RpcProblem(problem_dict)`,
+the one exception type the gateway has registered, so it arrives as a typed problem and not as
+an opaque RemoteError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
+from nameko.rpc import Rpc
+
+from .errors import DomainError
+
+
+@deserialize_to_instance
+class RpcProblem(Exception):
+    """A DomainError after it crossed the bus: `.problem` is the RFC 9457 body."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+    @property
+    def status(self) -> int:
+        return int(self.problem.get("status", 500))
+
+
+class ProblemRpc(Rpc):
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], DomainError):
+            problem = RpcProblem(exc_info[1].to_problem())
+            exc_info = (RpcProblem, problem, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+def rpc(fn=None, **kwargs):
+    """`@rpc` for e-Kinerja services: DomainErrors are expected, logged as warnings, sent typed."""
+    kwargs.setdefault("expected_exceptions", DomainError)
+    if fn is None:
+        return ProblemRpc.decorator(**kwargs)
+    return ProblemRpc.decorator(**kwargs)(fn)

@@ -1,0 +1,4 @@
+from ekinerja_kernel.migrations import run_env
+from identity.tables import metadata
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""Master data rules in plain Python: no nameko, no Flask, no SQL."""

@@ -1,0 +1,28 @@
+"""Which events a change of master data announces. Only real changes announce anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Employee, Unit
+
+
+def employee_events(old: Employee | None, new: Employee) -> list[tuple[str, dict[str, Any]]]:
+    if old == new:
+        return []
+    events: list[tuple[str, dict[str, Any]]] = [("employee.upserted", new.to_dict())]
+    if old is not None and old.status == "active" and new.status == "inactive":
+        events.append(("employee.deactivated", {"nip": new.nip, "agency_id": new.agency_id}))
+    old_supervisor = old.supervisor_nip if old else None
+    if old_supervisor != new.supervisor_nip:
+        events.append(("supervisor.changed", {"nip": new.nip, "agency_id": new.agency_id,
+                                              "previous_supervisor_nip": old_supervisor,
+                                              "supervisor_nip": new.supervisor_nip}))
+    return events
+
+
+def unit_events(old: Unit | None, new: Unit) -> list[tuple[str, dict[str, Any]]]:
+    if old == new:
+        return []
+    return [("unit.upserted", {"id": new.id, "agency_id": new.agency_id, "parent_id": new.parent_id,
+                               "name": new.name, "kind": new.kind})]

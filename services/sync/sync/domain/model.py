@@ -1,0 +1,60 @@
+"""The master-data model: agencies, their unit trees, positions, employees and supervision."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+AGENCY_KINDS = ("pusat", "daerah")  # ministry/central institution, regional government
+UNIT_KINDS = ("unit", "sekolah")
+POSITION_KINDS = ("struktural", "fungsional", "pelaksana")
+EMPLOYMENT_TYPES = ("PNS", "PPPK")
+STATUSES = ("active", "inactive")
+EXTRA_ROLES = ("admin_instansi", "kepala_sekolah")
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    agency_id: str
+    parent_id: str | None
+    name: str
+    kind: str = "unit"
+
+
+@dataclass(frozen=True)
+class Position:
+    id: str
+    agency_id: str
+    name: str
+    kind: str
+    jenjang: str | None = None  # e.g. JPT Pratama, Administrator, Pengawas, Ahli Muda, Terampil
+    kelas_jabatan: int | None = None
+
+
+@dataclass(frozen=True)
+class Employee:
+    nip: str
+    nik: str
+    name: str
+    email: str
+    employment_type: str
+    status: str
+    golongan: str
+    agency_id: str
+    unit_id: str | None
+    position_id: str | None
+    supervisor_nip: str | None
+    roles: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["roles"] = list(self.roles)
+        return d
