@@ -42,9 +42,13 @@ def events_exchange() -> str:
 
 def database_url(service: str) -> str:
     """`<SERVICE>_DATABASE_URL`, else a SQLite file under the var dir."""
-    url = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    name = f"{service.upper()}_DATABASE_URL"
+    url = os.environ.get(name)
     if url:
         return url
+    if env("EKINERJA_REQUIRE_DATABASE_URL", "0") == "1":
+        # In production N replicas each falling back to a private SQLite file would be N databases.
+        raise RuntimeError(f"{name} is not set and EKINERJA_REQUIRE_DATABASE_URL=1 forbids the SQLite fallback")
     path = var_dir() / f"{service}.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"

@@ -49,13 +49,16 @@ class _Import:
             self.errors.append({"record": kind, "row": row, "key": key, **e.to_dict()})
 
     def _apply(self, kind: str, row: int, key: Any, step: Callable[[], tuple[bool, bool]]) -> None:
+        events_before = self.events
         try:
             with self.session.begin_nested():
                 existed, changed = step()
         except RowErrors as exc:
+            self.events = events_before  # the row's events were rolled back with it
             self._reject(kind, row, key, exc.errors)
             return
         except IntegrityError as exc:
+            self.events = events_before
             self._reject(kind, row, key, [FieldError("*", "conflict", f"Conflicts with stored data: {exc.orig}",
                                                      f"Bertentangan dengan data tersimpan: {exc.orig}")])
             return
@@ -70,13 +73,14 @@ class _Import:
         """Rows in dependency order as (row number, key, row); duplicates and loops rejected."""
         index: dict[str, tuple[int, dict[str, Any]]] = {}
         for i, raw in enumerate(rows, 1):
-            key = str(raw.get(key_field) or f"#row{i}")
+            key = str(raw.get(key_field) or "").strip() or f"#row{i}"  # parsers strip too
             if key in index:
                 self._reject(kind, i, key, _err(key_field, "unique-in-file", f"{key} appears twice in this file.",
                                                 f"{key} muncul dua kali dalam berkas ini.").errors)
                 continue
             index[key] = (i, raw)
-        order, stuck = dependency_order((k, r.get(dep_field) or None) for k, (_, r) in index.items())
+        order, stuck = dependency_order((k, str(r.get(dep_field) or "").strip() or None)
+                                        for k, (_, r) in index.items())
         for key in stuck:
             self._reject(kind, index[key][0], key, _err(
                 dep_field, "no-cycle", f"Rows in this file form a loop through {dep_field}.",

@@ -36,10 +36,12 @@ def dependency_order(items: Iterable[tuple[str, str | None]]) -> tuple[list[str]
     placed: set[str] = set()
 
     def place(key: str) -> None:
-        ordered.append(key)
-        placed.add(key)
-        for child in waiting.pop(key, []):
-            place(child)
+        stack = [key]  # iterative: a long chain must not hit the recursion limit
+        while stack:
+            current = stack.pop()
+            ordered.append(current)
+            placed.add(current)
+            stack.extend(reversed(waiting.pop(current, [])))
 
     for key, dep in pairs:
         if dep is None or dep not in keys or dep in placed or dep == key:

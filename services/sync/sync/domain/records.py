@@ -82,7 +82,7 @@ def parse_position(row: dict[str, Any]) -> Position:
     kelas = _text(row, "kelas_jabatan", errors, required=False)
     kelas_value = None
     if kelas is not None:
-        if kelas.isdigit() and 1 <= int(kelas) <= 27:
+        if re.fullmatch(r"[0-9]{1,2}", kelas) and 1 <= int(kelas) <= 27:
             kelas_value = int(kelas)
         else:
             errors.append(FieldError("kelas_jabatan", "range-1-27",

@@ -1,0 +1,80 @@
+"""What the client sees when a service is slow or gone, and request ids across the bus."""
+
+import json
+import logging
+import time
+
+import pytest
+
+from ekinerja_kernel.localservers import wait_for
+from ekinerja_kernel.logs import JsonFormatter
+
+
+@pytest.fixture
+def stopped_sync(services):
+    services.stop("sync")
+    yield
+    services.start("sync")
+
+
+def test_stopped_service_gives_504_problem_within_the_timeout(gateway, stopped_sync):
+    started = time.monotonic()
+    response = gateway.get("/api/v1/employees/198609262015051001")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 504
+    assert response.mimetype == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    body = response.get_json()
+    assert body["code"] == "service-timeout" and body["service"] == "sync"
+    assert body["detail_id"]
+    assert elapsed < 2.0 + 1.5  # the configured RPC timeout, plus slack; never a hung request
+
+
+def test_readyz_names_the_service_that_does_not_answer(gateway, stopped_sync):
+    started = time.monotonic()
+    response = gateway.get("/readyz")
+
+    assert time.monotonic() - started < 1.0 + 1.5
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    body = response.get_json()
+    assert body["status"] == "not ready" and body["broker"] == "ok"
+    assert body["services"]["sync"]["status"] == "timeout"
+    assert body["services"]["skp"]["status"] == "ok"
+
+
+def test_readyz_is_green_when_everything_answers(gateway):
+    response = gateway.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ready"
+    assert set(body["services"]) == {"identity", "sync", "skp", "harian", "tukin"}
+    assert all(s["status"] == "ok" and s["database"] == "ok" for s in body["services"].values())
+
+
+def test_service_that_never_started_is_reported_down(rabbit, services):
+    from gateway.app import create_app
+
+    app = create_app({"AMQP_URI": rabbit.amqp_uri, "SERVICES": ("sync", "nosuchservice")})
+    body = app.test_client().get("/readyz").get_json()
+
+    assert body["services"]["nosuchservice"]["status"] == "down"
+    assert body["services"]["sync"]["status"] == "ok"
+
+
+def test_request_id_reaches_the_service_log(gateway, sync_db, caplog):
+    caplog.set_level(logging.INFO, logger="ekinerja.service")
+
+    gateway.get("/api/v1/employees/198609262015051001", headers={"X-Request-ID": "trace-me-42"})
+
+    def handled():
+        # The service logs after it has replied, so the line may land a moment after the response.
+        return [r for r in caplog.records
+                if r.name == "ekinerja.service" and getattr(r, "method", None) == "get_employee"
+                and r.request_id == "trace-me-42"]
+
+    wait_for(handled, timeout=5, what="the sync service's log line with the gateway's request id")
+    line = json.loads(JsonFormatter().format(handled()[0]))
+    assert line["request_id"] == "trace-me-42" and line["service"] == "sync" and line["outcome"] == "refused"
