@@ -55,7 +55,7 @@ def test_readyz_is_green_when_everything_answers(gateway):
 
 
 def test_service_that_never_started_is_reported_down(rabbit, services):
-    from gateway.app import create_app
+    from ekinerja_gateway.app import create_app
 
     app = create_app({"AMQP_URI": rabbit.amqp_uri, "SERVICES": ("sync", "nosuchservice")})
     body = app.test_client().get("/readyz").get_json()

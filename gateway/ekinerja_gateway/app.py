@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -21,6 +21,7 @@ from .rpc import RpcClient
 
 log = logging.getLogger("ekinerja.gateway")
 
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -105,4 +106,4 @@ def _routes(app: Flask) -> None:
 
 
 def openapi_document() -> dict[str, Any]:
-    return json.loads(resources.files("gateway").joinpath("openapi.json").read_text(encoding="utf-8"))
+    return json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))

@@ -1,0 +1,71 @@
+"""Test harness shared by the cross-service tests: running services in-process, and a subscriber
+that does what another government system does."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from kombu import Connection, Queue
+from nameko.containers import ServiceContainer
+
+from ekinerja_kernel.bus import public_exchange
+
+SERVICE_CLASSES = {
+    "identity": "identity.service:IdentityService",
+    "sync": "sync.service:SyncService",
+    "skp": "skp.service:SkpService",
+    "harian": "harian.service:HarianService",
+    "tukin": "tukin.service:TukinService",
+}
+
+
+def load_class(path: str):
+    module, _, name = path.partition(":")
+    return getattr(__import__(module, fromlist=[name]), name)
+
+
+def nameko_config(amqp_uri: str) -> dict:
+    return {"AMQP_URI": amqp_uri, "serializer": "json", "HEARTBEAT": 15, "max_workers": 10}
+
+
+class Services:
+    """The running containers; a test may stop one and start it again."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.containers: dict[str, ServiceContainer] = {}
+
+    def start(self, name: str) -> ServiceContainer:
+        container = ServiceContainer(load_class(SERVICE_CLASSES[name]), copy.deepcopy(self.config))
+        container.start()
+        self.containers[name] = container
+        return container
+
+    def stop(self, name: str) -> None:
+        self.containers.pop(name).stop()
+
+    def stop_all(self) -> None:
+        for name in list(self.containers):
+            self.stop(name)
+
+
+class Subscriber:
+    """Binds its own queue to the public exchange; durable queues survive a broker restart."""
+
+    def __init__(self, amqp_uri: str, binding: str = "ekinerja.#", durable: bool = False,
+                 name: str | None = None) -> None:
+        self.connection = Connection(amqp_uri)
+        self.name = name or f"test-subscriber-{uuid.uuid4().hex[:8]}"
+        queue = Queue(self.name, exchange=public_exchange(),
+                      routing_key=binding, durable=durable, auto_delete=not durable)
+        self.queue = self.connection.SimpleQueue(queue)
+
+    def next(self, timeout: float = 15) -> dict:
+        message = self.queue.get(block=True, timeout=timeout)
+        message.ack()
+        return message.payload
+
+    def close(self) -> None:
+        self.queue.close()
+        self.connection.release()
