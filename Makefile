@@ -37,7 +37,8 @@ $(VENV)/.installed: $(BIN)/python requirements/constraints.txt requirements/dev.
 venv: $(VENV)/.installed
 
 system-deps-up:
-	@command -v rabbitmq-server >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server; }
+	@command -v rabbitmq-server >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server \
+		&& { service rabbitmq-server stop >/dev/null 2>&1 || true; }; }  # we run private nodes, not the system one
 
 system-deps-test: system-deps-up
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
