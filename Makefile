@@ -49,6 +49,7 @@ migrate: venv
 
 demo-data: venv
 	$(BIN)/ekinerja-sync import deploy/demo/masterdata.json > $(EKINERJA_VAR_DIR)/log/demo-import.json
+	$(BIN)/ekinerja-identity demo-accounts deploy/demo/accounts.json
 
 up: venv system-deps-up
 	@deploy/bin/dev up

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
-from harness import SERVICE_CLASSES, Services, Subscriber, nameko_config
+from harness import SERVICE_CLASSES, Mailbox, Services, Subscriber, nameko_config
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
-from ekinerja_kernel.localservers import free_port
+from ekinerja_kernel.localservers import free_port, port_open, wait_for
 
 DEMO = os.path.join(os.path.dirname(__file__), "..", "deploy", "demo", "masterdata.json")
 
@@ -23,10 +25,24 @@ def metrics_ports():
 
 
 @pytest.fixture(scope="session")
-def services(rabbit, service_databases, metrics_ports):
+def mailbox(workdir):
+    """A real SMTP server (the project's mail sink) in its own process; mail lands as .eml files."""
+    port, directory = free_port(), workdir / "mail"
+    process = subprocess.Popen([sys.executable, "-m", "ekinerja_kernel.mailsink", "--port", str(port),
+                                "--dir", str(directory)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for(lambda: port_open(port), timeout=30, what="the SMTP server")
+    os.environ["SMTP_PORT"] = str(port)
+    yield Mailbox(directory)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def services(rabbit, service_databases, metrics_ports, mailbox):
     for name, port in metrics_ports.items():
         os.environ[f"{name.upper()}_METRICS_PORT"] = str(port)
     os.environ["OUTBOX_POLL_SECONDS"] = "0.2"
+    os.environ["MAIL_POLL_SECONDS"] = "0.2"
     running = Services(nameko_config(rabbit.amqp_uri))
     for name in SERVICE_CLASSES:
         running.start(name)
@@ -38,7 +54,9 @@ def services(rabbit, service_databases, metrics_ports):
 def gateway(rabbit, services):
     from ekinerja_gateway.app import create_app
 
-    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 2.0, "READY_TIMEOUT": 1.0})
+    # The per-IP limit is tested on its own; here every test client shares one address.
+    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 2.0, "READY_TIMEOUT": 1.0,
+                      "AUTH_RATE_LIMIT": 100_000})
     app.testing = True
     return app.test_client()
 
@@ -79,3 +97,23 @@ def subscriber(rabbit, services):
     yield make
     for sub in subs:
         sub.close()
+
+
+@pytest.fixture(scope="session")
+def demo_logins(rabbit, services, service_databases):
+    """The demo master data imported through sync, and the demo passwords/TOTP set in identity,
+    exactly as `make up` does. Returns the accounts of deploy/demo/accounts.json by NIP."""
+    import ekinerja_kernel.rpc  # noqa: F401
+    from ekinerja_kernel.db import make_engine, session_factory
+    from identity.cli import load_demo
+
+    with open(DEMO, encoding="utf-8") as f:
+        data = json.load(f)
+    with ClusterRpcProxy(nameko_config(rabbit.amqp_uri), timeout=30) as proxy:
+        proxy.sync.import_records(data)
+    accounts_file = os.path.join(os.path.dirname(DEMO), "accounts.json")
+    engine = make_engine(service_databases["identity"])
+    assert load_demo(session_factory(engine), accounts_file, wait=60) == 0
+    engine.dispose()
+    with open(accounts_file, encoding="utf-8") as f:
+        return {a["nip"]: a for a in json.load(f)["accounts"]}

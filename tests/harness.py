@@ -4,7 +4,10 @@ that does what another government system does."""
 from __future__ import annotations
 
 import copy
+import email
 import uuid
+from email.message import Message
+from pathlib import Path
 
 from kombu import Connection, Queue
 from nameko.containers import ServiceContainer
@@ -69,3 +72,19 @@ class Subscriber:
     def close(self) -> None:
         self.queue.close()
         self.connection.release()
+
+
+class Mailbox:
+    """Reads what the SMTP server received."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def messages(self, to: str | None = None) -> list[Message]:
+        found = [email.message_from_bytes(p.read_bytes()) for p in sorted(self.directory.glob("*.eml"))]
+        return [m for m in found if to is None or to.lower() in m["To"].lower()]
+
+    def token_in(self, message: Message) -> str:
+        """The token our mails show on an indented line of its own."""
+        body = message.get_payload(decode=True).decode()
+        return next(line.strip() for line in body.splitlines() if line.startswith("    ") and line.strip())

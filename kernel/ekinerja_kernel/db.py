@@ -9,9 +9,29 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+_sqlite_engines: dict[str, Engine] = {}
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        return _sqlite_engine(url)
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """One engine with ONE connection per SQLite file and process.
+
+    SQLite allows one writer; under eventlet a second connection waiting for the lock would
+    block the whole hub inside C (the holder could never commit). With one pooled connection,
+    greenthreads queue for it on a green lock instead. SQLite is the one-machine default only;
+    production runs PostgreSQL.
+    """
+    engine = _sqlite_engines.get(url)
+    if engine is None:
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                               pool_size=1, max_overflow=0, pool_timeout=60)
 
         # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
         @event.listens_for(engine, "connect")
@@ -26,10 +46,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
-    return create_engine(url, **kwargs)
+        _sqlite_engines[url] = engine
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

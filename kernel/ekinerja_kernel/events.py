@@ -65,3 +65,10 @@ def make_event(service: str, name: str, subject: str, data: dict[str, Any],
 def is_envelope(body: Any) -> bool:
     return isinstance(body, dict) and all(k in body for k in ENVELOPE_KEYS) \
         and body["specversion"] == SPEC_VERSION
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Datetimes read back from SQLite lose their zone: they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)

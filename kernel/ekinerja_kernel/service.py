@@ -7,12 +7,14 @@ import time
 import weakref
 
 import eventlet
+from kombu import Queue, binding
 from nameko.extensions import DependencyProvider
 from prometheus_client import start_http_server
 from sqlalchemy import text
 
 from . import config, metrics
-from .bus import ConfirmedPublisher
+from .bus import ConfirmedPublisher, public_exchange
+from .caller import RequestContext
 from .db import make_engine, session_factory
 from .errors import DomainError
 from .logs import set_request_id
@@ -81,42 +83,43 @@ class Telemetry(DependencyProvider):
         set_request_id(None)
 
 
-class OutboxRelay(DependencyProvider):
-    """Publishes the service's outbox to the public exchange in a background greenthread.
+class BackgroundLoop(DependencyProvider):
+    """A greenthread that repeats `work_once()` while the service runs.
 
-    Wakes when a worker of this process committed events (`notify()`), and polls every
-    `OUTBOX_POLL_SECONDS` for rows written by other processes (CLI imports, other replicas).
-    A failed publish leaves the rows pending and retries with backoff; nothing is dropped.
+    It wakes when a worker of this process asks (`notify()`), or every `poll` seconds for work
+    written by other processes. A failure is logged and retried with a growing pause; the work
+    itself stays in the database, so nothing is dropped.
     """
 
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
+    identifier = "background-loop"
+    poll_setting = ("BACKGROUND_POLL_SECONDS", 1.0)
 
     def setup(self) -> None:
         self.service = self.container.service_name
         # Its own small pool: nameko rebinds dependencies per container, so it cannot share one.
         self.engine = make_engine(config.database_url(self.service), pool_size=1)
         self.factory = session_factory(self.engine)
-        self.poll = config.env_float("OUTBOX_POLL_SECONDS", 1.0)
-        self.publisher = ConfirmedPublisher(self.container.config["AMQP_URI"],
-                                            heartbeat=int(self.container.config.get("HEARTBEAT", 15)))
+        self.poll = config.env_float(*self.poll_setting)
         self._wake = eventlet.event.Event()
         self._running = False
 
     def start(self) -> None:
         self._running = True
-        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+        self._thread = self.container.spawn_managed_thread(self._run, identifier=self.identifier)
 
     def stop(self) -> None:
         self._running = False
         self.notify()
         self._thread.kill()
-        self.publisher.close()
+        self.close()
         self.engine.dispose()
 
     def kill(self) -> None:
         self._running = False
-        self.publisher.close()
+        self.close()
+
+    def close(self) -> None:
+        """Release what `work_once` holds open (connections to other servers)."""
 
     def notify(self) -> None:
         if not self._wake.ready():
@@ -125,30 +128,79 @@ class OutboxRelay(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
-    def relay_once(self) -> int:
-        factory = self.factory
-        with factory() as session, session.begin():
-            sent = self.outbox.relay_batch(session, self.publisher.publish)
-        if sent:
-            metrics.EVENTS_PUBLISHED.labels(self.service).inc(sent)
-        with factory() as session:
-            metrics.OUTBOX_PENDING.labels(self.service).set(self.outbox.pending_count(session))
-        return sent
+    def work_once(self) -> int:
+        """Do one batch; return how many items were done (0 = nothing left)."""
+        raise NotImplementedError
 
     def _run(self) -> None:
         backoff = 0.0
         while self._running:
             try:
-                while self._running and self.relay_once():
+                while self._running and self.work_once():
                     eventlet.sleep(0)  # yield between batches: keeps AMQP heartbeats alive
                 backoff = 0.0
             except Exception:
                 backoff = min(max(backoff * 2, 0.5), 30.0)
-                metrics.ERRORS.labels(self.service, "outbox-relay").inc()
-                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                metrics.ERRORS.labels(self.service, self.identifier).inc()
+                log.warning("%s failed; retrying in %.1fs", self.identifier, backoff, exc_info=True)
             with eventlet.Timeout(backoff or self.poll, False):
                 self._wake.wait()
             self._wake = eventlet.event.Event()
+
+
+class OutboxRelay(BackgroundLoop):
+    """Publishes the service's outbox to the public exchange with publisher confirms."""
+
+    identifier = "outbox-relay"
+    poll_setting = ("OUTBOX_POLL_SECONDS", 1.0)
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def setup(self) -> None:
+        super().setup()
+        self.publisher = ConfirmedPublisher(self.container.config["AMQP_URI"],
+                                            heartbeat=int(self.container.config.get("HEARTBEAT", 15)))
+
+    def close(self) -> None:
+        self.publisher.close()
+
+    def work_once(self) -> int:
+        with self.factory() as session, session.begin():
+            sent = self.outbox.relay_batch(session, self.publisher.publish)
+        if sent:
+            metrics.EVENTS_PUBLISHED.labels(self.service).inc(sent)
+        with self.factory() as session:
+            metrics.OUTBOX_PENDING.labels(self.service).set(self.outbox.pending_count(session))
+        return sent
+
+
+class RequestInfo(DependencyProvider):
+    """The request a worker serves: the caller (verified by the gateway, or None), client, request id."""
+
+    def get_dependency(self, worker_ctx) -> RequestContext:
+        return RequestContext.from_context(worker_ctx.data)
+
+
+def event_queue(service: str, *patterns: str) -> Queue:
+    """A durable queue of `service` bound to the public exchange: declared when the service starts,
+    so events published while it is down wait for it instead of being dropped."""
+    exchange = public_exchange()
+    return Queue(f"{service}.events", exchange=exchange, durable=True,
+                 bindings=[binding(exchange, routing_key=p) for p in patterns])
+
+
+def record_event(service: str, envelope: dict, handle) -> None:
+    """Run an event handler; a failure is logged and counted, never re-raised into nameko
+    (which would drop the message silently) — the envelope is in the log for replay."""
+    kind = envelope.get("type", "?") if isinstance(envelope, dict) else "?"
+    try:
+        handle(envelope)
+        metrics.EVENTS_HANDLED.labels(service, kind, "ok").inc()
+    except Exception:
+        metrics.EVENTS_HANDLED.labels(service, kind, "error").inc()
+        metrics.ERRORS.labels(service, "event:" + kind).inc()
+        log.exception("event handler failed", extra={"service": service, "event": envelope})
 
 
 class ServiceBase:

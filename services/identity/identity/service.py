@@ -1,12 +1,94 @@
-"""nameko entrypoints of the identity service (login by NIP and password, TOTP MFA, OIDC/OAuth2 SSO)."""
+"""nameko entrypoints of the identity service: parse, call a handler, return plain JSON."""
 
 from __future__ import annotations
 
-from ekinerja_kernel.service import OutboxRelay, ServiceBase
+from nameko.messaging import consume
 
+from ekinerja_kernel.rpc import rpc
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+
+from . import handlers
+from .relays import MailRelay
 from .tables import OUTBOX
+
+MASTERDATA = event_queue("identity", "ekinerja.employee.#", "ekinerja.unit.#")
 
 
 class IdentityService(ServiceBase):
     name = "identity"
     relay = OutboxRelay(OUTBOX)
+    mail = MailRelay()
+    request = RequestInfo()
+
+    @consume(MASTERDATA)
+    def on_masterdata(self, envelope: dict) -> None:
+        record_event(self.name, envelope, lambda e: handlers.on_masterdata_event(self.db, e))
+
+    @rpc
+    def jwks(self) -> dict:
+        return handlers.jwks(self.db)
+
+    @rpc
+    def login(self, nip: str, password: str, device_name: str | None = None, device_token: str | None = None) -> dict:
+        return handlers.login(self.db, self.request, nip, password, device_name, device_token)
+
+    @rpc
+    def verify_mfa(self, mfa_ticket: str, code: str | None = None, recovery_code: str | None = None,
+                   trust_device: bool = False, device_name: str | None = None) -> dict:
+        return handlers.verify_mfa(self.db, self.request, mfa_ticket, code, recovery_code, trust_device, device_name)
+
+    @rpc
+    def refresh(self, refresh_token: str) -> dict:
+        return handlers.refresh(self.db, self.request, refresh_token)
+
+    @rpc
+    def logout(self) -> dict:
+        return handlers.logout(self.db, self.request)
+
+    @rpc
+    def list_sessions(self) -> dict:
+        return handlers.list_sessions(self.db, self.request)
+
+    @rpc
+    def revoke_session(self, session_id: str) -> dict:
+        return handlers.revoke_session(self.db, self.request, session_id)
+
+    @rpc
+    def mfa_enroll(self, enrollment_ticket: str | None = None) -> dict:
+        return handlers.mfa_enroll(self.db, self.request, enrollment_ticket)
+
+    @rpc
+    def mfa_confirm(self, code: str, enrollment_ticket: str | None = None) -> dict:
+        return handlers.mfa_confirm(self.db, self.request, code, enrollment_ticket)
+
+    @rpc
+    def admin_reset_mfa(self, nip: str) -> dict:
+        return handlers.admin_reset_mfa(self.db, self.request, nip)
+
+    @rpc
+    def request_activation(self, nip: str, nik: str, email: str) -> dict:
+        return handlers.request_activation(self.db, self.request, nip, nik, email, notify=self.mail.notify)
+
+    @rpc
+    def activate(self, token: str, password: str) -> dict:
+        return handlers.activate(self.db, self.request, token, password)
+
+    @rpc
+    def request_password_reset(self, nip: str, email: str) -> dict:
+        return handlers.request_password_reset(self.db, self.request, nip, email, notify=self.mail.notify)
+
+    @rpc
+    def reset_password(self, token: str, password: str) -> dict:
+        return handlers.reset_password(self.db, self.request, token, password)
+
+    @rpc
+    def change_password(self, current_password: str, new_password: str) -> dict:
+        return handlers.change_password(self.db, self.request, current_password, new_password)
+
+    @rpc
+    def whoami(self) -> dict:
+        return handlers.whoami(self.db, self.request)
+
+    @rpc
+    def audit_events(self, nip: str | None = None, type: str | None = None, limit: int = 100) -> dict:  # noqa: A002
+        return handlers.audit_events(self.db, self.request, nip, type, limit)

@@ -1,9 +1,160 @@
-"""The identity service's tables. It publishes its events through the outbox."""
+"""The identity service's tables: its read-copy of who may sign in, and all credentials."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
 
+from ekinerja_kernel.inbox import define_inbox
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 metadata = MetaData()
+
+# Read-copy of master data, kept from sync's events.
+accounts = Table(
+    "accounts", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("nik", String(16), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("agency_id", String(64), nullable=True, index=True),
+    Column("unit_id", String(64), nullable=True),
+    Column("position_id", String(64), nullable=True),
+    Column("supervisor_nip", String(18), nullable=True, index=True),
+    Column("extra_roles", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+units = Table(
+    "units", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("parent_id", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("password_hash", Text, nullable=True),
+    Column("password_changed_at", DateTime(timezone=True), nullable=True),
+    Column("activated_at", DateTime(timezone=True), nullable=True),
+    Column("mfa_secret", String(64), nullable=True),
+    Column("mfa_pending_secret", String(64), nullable=True),
+    Column("mfa_confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("mfa_last_step", Integer, nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Failure counters per NIP and factor ("password" / "totp"); kept for unknown NIPs too.
+guards = Table(
+    "guards", metadata,
+    Column("nip", String(64), primary_key=True),
+    Column("factor", String(16), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=True),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+# Short-lived steps of a sign-in: "mfa" (password ok, code next) and "enroll" (MFA must be set up).
+tickets = Table(
+    "tickets", metadata,
+    Column("ticket_hash", String(64), primary_key=True),
+    Column("nip", String(18), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("auth_time", Integer, nullable=False),
+    Column("device_name", String(200), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("device_name", String(200), nullable=True),
+    Column("user_agent", String(400), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("amr", JSON, nullable=False),
+    Column("auth_time", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(64), nullable=True),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(36), ForeignKey("sessions.id"), nullable=False, index=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+trusted_devices = Table(
+    "trusted_devices", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Single-use links sent by email: "activation" and "reset".
+mail_tokens = Table(
+    "mail_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+mail_queue = Table(
+    "mail_queue", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("to_addr", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("private_jwk", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+agency_policies = Table(
+    "agency_policies", metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("mfa_required", Boolean, nullable=False),
+    Column("trusted_device_days", Integer, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", DateTime(timezone=True), nullable=False, index=True),
+    Column("type", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("nip", String(64), nullable=True, index=True),
+    Column("actor_nip", String(18), nullable=True),
+    Column("agency_id", String(64), nullable=True, index=True),
+    Column("ip", String(64), nullable=True),
+    Column("request_id", String(128), nullable=True),
+    Column("detail", JSON, nullable=True),
+)
+
+inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "identity")

@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ekinerja_kernel.caller import Caller, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.outbox import Outbox
 
 from .domain import changes
+from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
 from .domain.identifiers import require_nip
 from .domain.records import RowErrors, parse_agency, parse_employee, parse_position, parse_unit
@@ -201,10 +203,13 @@ def import_records(factory: sessionmaker[Session], outbox: Outbox, payload: Any)
     return run.report()
 
 
-def get_employee(factory: sessionmaker[Session], nip: str) -> dict[str, Any]:
+def get_employee(factory: sessionmaker[Session], caller: Caller | None, nip: str) -> dict[str, Any]:
+    caller = require(caller)
     require_nip(nip)
     with factory() as session:
-        view = MasterData(session).employee_view(nip)
-    if view is None:
-        raise not_found("employee", "Pegawai", nip)
+        repo = MasterData(session)
+        view = repo.employee_view(nip)
+        if view is None:
+            raise not_found("employee", "Pegawai", nip)
+        require_can_view(caller, nip, view["agency_id"], repo.supervisor_of)
     return employee_json(view)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, ServiceBase
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase
 
 from . import handlers
 from .tables import OUTBOX
@@ -12,10 +12,11 @@ from .tables import OUTBOX
 class SyncService(ServiceBase):
     name = "sync"
     relay = OutboxRelay(OUTBOX)
+    request = RequestInfo()
 
     @rpc
     def get_employee(self, nip: str) -> dict:
-        return handlers.get_employee(self.db, nip)
+        return handlers.get_employee(self.db, self.request.caller, nip)
 
     @rpc
     def import_records(self, payload: dict) -> dict:

@@ -10,7 +10,7 @@ UNIT_KINDS = ("unit", "sekolah")
 POSITION_KINDS = ("struktural", "fungsional", "pelaksana")
 EMPLOYMENT_TYPES = ("PNS", "PPPK")
 STATUSES = ("active", "inactive")
-EXTRA_ROLES = ("admin_instansi", "kepala_sekolah")
+EXTRA_ROLES = ("admin_instansi", "admin_nasional", "kepala_sekolah")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Identity rules in plain Python: passwords, lockout, TOTP, login blockers, problems."""

@@ -1,0 +1,72 @@
+"""The refusals identity gives, each in English and Indonesian, saying who can fix it."""
+
+from __future__ import annotations
+
+from ekinerja_kernel.errors import DomainError, FieldError
+
+
+def invalid_credentials() -> DomainError:
+    # One message for an unknown NIP, a wrong password and an account never activated.
+    return DomainError(
+        code="invalid-credentials", status=401, title="Sign-in failed",
+        detail="The NIP or password is wrong. If you have never signed in, activate your account first; "
+               "if you forgot your password, use 'Lupa Password'.",
+        detail_id="NIP atau kata sandi salah. Jika belum pernah masuk, aktivasi akun terlebih dahulu; "
+                  "jika lupa kata sandi, gunakan 'Lupa Password'.")
+
+
+def locked(kind: str, retry_after: int) -> DomainError:
+    what, what_id = ("password", "kata sandi") if kind == "password" else ("authenticator code", "kode autentikator")
+    return DomainError(
+        code=f"{'login' if kind == 'password' else 'mfa'}-locked", status=429, title="Too many attempts",
+        detail=f"Too many wrong {what} attempts. Try again in {retry_after} seconds.",
+        detail_id=f"Terlalu banyak percobaan {what_id} yang salah. Coba lagi dalam {retry_after} detik.",
+        extra={"retry_after": retry_after})
+
+
+def ticket_invalid() -> DomainError:
+    return DomainError(code="ticket-invalid", status=401, title="Sign-in step expired",
+                       detail="This sign-in step has expired or was already used. Sign in again with your password.",
+                       detail_id="Langkah masuk ini sudah kedaluwarsa atau sudah dipakai. "
+                                 "Masuk lagi dengan kata sandi.")
+
+
+def mfa_invalid() -> DomainError:
+    return DomainError(code="mfa-invalid", status=401, title="Wrong code",
+                       detail="The authenticator code is wrong, expired or already used. Enter the current code.",
+                       detail_id="Kode autentikator salah, kedaluwarsa, atau sudah dipakai. "
+                                 "Masukkan kode yang berlaku.")
+
+
+def refresh_invalid() -> DomainError:
+    return DomainError(code="refresh-invalid", status=401, title="Session ended",
+                       detail="This session has ended. Sign in again.",
+                       detail_id="Sesi ini telah berakhir. Silakan masuk kembali.")
+
+
+def token_invalid() -> DomainError:
+    return DomainError(code="token-invalid", status=400, title="Link no longer valid",
+                       detail="This link or token is invalid, expired or already used. Ask for a new one.",
+                       detail_id="Tautan atau token ini tidak valid, kedaluwarsa, atau sudah dipakai. Minta yang baru.")
+
+
+def fresh_login_required() -> DomainError:
+    return DomainError(code="fresh-login-required", status=403, title="Sign in again",
+                       detail="For this step, sign in again with your password first (within the last 10 minutes).",
+                       detail_id="Untuk langkah ini, masuk kembali dengan kata sandi terlebih dahulu "
+                                 "(dalam 10 menit terakhir).")
+
+
+def password_wrong() -> DomainError:
+    return DomainError(code="password-wrong", status=422, title="Current password is wrong",
+                       detail="The current password is wrong.", detail_id="Kata sandi saat ini salah.",
+                       errors=[FieldError("current_password", "matches", "The current password is wrong.",
+                                          "Kata sandi saat ini salah.")])
+
+
+def data_problem(code: str, detail: str, detail_id: str, fixed_by: str, fixed_by_id: str) -> DomainError:
+    """A login that cannot go on because of master data: say what, and who fixes it."""
+    return DomainError(code=code, status=403, title="Your master data blocks sign-in",
+                       detail=f"{detail} Who can fix it: {fixed_by}.",
+                       detail_id=f"{detail_id} Yang dapat memperbaiki: {fixed_by_id}.",
+                       extra={"fixed_by": fixed_by, "fixed_by_id": fixed_by_id})

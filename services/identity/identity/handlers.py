@@ -1,0 +1,499 @@
+"""Identity use cases, each given a session factory and the request's context (no nameko here)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from typing import Any
+
+import segno
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel.caller import RequestContext, forbidden, require
+from ekinerja_kernel.config import env, env_int
+from ekinerja_kernel.db import unit_of_work
+from ekinerja_kernel.errors import DomainError, not_found
+from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.inbox import first_delivery
+
+from . import keys, mail
+from . import repository as repo
+from .domain import lockout, problems, totp
+from .domain.accounts import Account, login_blockers, roles
+from .domain.passwords import hash_password, require_policy, verify_password
+from .tables import inbox, mail_tokens, recovery_codes, refresh_tokens, sessions, tickets, trusted_devices
+
+TICKET_SECONDS = {"mfa": 300, "enroll": 600}
+FRESH_LOGIN_SECONDS = 600
+MAIL_TOKEN_SECONDS = {"activation": 24 * 3600, "reset": 3600}
+
+
+def refresh_seconds() -> int:
+    return env_int("REFRESH_TOKEN_DAYS", 30) * 86400
+
+
+def session_seconds() -> int:
+    return env_int("SESSION_MAX_DAYS", 180) * 86400
+
+
+def mfa_required_roles() -> set[str]:
+    return {r.strip() for r in env("MFA_REQUIRED_ROLES", "admin_instansi,admin_nasional").split(",") if r.strip()}
+
+
+Context = RequestContext
+
+
+def _audit(s: Session, ctx: Context, type_: str, outcome: str, nip: str | None = None,
+           agency_id: str | None = None, **detail: Any) -> None:
+    repo.audit(s, type_, outcome, nip=nip, actor_nip=ctx.caller.nip if ctx.caller else None,
+               agency_id=agency_id, ip=ctx.ip, request_id=ctx.request_id, detail=detail or None)
+
+
+# --- master data read-copy -------------------------------------------------------------------
+
+def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
+    kind, data = envelope["type"], envelope["data"]
+    with unit_of_work(factory) as s:
+        if not first_delivery(s, inbox, envelope):
+            return
+        if kind == "ekinerja.employee.upserted.v1":
+            repo.save_account(s, {
+                "nip": data["nip"], "nik": data.get("nik"), "name": data["name"], "email": data.get("email"),
+                "status": data["status"], "agency_id": data.get("agency_id"), "unit_id": data.get("unit_id"),
+                "position_id": data.get("position_id"), "supervisor_nip": data.get("supervisor_nip"),
+                "extra_roles": list(data.get("roles") or [])})
+            if data["status"] != "active" and repo.revoke_sessions(s, data["nip"], "deactivated"):
+                repo.audit(s, "session.revoked", "ok", nip=data["nip"], agency_id=data.get("agency_id"),
+                           detail={"reason": "deactivated"})
+        elif kind == "ekinerja.employee.deactivated.v1":
+            revoked = repo.revoke_sessions(s, data["nip"], "deactivated")
+            repo.audit(s, "account.deactivated", "ok", nip=data["nip"], agency_id=data.get("agency_id"),
+                       detail={"sessions_revoked": revoked})
+        elif kind == "ekinerja.unit.upserted.v1":
+            repo.save_unit(s, data)
+
+
+# --- tokens and sessions ---------------------------------------------------------------------
+
+def _claims(s: Session, account: Account, sid: str, amr: list[str], auth_time: int) -> dict[str, Any]:
+    now = int(time.time())
+    return {"iss": keys.issuer(), "aud": keys.AUDIENCE, "sub": account.nip, "iat": now,
+            "exp": now + keys.access_ttl(), "auth_time": auth_time, "sid": sid, "amr": amr,
+            "roles": roles(account, repo.has_subordinates(s, account.nip)), "agency_id": account.agency_id,
+            "unit_id": account.unit_id, "name": account.name, "jti": uuid.uuid4().hex}
+
+
+def _issue_refresh(s: Session, sid: str) -> str:
+    token = secrets.token_urlsafe(32)
+    s.execute(insert(refresh_tokens).values(token_hash=totp.secret_hash(token), session_id=sid, issued_at=utcnow(),
+                                            expires_at=repo.later(refresh_seconds())))
+    return token
+
+
+def _authenticated(s: Session, account: Account, sid: str, amr: list[str], auth_time: int) -> dict[str, Any]:
+    return {"status": "authenticated", "access_token": keys.sign(s, _claims(s, account, sid, amr, auth_time)),
+            "token_type": "Bearer", "expires_in": keys.access_ttl(), "refresh_token": _issue_refresh(s, sid),
+            "refresh_expires_in": refresh_seconds(), "session_id": sid}
+
+
+def _start_session(s: Session, ctx: Context, account: Account, amr: list[str], auth_time: int,
+                   device_name: str | None) -> dict[str, Any]:
+    sid = str(uuid.uuid4())
+    now = utcnow()
+    s.execute(insert(sessions).values(id=sid, nip=account.nip, device_name=(device_name or "")[:200] or None,
+                                      user_agent=(ctx.user_agent or "")[:400] or None, ip=ctx.ip, amr=amr,
+                                      auth_time=auth_time, created_at=now, last_used_at=now,
+                                      expires_at=repo.later(session_seconds())))
+    _audit(s, ctx, "login.succeeded", "ok", nip=account.nip, agency_id=account.agency_id, amr=amr, session=sid)
+    return _authenticated(s, account, sid, amr, auth_time)
+
+
+def _ticket(s: Session, nip: str, kind: str, auth_time: int, device_name: str | None) -> dict[str, Any]:
+    value = secrets.token_urlsafe(32)
+    s.execute(insert(tickets).values(ticket_hash=totp.secret_hash(value), nip=nip, kind=kind, auth_time=auth_time,
+                                     device_name=device_name, expires_at=repo.later(TICKET_SECONDS[kind])))
+    name = "mfa_ticket" if kind == "mfa" else "enrollment_ticket"
+    status = "mfa_required" if kind == "mfa" else "mfa_enrollment_required"
+    return {"status": status, name: value, "expires_in": TICKET_SECONDS[kind]}
+
+
+def _use_ticket(s: Session, value: str | None, kind: str) -> Any:
+    row = s.execute(select(tickets).where(tickets.c.ticket_hash == totp.secret_hash(value or ""),
+                                          tickets.c.kind == kind).with_for_update()).first()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) < utcnow():
+        raise problems.ticket_invalid()
+    return row
+
+
+def _check_guard(s: Session, ctx: Context, nip: str, factor: str, agency_id: str | None) -> lockout.Guard:
+    g = repo.guard(s, nip, factor)
+    wait = lockout.retry_after(g, utcnow())
+    if wait:
+        _audit(s, ctx, "login.locked" if factor == "password" else "mfa.locked", "refused", nip=nip,
+               agency_id=agency_id, retry_after=wait)
+        raise problems.locked(factor, wait)
+    return g
+
+
+def _mfa_required(s: Session, account: Account) -> bool:
+    agency_required, _ = repo.policy(s, account.agency_id)
+    account_roles = set(roles(account, repo.has_subordinates(s, account.nip)))
+    return agency_required or bool(account_roles & mfa_required_roles())
+
+
+def _device_trusted(s: Session, nip: str, device_token: str | None) -> bool:
+    if not device_token:
+        return False
+    row = s.execute(select(trusted_devices).where(trusted_devices.c.token_hash == totp.secret_hash(device_token),
+                                                  trusted_devices.c.nip == nip)).first()
+    return row is not None and as_utc(row.expires_at) > utcnow()
+
+
+def _committing(factory: sessionmaker[Session], work):
+    """Run `work(session)` in one transaction that commits even when it refuses the request,
+    so failure counters and audit lines are kept; the refusal is raised after the commit."""
+    refusal: DomainError | None = None
+    result = None
+    with unit_of_work(factory) as s:
+        try:
+            result = work(s)
+        except DomainError as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+    return result
+
+
+def login(factory: sessionmaker[Session], ctx: Context, nip: str, password: str, device_name: str | None = None,
+          device_token: str | None = None) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        account = repo.account(s, nip)
+        agency_id = account.agency_id if account else None
+        g = _check_guard(s, ctx, nip, "password", agency_id)
+        cred = repo.credential(s, nip) if account else None
+        if not verify_password(cred.password_hash if cred else None, password):
+            repo.save_guard(s, nip, "password", lockout.after_failure(g, utcnow()))
+            _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason="credentials")
+            raise problems.invalid_credentials()
+        repo.save_guard(s, nip, "password", lockout.Guard())
+        blockers = login_blockers(account, repo.unit(s, account.unit_id))
+        if blockers:
+            _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code)
+            raise blockers[0]
+        auth_time = int(time.time())
+        if cred.mfa_confirmed_at is not None:
+            if _device_trusted(s, nip, device_token):
+                return _start_session(s, ctx, account, ["pwd", "device"], auth_time, device_name)
+            return _ticket(s, nip, "mfa", auth_time, device_name)
+        if _mfa_required(s, account):
+            return _ticket(s, nip, "enroll", auth_time, device_name)
+        return _start_session(s, ctx, account, ["pwd"], auth_time, device_name)
+
+    return _committing(factory, work)
+
+
+def _verify_second_factor(s: Session, ctx: Context, account: Account, cred: Any, code: str | None,
+                          recovery_code: str | None) -> None:
+    g = _check_guard(s, ctx, account.nip, "totp", account.agency_id)
+    ok = False
+    if recovery_code:
+        row = s.execute(select(recovery_codes).where(recovery_codes.c.code_hash == totp.code_hash(recovery_code),
+                                                     recovery_codes.c.nip == account.nip,
+                                                     recovery_codes.c.used_at.is_(None))).first()
+        if row is not None:
+            s.execute(update(recovery_codes).where(recovery_codes.c.code_hash == row.code_hash)
+                      .values(used_at=utcnow()))
+            ok = True
+    elif code:
+        step = totp.matching_step(cred.mfa_secret, code, time.time(), cred.mfa_last_step)
+        if step is not None:
+            repo.set_credential(s, account.nip, mfa_last_step=step)
+            ok = True
+    if not ok:
+        repo.save_guard(s, account.nip, "totp", lockout.after_failure(g, utcnow()))
+        _audit(s, ctx, "mfa.failed", "refused", nip=account.nip, agency_id=account.agency_id,
+               method="recovery" if recovery_code else "totp")
+        raise problems.mfa_invalid()
+    repo.save_guard(s, account.nip, "totp", lockout.Guard())
+
+
+def verify_mfa(factory: sessionmaker[Session], ctx: Context, mfa_ticket: str, code: str | None = None,
+               recovery_code: str | None = None, trust_device: bool = False,
+               device_name: str | None = None) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        ticket = _use_ticket(s, mfa_ticket, "mfa")
+        account = repo.account(s, ticket.nip)
+        cred = repo.credential(s, ticket.nip)
+        if account is None or cred is None or cred.mfa_secret is None:
+            raise problems.ticket_invalid()
+        _verify_second_factor(s, ctx, account, cred, code, recovery_code)
+        s.execute(update(tickets).where(tickets.c.ticket_hash == ticket.ticket_hash).values(used_at=utcnow()))
+        result = _start_session(s, ctx, account, ["pwd", "otp"], ticket.auth_time, device_name or ticket.device_name)
+        _, days = repo.policy(s, account.agency_id)
+        if trust_device and days > 0:
+            device_token = secrets.token_urlsafe(32)
+            s.execute(insert(trusted_devices).values(token_hash=totp.secret_hash(device_token), nip=account.nip,
+                                                     created_at=utcnow(), expires_at=repo.later(days * 86400)))
+            result.update(device_token=device_token, device_token_expires_in=days * 86400)
+        return result
+
+    return _committing(factory, work)
+
+
+def refresh(factory: sessionmaker[Session], ctx: Context, refresh_token: str) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        row = s.execute(select(refresh_tokens).where(
+            refresh_tokens.c.token_hash == totp.secret_hash(refresh_token or "")).with_for_update()).first()
+        if row is None:
+            raise problems.refresh_invalid()
+        sess = s.execute(select(sessions).where(sessions.c.id == row.session_id)).first()
+        if row.used_at is not None:
+            # A refresh token is used once; seeing it again means it was copied: end the whole session.
+            if repo.revoke_sessions(s, sess.nip, "refresh-reuse", only=sess.id):
+                _audit(s, ctx, "session.revoked", "ok", nip=sess.nip, reason="refresh-reuse", session=sess.id)
+            raise problems.refresh_invalid()
+        account = repo.account(s, sess.nip)
+        if (sess.revoked_at is not None or as_utc(sess.expires_at) < utcnow() or as_utc(row.expires_at) < utcnow()
+                or account is None or account.status != "active"):
+            raise problems.refresh_invalid()
+        s.execute(update(refresh_tokens).where(refresh_tokens.c.token_hash == row.token_hash).values(used_at=utcnow()))
+        s.execute(update(sessions).where(sessions.c.id == sess.id).values(last_used_at=utcnow()))
+        return _authenticated(s, account, sess.id, list(sess.amr), sess.auth_time)
+
+    return _committing(factory, work)
+
+
+def logout(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with unit_of_work(factory) as s:
+        if caller.sid and repo.revoke_sessions(s, caller.nip, "logout", only=caller.sid):
+            _audit(s, ctx, "session.revoked", "ok", nip=caller.nip, agency_id=caller.agency_id, reason="logout")
+    return {"status": "logged_out"}
+
+
+def list_sessions(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with factory() as s:
+        rows = s.execute(select(sessions).where(sessions.c.nip == caller.nip, sessions.c.revoked_at.is_(None),
+                                                sessions.c.expires_at > utcnow())
+                         .order_by(sessions.c.last_used_at.desc())).all()
+    return {"sessions": [{"id": r.id, "device_name": r.device_name, "user_agent": r.user_agent, "ip": r.ip,
+                          "created_at": as_utc(r.created_at).isoformat(),
+                          "last_used_at": as_utc(r.last_used_at).isoformat(), "current": r.id == caller.sid}
+                         for r in rows]}
+
+
+def revoke_session(factory: sessionmaker[Session], ctx: Context, session_id: str) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with unit_of_work(factory) as s:
+        if not repo.revoke_sessions(s, caller.nip, "revoked-by-user", only=session_id):
+            raise not_found("session", "Sesi", session_id)
+        _audit(s, ctx, "session.revoked", "ok", nip=caller.nip, agency_id=caller.agency_id, session=session_id)
+    return {"status": "revoked"}
+
+
+# --- MFA enrolment ---------------------------------------------------------------------------
+
+def _enrolling_nip(s: Session, ctx: Context, enrollment_ticket: str | None) -> tuple[str, Any]:
+    if enrollment_ticket:
+        ticket = _use_ticket(s, enrollment_ticket, "enroll")
+        return ticket.nip, ticket
+    caller = require(ctx.caller)
+    if "pwd" not in caller.amr or not caller.auth_time or time.time() - caller.auth_time > FRESH_LOGIN_SECONDS:
+        raise problems.fresh_login_required()
+    return caller.nip, None
+
+
+def mfa_enroll(factory: sessionmaker[Session], ctx: Context, enrollment_ticket: str | None = None) -> dict[str, Any]:
+    with unit_of_work(factory) as s:
+        nip, _ = _enrolling_nip(s, ctx, enrollment_ticket)
+        secret = totp.new_secret()
+        repo.set_credential(s, nip, mfa_pending_secret=secret)
+    uri = totp.provisioning_uri(secret, nip)
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": segno.make(uri, error="m").svg_inline(scale=4)}
+
+
+def mfa_confirm(factory: sessionmaker[Session], ctx: Context, code: str,
+                enrollment_ticket: str | None = None) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        nip, ticket = _enrolling_nip(s, ctx, enrollment_ticket)
+        account = repo.account(s, nip)
+        cred = repo.credential(s, nip)
+        step = totp.matching_step(cred.mfa_pending_secret, code, time.time(), None) \
+            if cred is not None and cred.mfa_pending_secret else None
+        if step is None:
+            _audit(s, ctx, "mfa.enrolled", "refused", nip=nip, agency_id=account.agency_id if account else None)
+            raise problems.mfa_invalid()
+        repo.clear_mfa(s, nip)
+        repo.set_credential(s, nip, mfa_secret=cred.mfa_pending_secret, mfa_confirmed_at=utcnow(), mfa_last_step=step)
+        codes = totp.new_recovery_codes()
+        for c in codes:
+            s.execute(insert(recovery_codes).values(code_hash=totp.code_hash(c), nip=nip, used_at=None))
+        _audit(s, ctx, "mfa.enrolled", "ok", nip=nip, agency_id=account.agency_id if account else None)
+        result: dict[str, Any] = {"recovery_codes": codes}
+        if ticket is not None:
+            s.execute(update(tickets).where(tickets.c.ticket_hash == ticket.ticket_hash).values(used_at=utcnow()))
+            result.update(_start_session(s, ctx, account, ["pwd", "otp"], ticket.auth_time, ticket.device_name))
+        return result
+
+    return _committing(factory, work)
+
+
+def admin_reset_mfa(factory: sessionmaker[Session], ctx: Context, nip: str) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with unit_of_work(factory) as s:
+        account = repo.account(s, nip)
+        if account is None or not caller.administers(account.agency_id):
+            raise not_found("account in your agency", "Akun di instansi Anda", nip)
+        repo.clear_mfa(s, nip)
+        _audit(s, ctx, "mfa.reset", "ok", nip=nip, agency_id=account.agency_id)
+    return {"status": "reset"}
+
+
+# --- activation and passwords ----------------------------------------------------------------
+
+def _mail_token(s: Session, nip: str, kind: str) -> str:
+    value = secrets.token_urlsafe(32)
+    s.execute(insert(mail_tokens).values(token_hash=totp.secret_hash(value), nip=nip, kind=kind,
+                                         expires_at=repo.later(MAIL_TOKEN_SECONDS[kind])))
+    return value
+
+
+def _same_email(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.strip().lower() == b.strip().lower()
+
+
+def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, nik: str, email: str,
+                       notify=None) -> dict[str, Any]:
+    def work(s: Session) -> dict[str, Any]:
+        account = repo.account(s, nip)
+        agency_id = account.agency_id if account else None
+        if account is None or not nik or account.nik != nik:
+            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="no-match")
+            return {"status": "accepted"}
+        # NIP and NIK together prove who asks: now the data problems may be named precisely.
+        blockers = login_blockers(account, repo.unit(s, account.unit_id))
+        if blockers:
+            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code)
+            raise blockers[0]
+        if not _same_email(account.email, email):
+            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="email")
+            return {"status": "accepted"}
+        cred = repo.credential(s, nip)
+        if cred is not None and cred.activated_at is not None:
+            repo.queue_mail(s, account.email, *mail.already_active(account))
+        else:
+            repo.queue_mail(s, account.email, *mail.activation(account, _mail_token(s, nip, "activation")))
+        _audit(s, ctx, "activation.requested", "ok", nip=nip, agency_id=agency_id)
+        return {"status": "accepted"}
+
+    result = _committing(factory, work)
+    if notify:
+        notify()
+    return result
+
+
+def _use_mail_token(s: Session, token: str, kind: str) -> Any:
+    row = s.execute(select(mail_tokens).where(mail_tokens.c.token_hash == totp.secret_hash(token or ""),
+                                              mail_tokens.c.kind == kind).with_for_update()).first()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) < utcnow():
+        raise problems.token_invalid()
+    return row
+
+
+def activate(factory: sessionmaker[Session], ctx: Context, token: str, password: str) -> dict[str, Any]:
+    with unit_of_work(factory) as s:
+        row = _use_mail_token(s, token, "activation")
+        require_policy(password, row.nip)
+        s.execute(update(mail_tokens).where(mail_tokens.c.token_hash == row.token_hash).values(used_at=utcnow()))
+        repo.set_credential(s, row.nip, password_hash=hash_password(password), password_changed_at=utcnow(),
+                            activated_at=utcnow())
+        account = repo.account(s, row.nip)
+        _audit(s, ctx, "account.activated", "ok", nip=row.nip, agency_id=account.agency_id if account else None)
+    return {"status": "activated"}
+
+
+def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: str, email: str,
+                           notify=None) -> dict[str, Any]:
+    with unit_of_work(factory) as s:
+        account = repo.account(s, nip)
+        cred = repo.credential(s, nip) if account else None
+        ok = account is not None and cred is not None and cred.activated_at is not None \
+            and _same_email(account.email, email)
+        if ok:
+            repo.queue_mail(s, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
+        _audit(s, ctx, "password.reset_requested", "ok" if ok else "refused", nip=nip,
+               agency_id=account.agency_id if account else None)
+    if notify:
+        notify()
+    return {"status": "accepted"}
+
+
+def reset_password(factory: sessionmaker[Session], ctx: Context, token: str, password: str) -> dict[str, Any]:
+    with unit_of_work(factory) as s:
+        row = _use_mail_token(s, token, "reset")
+        require_policy(password, row.nip)
+        s.execute(update(mail_tokens).where(mail_tokens.c.token_hash == row.token_hash).values(used_at=utcnow()))
+        repo.set_credential(s, row.nip, password_hash=hash_password(password), password_changed_at=utcnow())
+        repo.save_guard(s, row.nip, "password", lockout.Guard())
+        revoked = repo.revoke_sessions(s, row.nip, "password-reset")
+        account = repo.account(s, row.nip)
+        _audit(s, ctx, "password.changed", "ok", nip=row.nip, agency_id=account.agency_id if account else None,
+               via="reset", sessions_revoked=revoked)
+    return {"status": "password_changed"}
+
+
+def change_password(factory: sessionmaker[Session], ctx: Context, current_password: str,
+                    new_password: str) -> dict[str, Any]:
+    caller = require(ctx.caller)
+
+    def work(s: Session) -> dict[str, Any]:
+        cred = repo.credential(s, caller.nip)
+        if not verify_password(cred.password_hash if cred else None, current_password):
+            _audit(s, ctx, "password.changed", "refused", nip=caller.nip, agency_id=caller.agency_id)
+            raise problems.password_wrong()
+        require_policy(new_password, caller.nip, field="new_password")
+        repo.set_credential(s, caller.nip, password_hash=hash_password(new_password), password_changed_at=utcnow())
+        # Other devices must sign in again; this one keeps its session.
+        s.execute(update(sessions).where(sessions.c.nip == caller.nip, sessions.c.id != (caller.sid or ""),
+                                         sessions.c.revoked_at.is_(None))
+                  .values(revoked_at=utcnow(), revoked_reason="password-changed"))
+        _audit(s, ctx, "password.changed", "ok", nip=caller.nip, agency_id=caller.agency_id, via="change")
+        return {"status": "password_changed"}
+
+    return _committing(factory, work)
+
+
+# --- views -----------------------------------------------------------------------------------
+
+def whoami(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with factory() as s:
+        account = repo.account(s, caller.nip)
+        if account is None:
+            raise not_found("account", "Akun", caller.nip)
+        cred = repo.credential(s, caller.nip)
+        return {"nip": account.nip, "name": account.name, "agency_id": account.agency_id,
+                "unit_id": account.unit_id, "roles": roles(account, repo.has_subordinates(s, account.nip)),
+                "mfa_enabled": bool(cred and cred.mfa_confirmed_at)}
+
+
+def audit_events(factory: sessionmaker[Session], ctx: Context, nip: str | None = None, type_: str | None = None,
+                 limit: int = 100) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    if not (caller.has("admin_nasional") or caller.has("admin_instansi")):
+        raise forbidden("Only agency or national admins can read the audit log.",
+                        "Hanya admin instansi atau admin nasional yang dapat membaca log audit.")
+    scope = None if caller.has("admin_nasional") else caller.agency_id
+    with factory() as s:
+        rows = repo.audit_page(s, scope, nip, type_, max(1, min(int(limit), 500)))
+    return {"events": [{"time": as_utc(r["time"]).isoformat(), "type": r["type"], "outcome": r["outcome"],
+                        "nip": r["nip"], "actor_nip": r["actor_nip"], "agency_id": r["agency_id"], "ip": r["ip"],
+                        "request_id": r["request_id"], "detail": r["detail"]} for r in rows]}
+
+
+def jwks(factory: sessionmaker[Session]) -> dict[str, Any]:
+    with unit_of_work(factory) as s:
+        return keys.jwks(s)

@@ -1,0 +1,145 @@
+"""SQLAlchemy access for identity, returning plain values and domain objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ekinerja_kernel.events import as_utc, utcnow
+
+from .domain.accounts import Account, UnitInfo
+from .domain.lockout import Guard
+from .tables import (
+    accounts,
+    agency_policies,
+    audit_events,
+    credentials,
+    guards,
+    mail_queue,
+    recovery_codes,
+    sessions,
+    trusted_devices,
+    units,
+)
+
+
+def account(session: Session, nip: str) -> Account | None:
+    row = session.execute(select(accounts).where(accounts.c.nip == nip)).mappings().first()
+    if row is None:
+        return None
+    return Account(nip=row["nip"], nik=row["nik"], name=row["name"], email=row["email"], status=row["status"],
+                   agency_id=row["agency_id"], unit_id=row["unit_id"], position_id=row["position_id"],
+                   supervisor_nip=row["supervisor_nip"], extra_roles=tuple(row["extra_roles"] or ()))
+
+
+def save_account(session: Session, values: dict[str, Any]) -> None:
+    values = {**values, "updated_at": utcnow()}
+    exists = session.execute(select(accounts.c.nip).where(accounts.c.nip == values["nip"])).first()
+    if exists:
+        session.execute(update(accounts).where(accounts.c.nip == values["nip"]).values(**values))
+    else:
+        session.execute(insert(accounts).values(**values))
+
+
+def has_subordinates(session: Session, nip: str) -> bool:
+    return session.execute(select(func.count()).select_from(accounts).where(
+        accounts.c.supervisor_nip == nip, accounts.c.status == "active")).scalar_one() > 0
+
+
+def unit(session: Session, unit_id: str | None) -> UnitInfo | None:
+    if not unit_id:
+        return None
+    row = session.execute(select(units).where(units.c.id == unit_id)).first()
+    return UnitInfo(row.id, row.parent_id, row.kind) if row else None
+
+
+def save_unit(session: Session, data: dict[str, Any]) -> None:
+    values = {"agency_id": data["agency_id"], "parent_id": data.get("parent_id"), "kind": data.get("kind", "unit")}
+    if session.execute(select(units.c.id).where(units.c.id == data["id"])).first():
+        session.execute(update(units).where(units.c.id == data["id"]).values(**values))
+    else:
+        session.execute(insert(units).values(id=data["id"], **values))
+
+
+def credential(session: Session, nip: str) -> Any:
+    return session.execute(select(credentials).where(credentials.c.nip == nip)).first()
+
+
+def set_credential(session: Session, nip: str, **values: Any) -> None:
+    if credential(session, nip) is None:
+        session.execute(insert(credentials).values(nip=nip, **values))
+    else:
+        session.execute(update(credentials).where(credentials.c.nip == nip).values(**values))
+
+
+def guard(session: Session, nip: str, factor: str) -> Guard:
+    row = session.execute(select(guards).where(guards.c.nip == nip, guards.c.factor == factor)
+                          .with_for_update()).first()
+    if row is None:
+        return Guard()
+    return Guard(row.failures, as_utc(row.last_failure_at), as_utc(row.locked_until))
+
+
+def save_guard(session: Session, nip: str, factor: str, g: Guard) -> None:
+    session.execute(delete(guards).where(guards.c.nip == nip, guards.c.factor == factor))
+    if g.failures:
+        session.execute(insert(guards).values(nip=nip, factor=factor, failures=g.failures,
+                                              last_failure_at=g.last_failure_at, locked_until=g.locked_until))
+
+
+def policy(session: Session, agency_id: str | None) -> tuple[bool, int]:
+    """(MFA required for the whole agency, days a device may be trusted; 0 = never)."""
+    row = session.execute(select(agency_policies).where(agency_policies.c.agency_id == agency_id)).first()
+    return (bool(row.mfa_required), int(row.trusted_device_days)) if row else (False, 0)
+
+
+def set_policy(session: Session, agency_id: str, mfa_required: bool, trusted_device_days: int) -> None:
+    session.execute(delete(agency_policies).where(agency_policies.c.agency_id == agency_id))
+    session.execute(insert(agency_policies).values(agency_id=agency_id, mfa_required=mfa_required,
+                                                   trusted_device_days=trusted_device_days))
+
+
+def revoke_sessions(session: Session, nip: str, reason: str, only: str | None = None) -> int:
+    query = update(sessions).where(sessions.c.nip == nip, sessions.c.revoked_at.is_(None))
+    if only:
+        query = query.where(sessions.c.id == only)
+    return session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason)).rowcount
+
+
+def clear_mfa(session: Session, nip: str) -> None:
+    set_credential(session, nip, mfa_secret=None, mfa_pending_secret=None, mfa_confirmed_at=None,
+                   mfa_last_step=None)
+    session.execute(delete(recovery_codes).where(recovery_codes.c.nip == nip))
+    session.execute(delete(trusted_devices).where(trusted_devices.c.nip == nip))
+
+
+def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> None:
+    session.execute(insert(mail_queue).values(to_addr=to_addr, subject=subject, body=body, created_at=utcnow(),
+                                              attempts=0))
+
+
+def audit(session: Session, type_: str, outcome: str, nip: str | None = None, actor_nip: str | None = None,
+          agency_id: str | None = None, ip: str | None = None, request_id: str | None = None,
+          detail: dict[str, Any] | None = None) -> None:
+    session.execute(insert(audit_events).values(time=utcnow(), type=type_, outcome=outcome, nip=nip,
+                                                actor_nip=actor_nip, agency_id=agency_id, ip=ip,
+                                                request_id=request_id, detail=detail or {}))
+
+
+def audit_page(session: Session, agency_id: str | None, nip: str | None, type_: str | None,
+               limit: int) -> list[dict[str, Any]]:
+    query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
+    if agency_id is not None:
+        query = query.where(audit_events.c.agency_id == agency_id)
+    if nip:
+        query = query.where(audit_events.c.nip == nip)
+    if type_:
+        query = query.where(audit_events.c.type == type_)
+    return [dict(r) for r in session.execute(query).mappings()]
+
+
+def later(seconds: float) -> dt.datetime:
+    return utcnow() + dt.timedelta(seconds=seconds)
