@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from harness import SERVICE_CLASSES, Mailbox, Services, Subscriber, nameko_config
+from harness import SERVICE_CLASSES, Mailbox, Services, Subscriber, TokenMint, nameko_config
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
@@ -59,6 +59,19 @@ def gateway(rabbit, services):
                       "AUTH_RATE_LIMIT": 100_000})
     app.testing = True
     return app.test_client()
+
+
+@pytest.fixture
+def admin_client(rabbit, services):
+    """A gateway whose tokens come from a test key: the caller is a national admin."""
+    from ekinerja_gateway.app import create_app
+
+    mint = TokenMint()
+    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 2.0, "JWKS_LOADER": mint.jwks})
+    client = app.test_client()
+    token = mint.token("199001012015011001", ["pegawai", "admin_nasional"])
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + token
+    return client
 
 
 @pytest.fixture

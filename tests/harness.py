@@ -88,3 +88,48 @@ class Mailbox:
         """The token our mails show on an indented line of its own."""
         body = message.get_payload(decode=True).decode()
         return next(line.strip() for line in body.splitlines() if line.startswith("    ") and line.strip())
+
+
+class TokenMint:
+    """Signs access tokens with a key of the test's own, for a gateway built with its JWKS_LOADER:
+    routes can then be called as anyone without an identity service on the bus."""
+
+    def __init__(self, issuer: str = "http://127.0.0.1:8000") -> None:
+        from joserfc.jwk import RSAKey
+
+        self.issuer = issuer
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test-mint", "use": "sig", "alg": "RS256"},
+                                       private=True)
+
+    def jwks(self) -> dict:
+        return {"keys": [self.key.as_dict(private=False)]}
+
+    def token(self, nip: str, roles: list[str], agency_id: str = "kemendemo", ttl: int = 600) -> str:
+        import time
+
+        from joserfc import jwt
+
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": "ekinerja-api", "sub": nip, "iat": now, "exp": now + ttl,
+                  "auth_time": now, "sid": uuid.uuid4().hex, "amr": ["pwd"], "roles": roles,
+                  "agency_id": agency_id, "unit_id": None, "name": "Test"}
+        return jwt.encode({"alg": "RS256", "kid": "test-mint"}, claims, self.key)
+
+
+_used_steps: dict[str, set[int]] = {}
+
+
+def totp_code(secret: str) -> str:
+    """A valid TOTP code not yet used in this test run: the server refuses replays, and several tests
+    sign in as the same account within one 30 s step. The next step is within the ±1 drift allowed."""
+    import time
+
+    import pyotp
+
+    step = int(time.time() // 30)
+    used = _used_steps.setdefault(secret, set())
+    for candidate in (step, step + 1):
+        if candidate not in used:
+            used.add(candidate)
+            return pyotp.TOTP(secret).at(candidate * 30)
+    raise RuntimeError("this account signed in with TOTP more than twice in 30 s: use another account")

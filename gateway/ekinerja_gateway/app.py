@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ekinerja_kernel import config
 from ekinerja_kernel.logs import set_request_id
 
-from . import metrics, problems
+from . import auth, metrics, problems, ratelimit
+from .api import api
 from .rpc import RpcClient
 
 log = logging.getLogger("ekinerja.gateway")
@@ -26,6 +28,9 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
+    """The gateway. `settings` override the environment; tests may also inject `JWKS_LOADER` (a
+    callable returning a JWKS dict, instead of the `identity.jwks()` RPC) and `MONOTONIC_CLOCK`
+    (the clock of the JWKS refresh throttle and of the rate limiter)."""
     app = Flask(__name__)
     app.config.update(
         AMQP_URI=config.amqp_uri(),
@@ -33,14 +38,36 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         READY_TIMEOUT=config.env_float("READY_TIMEOUT", 1.0),
         SERVICES=config.SERVICES,
         JSON_SORT_KEYS=False,
+        TOKEN_ISSUER=config.env("TOKEN_ISSUER", "http://127.0.0.1:8000"),
+        TOKEN_LEEWAY=config.env_int("TOKEN_LEEWAY", auth.DEFAULT_LEEWAY),
+        JWKS_REFRESH_INTERVAL=config.env_float("JWKS_REFRESH_INTERVAL", auth.DEFAULT_REFRESH_INTERVAL),
+        AUTH_RATE_LIMIT=config.env_int("AUTH_RATE_LIMIT", 30),
+        AUTH_RATE_WINDOW=config.env_float("AUTH_RATE_WINDOW", 60.0),
+        TRUSTED_PROXY_HOPS=config.env_int("TRUSTED_PROXY_HOPS", 0),
+        JWKS_LOADER=None,
+        MONOTONIC_CLOCK=time.monotonic,
     )
     app.config.update(settings or {})
+    if app.config["TRUSTED_PROXY_HOPS"] > 0:
+        # Behind N proxies that each append to X-Forwarded-For, the client IP (rate limit, audit)
+        # is the Nth address from the right; without proxies the header is not trusted at all.
+        hops = int(app.config["TRUSTED_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["rpc"] = RpcClient(app.config["AMQP_URI"], app.config["RPC_TIMEOUT"],
                                       app.config["READY_TIMEOUT"])
-    _request_ids_and_metrics(app)
+    clock = app.config["MONOTONIC_CLOCK"]
+    _request_ids_and_metrics(app)  # first: every later refusal carries the request id
+    ratelimit.install(app, int(app.config["AUTH_RATE_LIMIT"]), float(app.config["AUTH_RATE_WINDOW"]), clock)
+    auth.install(app, app.config["JWKS_LOADER"] or _jwks_from_identity,
+                 float(app.config["JWKS_REFRESH_INTERVAL"]), clock)
     problems.register(app)
     _routes(app)
+    app.register_blueprint(api)
     return app
+
+
+def _jwks_from_identity() -> dict[str, Any]:
+    return rpc().call("identity", "jwks", request_id=g.get("request_id"), idempotent=True)
 
 
 def rpc() -> RpcClient:
@@ -96,13 +123,16 @@ def _routes(app: Flask) -> None:
         payload, content_type = metrics.exposition()
         return Response(payload, content_type=content_type)
 
+    @app.get("/oauth/jwks.json")
+    def jwks() -> Response:
+        response = jsonify(current_app.extensions["jwks"].public_jwks())
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
     @app.get("/api/v1/openapi.json")
+    @auth.public
     def openapi():
         return jsonify(openapi_document())
-
-    @app.get("/api/v1/employees/<nip>")
-    def get_employee(nip: str):
-        return jsonify(rpc().call("sync", "get_employee", nip, request_id=g.request_id, idempotent=True))
 
 
 def openapi_document() -> dict[str, Any]:

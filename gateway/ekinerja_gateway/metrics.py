@@ -22,6 +22,12 @@ RPC_CALLS = Counter("ekinerja_gateway_rpc_calls_total", "RPC calls made by the g
                     ["service", "method", "outcome"])
 RPC_LATENCY = Histogram("ekinerja_gateway_rpc_duration_seconds", "RPC round-trip time seen by the gateway",
                         ["service", "method"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+AUTH_REFUSALS = Counter("ekinerja_gateway_auth_refusals_total",
+                        "Requests refused by the gateway's token or role check, by problem code", ["code"])
+RATE_LIMITED = Counter("ekinerja_gateway_rate_limited_total", "Requests refused by a gateway rate limit",
+                       ["limit"])
+JWKS_LOADS = Counter("ekinerja_gateway_jwks_loads_total", "Loads of identity's JWKS by this gateway, by outcome",
+                     ["outcome"])
 
 
 def exposition() -> tuple[bytes, str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ekinerja_kernel.errors import PROBLEM_BASE
@@ -19,8 +20,20 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER = "5"
 
 
+class GatewayProblem(Exception):
+    """A refusal decided in the gateway itself (authentication, rate limit, request shape)."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str, detail_id: str,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.status, self.code, self.title = status, code, title
+        self.detail, self.detail_id = detail, detail_id
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
 def problem(status: int, code: str, title: str, detail: str, detail_id: str,
-            headers: dict[str, str] | None = None, **extra: Any):
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
     body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
             "detail_id": detail_id, "code": code, **extra}
     body["request_id"] = getattr(g, "request_id", None)
@@ -31,13 +44,38 @@ def problem(status: int, code: str, title: str, detail: str, detail_id: str,
     return response
 
 
+def retry_after_seconds(value: Any) -> int | None:
+    """Whole seconds (rounded up, at least 1) from a `retry_after` member, or None when unusable.
+    It may arrive as a string: nameko sends an exception's arguments with non-string scalars
+    turned into strings."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(1, math.ceil(seconds)) if math.isfinite(seconds) and seconds >= 0 else None
+
+
 def register(app: Flask) -> None:
+    @app.errorhandler(GatewayProblem)
+    def _gateway_problem(exc: GatewayProblem):
+        return problem(exc.status, exc.code, exc.title, exc.detail, exc.detail_id,
+                       headers=exc.headers, **exc.extra)
+
     @app.errorhandler(RpcProblem)
     def _service_problem(exc: RpcProblem):
         body = dict(exc.problem)
+        headers: dict[str, str] = {}
+        wait = retry_after_seconds(body.pop("retry_after", None))
+        if wait is not None:
+            body["retry_after"] = wait
+            headers["Retry-After"] = str(wait)
+        elif exc.status in (429, 503):
+            headers["Retry-After"] = RETRY_AFTER  # still tell the client to come back later
         return problem(exc.status, body.pop("code", "error"), body.pop("title", "Error"),
-                       body.pop("detail", ""), body.pop("detail_id", ""),
-                       **{k: v for k, v in body.items() if k not in ("type", "status")})
+                       body.pop("detail", ""), body.pop("detail_id", ""), headers=headers,
+                       **{k: v for k, v in body.items() if k not in ("type", "status", "request_id")})
 
     @app.errorhandler(ServiceTimeout)
     def _timeout(exc: ServiceTimeout):

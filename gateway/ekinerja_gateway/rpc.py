@@ -51,6 +51,15 @@ class _Proxy:
                                      context_data=self.context, timeout=timeout)
         self.cluster = self.proxy.start()
 
+    def set_context(self, **values: Any) -> None:
+        """Set this call's context data; a `None` value removes the key, so nothing from an earlier
+        request (above all its `caller`) is left on the long-lived proxy."""
+        for key, value in values.items():
+            if value is None:
+                self.context.pop(key, None)
+            else:
+                self.context[key] = value
+
     def close(self) -> None:
         try:
             self.proxy.stop()
@@ -78,8 +87,13 @@ class RpcClient:
             proxy.close()
 
     def call(self, service: str, method: str, *args: Any, request_id: str | None = None,
+             caller: dict[str, Any] | None = None, client: dict[str, Any] | None = None,
              idempotent: bool = False, **kwargs: Any) -> Any:
-        """Call `service.method`; idempotent calls are retried once on a fresh connection."""
+        """Call `service.method`; idempotent calls are retried once on a fresh connection.
+
+        `request_id`, `client` (`{"ip", "user_agent"}`) and `caller` (the verified token's subject,
+        only on authenticated routes) travel as nameko context data; each one left `None` is
+        removed from the proxy's context, never carried over from the previous call."""
         attempts = 2 if idempotent else 1
         for attempt in range(attempts):
             started = time.perf_counter()
@@ -89,7 +103,7 @@ class RpcClient:
                     proxy = self._get("call")
                 except BROKEN as exc:
                     raise ServiceUnavailable("broker", f"cannot connect: {exc}") from exc
-                proxy.context["request_id"] = request_id
+                proxy.set_context(request_id=request_id, caller=caller, client=client)
                 return getattr(getattr(proxy.cluster, service), method)(*args, **kwargs)
             except RpcProblem:
                 outcome = "refused"
@@ -120,7 +134,7 @@ class RpcClient:
         """Ping every service at once, each within the probe timeout. Returns (broker_ok, states)."""
         try:
             proxy = self._get("probe")
-            proxy.context["request_id"] = request_id
+            proxy.set_context(request_id=request_id, caller=None, client=None)
             pending = {}
             for name in services:
                 try:

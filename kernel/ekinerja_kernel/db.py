@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-
 _sqlite_engines: dict[str, Engine] = {}
 
 

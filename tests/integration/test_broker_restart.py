@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from builders import base_payload, employee
-from harness import Subscriber, nameko_config
+from harness import Subscriber, TokenMint, nameko_config
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -59,7 +59,9 @@ def ping_answers(amqp_uri: str) -> bool:
 def test_service_gateway_and_relay_recover_from_a_broker_restart(broker, sync_alone):
     from ekinerja_gateway.app import create_app
 
-    client = create_app({"AMQP_URI": broker.amqp_uri, "SERVICES": ("sync",)}).test_client()
+    mint = TokenMint()  # no identity on this broker: tokens from a test key
+    client = create_app({"AMQP_URI": broker.amqp_uri, "SERVICES": ("sync",), "JWKS_LOADER": mint.jwks}).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + mint.token(NIP, ["pegawai"])
     assert client.get("/readyz").status_code == 200
     # A subscriber's durable queue outlives the restart (its connection does not: it reconnects).
     queue_name = Subscriber(broker.amqp_uri, "ekinerja.employee.#", durable=True).name

@@ -3,12 +3,12 @@
 PROBLEM = "application/problem+json"
 
 
-def test_employee_is_served_through_the_bus(gateway, rpc, sync_db, demo_data):
+def test_employee_is_served_through_the_bus(admin_client, rpc, sync_db, demo_data):
     report = rpc.sync.import_records(demo_data)
     assert report["rejected"] == 0
     teacher = next(e for e in demo_data["employees"] if e["unit_id"] == "pk-sdn1" and e["employment_type"] == "PPPK")
 
-    response = gateway.get(f"/api/v1/employees/{teacher['nip']}", headers={"X-Request-ID": "slice-1"})
+    response = admin_client.get(f"/api/v1/employees/{teacher['nip']}", headers={"X-Request-ID": "slice-1"})
 
     assert response.status_code == 200
     assert response.headers["X-Request-ID"] == "slice-1"
@@ -23,8 +23,8 @@ def test_employee_is_served_through_the_bus(gateway, rpc, sync_db, demo_data):
     assert "nik" not in body
 
 
-def test_unknown_nip_is_a_404_problem(gateway, sync_db):
-    response = gateway.get("/api/v1/employees/198609262015051001")
+def test_unknown_nip_is_a_404_problem(admin_client, sync_db):
+    response = admin_client.get("/api/v1/employees/198609262015051001")
 
     assert response.status_code == 404
     assert response.mimetype == PROBLEM
@@ -34,10 +34,10 @@ def test_unknown_nip_is_a_404_problem(gateway, sync_db):
     assert body["request_id"] == response.headers["X-Request-ID"]
 
 
-def test_malformed_nip_is_a_422_problem_naming_field_and_rule(gateway):
+def test_malformed_nip_is_a_422_problem_naming_field_and_rule(admin_client):
     for nip, rule in (("12345", "nip-18-digits"), ("198602302015051001", "date"),
                       ("198609262015053001", "gender-digit")):
-        response = gateway.get(f"/api/v1/employees/{nip}")
+        response = admin_client.get(f"/api/v1/employees/{nip}")
 
         assert response.status_code == 422, nip
         assert response.mimetype == PROBLEM
@@ -46,11 +46,11 @@ def test_malformed_nip_is_a_422_problem_naming_field_and_rule(gateway):
         assert errors[0]["detail"] and errors[0]["detail_id"]
 
 
-def test_unknown_route_and_wrong_method_are_problems(gateway):
+def test_unknown_route_and_wrong_method_are_problems(gateway, admin_client):
     missing = gateway.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.mimetype == PROBLEM
 
-    wrong = gateway.post("/api/v1/employees/198609262015051001")
+    wrong = admin_client.post("/api/v1/employees/198609262015051001")
     assert wrong.status_code == 405 and wrong.mimetype == PROBLEM
     assert "GET" in wrong.headers["Allow"]
 

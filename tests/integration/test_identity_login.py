@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-import pyotp
 import pytest
 import requests
+from harness import totp_code
 from jwcrypto import jwk, jwt
 from sqlalchemy import create_engine, text
 
@@ -34,7 +34,7 @@ def mfa_account(demo_logins):
 def full_login(client, account):
     body = login(client, account["nip"], account["password"]).get_json()
     if body["status"] == "mfa_required":
-        code = pyotp.TOTP(account["totp_secret"]).now()
+        code = totp_code(account["totp_secret"])
         body = client.post("/api/v1/auth/mfa", json={"mfa_ticket": body["mfa_ticket"], "code": code}).get_json()
     assert body["status"] == "authenticated", body
     return body
@@ -73,7 +73,7 @@ def test_totp_login_and_replayed_code_is_refused(gateway, demo_logins):
     account = mfa_account(demo_logins)
     first = login(gateway, account["nip"], account["password"]).get_json()
     assert first["status"] == "mfa_required" and "access_token" not in first
-    code = pyotp.TOTP(account["totp_secret"]).now()
+    code = totp_code(account["totp_secret"])
 
     ok = gateway.post("/api/v1/auth/mfa", json={"mfa_ticket": first["mfa_ticket"], "code": code})
     assert ok.status_code == 200 and ok.get_json()["status"] == "authenticated"

@@ -17,9 +17,9 @@ def stopped_sync(services):
     services.start("sync")
 
 
-def test_stopped_service_gives_504_problem_within_the_timeout(gateway, stopped_sync):
+def test_stopped_service_gives_504_problem_within_the_timeout(admin_client, stopped_sync):
     started = time.monotonic()
-    response = gateway.get("/api/v1/employees/198609262015051001")
+    response = admin_client.get("/api/v1/employees/198609262015051001")
     elapsed = time.monotonic() - started
 
     assert response.status_code == 504
@@ -64,10 +64,10 @@ def test_service_that_never_started_is_reported_down(rabbit, services):
     assert body["services"]["sync"]["status"] == "ok"
 
 
-def test_request_id_reaches_the_service_log(gateway, sync_db, caplog):
+def test_request_id_reaches_the_service_log(admin_client, sync_db, caplog):
     caplog.set_level(logging.INFO, logger="ekinerja.service")
 
-    gateway.get("/api/v1/employees/198609262015051001", headers={"X-Request-ID": "trace-me-42"})
+    admin_client.get("/api/v1/employees/198609262015051001", headers={"X-Request-ID": "trace-me-42"})
 
     def handled():
         # The service logs after it has replied, so the line may land a moment after the response.

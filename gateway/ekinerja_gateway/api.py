@@ -1,0 +1,166 @@
+"""The /api/v1 routes: each checks the request's shape and maps it to one RPC (docs/identity-rpc.md).
+
+Authentication happens before these views run (auth.install): every route here needs a Bearer
+token unless marked `@public` / `@public_with_ticket`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from .auth import ADMIN_ROLES, public, public_with_ticket, requires_roles
+from .bodies import OPTIONAL, OPTIONAL_BOOL, REQUIRED, Field, body_fields, field_error, invalid, query_fields
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+USER_AGENT_MAX = 512
+
+
+def client_info() -> dict[str, str]:
+    """The `client` context data of every RPC: who is on the other end of this HTTP request."""
+    return {"ip": request.remote_addr or "", "user_agent": request.user_agent.string[:USER_AGENT_MAX]}
+
+
+def call(service: str, method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
+    """One RPC with this request's id, client and (on authenticated routes) verified caller."""
+    return current_app.extensions["rpc"].call(service, method, *args, request_id=g.get("request_id"),
+                                              caller=g.get("caller"), client=client_info(),
+                                              idempotent=idempotent, **kwargs)
+
+
+def identity(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
+    return call("identity", method, *args, idempotent=idempotent, **kwargs)
+
+
+def answer(body: Any, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@api.after_request
+def _no_store(response: Response) -> Response:
+    # Tokens and personal data: no shared or browser cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- sign-in (public) ------------------------------------------------------------------------
+
+@api.post("/auth/login")
+@public
+def login() -> Response:
+    fields = body_fields({"nip": REQUIRED, "password": REQUIRED, "device_name": OPTIONAL, "device_token": OPTIONAL})
+    return answer(identity("login", fields.pop("nip"), fields.pop("password"), **fields))
+
+
+@api.post("/auth/mfa")
+@public
+def verify_mfa() -> Response:
+    fields = body_fields({"mfa_ticket": REQUIRED, "code": OPTIONAL, "recovery_code": OPTIONAL,
+                          "trust_device": OPTIONAL_BOOL, "device_name": OPTIONAL})
+    if "code" not in fields and "recovery_code" not in fields:
+        raise invalid([field_error("code", "required")])
+    return answer(identity("verify_mfa", fields.pop("mfa_ticket"), **fields))
+
+
+@api.post("/auth/refresh")
+@public
+def refresh() -> Response:
+    fields = body_fields({"refresh_token": REQUIRED})
+    return answer(identity("refresh", fields["refresh_token"]))
+
+
+@api.post("/auth/activation")
+@public
+def request_activation() -> Response:
+    fields = body_fields({"nip": REQUIRED, "nik": REQUIRED, "email": REQUIRED})
+    return answer(identity("request_activation", fields["nip"], fields["nik"], fields["email"]), 202)
+
+
+@api.post("/auth/activation/confirm")
+@public
+def activate() -> Response:
+    fields = body_fields({"token": REQUIRED, "password": REQUIRED})
+    return answer(identity("activate", fields["token"], fields["password"]))
+
+
+@api.post("/auth/password/forgot")
+@public
+def request_password_reset() -> Response:
+    fields = body_fields({"nip": REQUIRED, "email": REQUIRED})
+    return answer(identity("request_password_reset", fields["nip"], fields["email"]), 202)
+
+
+@api.post("/auth/password/reset")
+@public
+def reset_password() -> Response:
+    fields = body_fields({"token": REQUIRED, "password": REQUIRED})
+    return answer(identity("reset_password", fields["token"], fields["password"]))
+
+
+# -- MFA enrollment: public with an enrollment ticket, else the signed-in caller --------------
+
+@api.post("/auth/mfa/enroll")
+@public_with_ticket("enrollment_ticket")
+def mfa_enroll() -> Response:
+    fields = body_fields({"enrollment_ticket": OPTIONAL}, empty_ok=True)
+    return answer(identity("mfa_enroll", **fields))
+
+
+@api.post("/auth/mfa/enroll/confirm")
+@public_with_ticket("enrollment_ticket")
+def mfa_confirm() -> Response:
+    fields = body_fields({"code": REQUIRED, "enrollment_ticket": OPTIONAL})
+    return answer(identity("mfa_confirm", fields.pop("code"), **fields))
+
+
+# -- the signed-in caller ----------------------------------------------------------------------
+
+@api.post("/auth/logout")
+def logout() -> Response:
+    return answer(identity("logout"))
+
+
+@api.get("/auth/sessions")
+def list_sessions() -> Response:
+    return answer(identity("list_sessions", idempotent=True))
+
+
+@api.delete("/auth/sessions/<session_id>")
+def revoke_session(session_id: str) -> Response:
+    return answer(identity("revoke_session", session_id))
+
+
+@api.post("/auth/password/change")
+def change_password() -> Response:
+    fields = body_fields({"current_password": REQUIRED, "new_password": REQUIRED})
+    return answer(identity("change_password", fields["current_password"], fields["new_password"]))
+
+
+@api.get("/me")
+def whoami() -> Response:
+    return answer(identity("whoami", idempotent=True))
+
+
+@api.get("/employees/<nip>")
+def get_employee(nip: str) -> Response:
+    # Who may see whom is the sync service's rule: it gets the caller with the call.
+    return answer(call("sync", "get_employee", nip, idempotent=True))
+
+
+# -- administrators ------------------------------------------------------------------------------
+
+@api.post("/admin/users/<nip>/mfa/reset")
+@requires_roles(*ADMIN_ROLES)
+def admin_reset_mfa(nip: str) -> Response:
+    return answer(identity("admin_reset_mfa", nip))
+
+
+@api.get("/admin/audit")
+@requires_roles(*ADMIN_ROLES)
+def audit_events() -> Response:
+    params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": Field("integer", required=False)})
+    return answer(identity("audit_events", idempotent=True, **params))
