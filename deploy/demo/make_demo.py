@@ -135,7 +135,7 @@ def accounts(data: dict) -> dict:
     supervisors = {e["supervisor_nip"] for e in data["employees"] if e["supervisor_nip"]}
     out = []
     for e in data["employees"]:
-        roles = ["pegawai"] + (["pejabat_penilai"] if e["nip"] in supervisors else []) + e["roles"]
+        roles = ["pegawai"] + (["atasan"] if e["nip"] in supervisors else []) + e["roles"]
         account = {"nip": e["nip"], "name": e["name"], "agency_id": e["agency_id"],
                    "password": f"Demo-{e['nip'][-4:]}-Kinerja!", "roles": roles}
         if "admin_instansi" in roles or e["supervisor_nip"] is None:

@@ -25,7 +25,7 @@ PASSWORD = "Kinerja-Baru-2026"
 def head(demo_logins):
     """A supervisor in the demo ministry, for the new employees."""
     return next(a["nip"] for a in demo_logins.values()
-                if a["agency_id"] == "kemendemo" and "pejabat_penilai" in a["roles"] and "totp_secret" not in a)
+                if a["agency_id"] == "kemendemo" and "atasan" in a["roles"] and "totp_secret" not in a)
 
 
 def demo_row(head, nip, nik, name, **over):
