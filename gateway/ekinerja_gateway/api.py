@@ -11,7 +11,20 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from .auth import ADMIN_ROLES, public, public_with_ticket, requires_roles
-from .bodies import OPTIONAL, OPTIONAL_BOOL, REQUIRED, Field, body_fields, field_error, invalid, query_fields
+from .bodies import (
+    OPTIONAL,
+    OPTIONAL_BOOL,
+    OPTIONAL_OBJECT,
+    REQUIRED,
+    REQUIRED_INT,
+    REQUIRED_LIST,
+    Field,
+    body_fields,
+    field_error,
+    invalid,
+    query_fields,
+)
+from .problems import GatewayProblem
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -164,3 +177,56 @@ def admin_reset_mfa(nip: str) -> Response:
 def audit_events() -> Response:
     params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": Field("integer", required=False)})
     return answer(identity("audit_events", idempotent=True, **params))
+
+
+# -- SKP (performance plans) -----------------------------------------------------------------
+
+SKP_ACTIONS = ("submit", "approve", "return", "revise", "publish")
+
+
+def skp(method: str, *args: Any, idempotent: bool = False) -> Any:
+    return call("skp", method, *args, idempotent=idempotent)
+
+
+@api.post("/skp")
+def create_skp() -> Response:
+    fields = body_fields({"year": REQUIRED_INT, "approach": REQUIRED, "rhk": REQUIRED_LIST,
+                          "ekspektasi_khusus": OPTIONAL_OBJECT})
+    return answer(skp("create_skp", fields["year"], fields["approach"], fields["rhk"],
+                      fields.get("ekspektasi_khusus")), 201)
+
+
+@api.get("/skp")
+def my_skps() -> Response:
+    return answer(skp("my_skps", idempotent=True))
+
+
+@api.get("/skp/team")
+def skp_team() -> Response:
+    fields = query_fields({"year": REQUIRED_INT})
+    return answer(skp("team", fields["year"], idempotent=True))
+
+
+@api.get("/skp/<skp_id>")
+def get_skp(skp_id: str) -> Response:
+    return answer(skp("get_skp", skp_id, idempotent=True))
+
+
+@api.put("/skp/<skp_id>")
+def update_skp(skp_id: str) -> Response:
+    fields = body_fields({"approach": REQUIRED, "rhk": REQUIRED_LIST})
+    return answer(skp("update_skp", skp_id, fields["approach"], fields["rhk"]))
+
+
+@api.get("/skp/<skp_id>/cascade")
+def skp_cascade(skp_id: str) -> Response:
+    return answer(skp("cascade", skp_id, idempotent=True))
+
+
+@api.post("/skp/<skp_id>/<action>")
+def skp_action(skp_id: str, action: str) -> Response:
+    if action not in SKP_ACTIONS:
+        raise GatewayProblem(404, "http-404", "Not Found", f"Unknown SKP action '{action}'.",
+                             f"Tindakan SKP '{action}' tidak dikenal.")
+    fields = body_fields({"note": OPTIONAL}, empty_ok=True)
+    return answer(call("skp", "act", skp_id, action, fields.get("note")))

@@ -17,6 +17,8 @@ _TYPES: dict[str, tuple[type, str, str]] = {
     "string": (str, "a string", "teks"),
     "boolean": (bool, "true or false", "true atau false"),
     "integer": (int, "an integer", "bilangan bulat"),
+    "array": (list, "a list", "daftar"),
+    "object": (dict, "an object", "objek"),
 }
 
 
@@ -29,6 +31,9 @@ class Field:
 REQUIRED = Field()
 OPTIONAL = Field(required=False)
 OPTIONAL_BOOL = Field("boolean", required=False)
+REQUIRED_INT = Field("integer")
+REQUIRED_LIST = Field("array")
+OPTIONAL_OBJECT = Field("object", required=False)
 
 
 def field_error(name: str, rule: str, kind: str = "string") -> dict[str, str]:

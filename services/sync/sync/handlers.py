@@ -142,7 +142,7 @@ class _Import:
                 employee, warnings = parse_employee(raw)
                 self._check_employee_links(employee)
                 old = self.repo.employee(employee.nip)
-                events = changes.employee_events(old, employee)
+                events = changes.employee_events(old, employee, self._position_snapshot(employee.position_id))
                 if events:
                     self.repo.save_employee(employee, old is not None)
                     self._announce(events, employee.nip)
@@ -150,6 +150,14 @@ class _Import:
                     self.warnings.append({"record": "employees", "row": i, "key": employee.nip, **w.to_dict()})
                 return old is not None, bool(events)
             self._apply("employees", i, key, step)
+
+    def _position_snapshot(self, position_id: str | None) -> dict[str, Any] | None:
+        """What consumers need of the position (SKP: top official, credit-point coefficient)."""
+        position = self.repo.position(position_id) if position_id else None
+        if position is None:
+            return None
+        return {"id": position.id, "name": position.name, "kind": position.kind, "jenjang": position.jenjang,
+                "kelas_jabatan": position.kelas_jabatan}
 
     def _check_employee_links(self, e) -> None:
         if self.repo.agency(e.agency_id) is None:

@@ -7,10 +7,12 @@ from typing import Any
 from .model import Employee, Unit
 
 
-def employee_events(old: Employee | None, new: Employee) -> list[tuple[str, dict[str, Any]]]:
+def employee_events(old: Employee | None, new: Employee,
+                    position: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """`position` is a snapshot carried in the upserted event for consumers' convenience."""
     if old == new:
         return []
-    events: list[tuple[str, dict[str, Any]]] = [("employee.upserted", new.to_dict())]
+    events: list[tuple[str, dict[str, Any]]] = [("employee.upserted", {**new.to_dict(), "position": position})]
     if old is not None and old.status == "active" and new.status == "inactive":
         events.append(("employee.deactivated", {"nip": new.nip, "agency_id": new.agency_id}))
     old_supervisor = old.supervisor_nip if old else None

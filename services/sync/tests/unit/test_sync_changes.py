@@ -28,7 +28,7 @@ def test_new_employee_without_supervisor_is_only_upserted():
     data = events[0][1]
     assert data["nip"] == EMPLOYEE.nip
     assert data["roles"] == ["admin_instansi"]  # a list, plain JSON
-    assert data == EMPLOYEE.to_dict()
+    assert data == {**EMPLOYEE.to_dict(), "position": None}  # no position snapshot given
 
 
 def test_new_employee_with_supervisor_also_announces_the_supervisor():
@@ -102,3 +102,11 @@ def test_moved_unit_is_upserted_with_its_new_parent():
 def test_renamed_unit_is_upserted_with_its_new_name():
     events = unit_events(UNIT, replace(UNIT, name="Bagian Umum dan Keuangan"))
     assert events[0][1]["name"] == "Bagian Umum dan Keuangan"
+
+
+def test_upserted_event_carries_the_position_snapshot():
+    snapshot = {"id": "p1", "name": "Analis", "kind": "fungsional", "jenjang": "Ahli Muda", "kelas_jabatan": 9}
+
+    events = employee_events(None, EMPLOYEE, snapshot)
+
+    assert events[0][0] == "employee.upserted" and events[0][1]["position"] == snapshot

@@ -1,0 +1,354 @@
+"""SKP use cases, each given a session factory and the request context (no nameko here)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
+from ekinerja_kernel.db import unit_of_work
+from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
+from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.inbox import first_delivery
+from ekinerja_kernel.outbox import Outbox
+
+from .domain import berakhlak
+from .domain.plan import Iki, Rhk, coverage, parse_plan
+from .domain.workflow import Actor, State, transition
+from .tables import employees, history, inbox, rhks, skps
+
+YEARS = range(2020, 2101)
+
+
+# --- master data read-copy -------------------------------------------------------------------
+
+def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
+    if envelope["type"] != "ekinerja.employee.upserted.v1":
+        return  # supervisor.changed is also in employee.upserted; the others are not needed here
+    data = envelope["data"]
+    position = data.get("position") or {}
+    values = {"name": data["name"], "status": data["status"], "agency_id": data.get("agency_id"),
+              "unit_id": data.get("unit_id"), "supervisor_nip": data.get("supervisor_nip"),
+              "position_name": position.get("name"), "position_kind": position.get("kind"),
+              "jenjang": position.get("jenjang"), "updated_at": utcnow()}
+    with unit_of_work(factory) as s:
+        if not first_delivery(s, inbox, envelope):
+            return
+        if s.execute(select(employees.c.nip).where(employees.c.nip == data["nip"])).first():
+            s.execute(update(employees).where(employees.c.nip == data["nip"]).values(**values))
+        else:
+            s.execute(insert(employees).values(nip=data["nip"], **values))
+
+
+def _employee(s: Session, nip: str | None) -> Any:
+    if not nip:
+        return None
+    return s.execute(select(employees).where(employees.c.nip == nip)).first()
+
+
+def _is_top_official(emp: Any) -> bool:
+    """JPT write their RHK from the organisation's plan; so does whoever heads the chain."""
+    return emp.supervisor_nip is None or (emp.jenjang or "").startswith("JPT")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _skp(s: Session, skp_id: str, lock: bool = False) -> Any:
+    query = select(skps).where(skps.c.id == skp_id)
+    row = s.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise not_found("SKP", "SKP", skp_id)
+    return row
+
+
+def _rhk_rows(s: Session, skp_id: str, version: int) -> list[Any]:
+    return s.execute(select(rhks).where(rhks.c.skp_id == skp_id, rhks.c.version == version)
+                     .order_by(rhks.c.position)).all()
+
+
+def _penilai(s: Session, owner_nip: str) -> str | None:
+    """The owner's current pejabat penilai: their supervisor in master data, read at the moment of
+    acting, so a supervisor change in master data moves pending approvals to the new supervisor."""
+    owner = _employee(s, owner_nip)
+    return owner.supervisor_nip if owner else None
+
+
+def _in_chain_above(s: Session, caller_nip: str, nip: str, limit: int = 50) -> bool:
+    current = _penilai(s, nip)
+    for _ in range(limit):
+        if current is None:
+            return False
+        if current == caller_nip:
+            return True
+        current = _penilai(s, current)
+    return False
+
+
+def _may_read(s: Session, caller: Caller, row: Any) -> bool:
+    return (caller.nip == row.nip or caller.administers(row.agency_id)
+            or _in_chain_above(s, caller.nip, row.nip))
+
+
+def _view(s: Session, row: Any, version: int | None = None) -> dict[str, Any]:
+    version = version or row.version
+    owner = _employee(s, row.nip)
+    return {
+        "id": row.id, "nip": row.nip, "name": owner.name if owner else None, "year": row.year,
+        "approach": row.approach, "state": row.state, "version": row.version,
+        "approved_version": row.approved_version, "top_official": row.top_official,
+        "penilai_nip": _penilai(s, row.nip), "note": row.note,
+        "rhk": [{"id": r.id, "kind": r.kind, "text": r.text, "intervenes": r.intervenes, "iki": r.iki}
+                for r in _rhk_rows(s, row.id, version)],
+        "perilaku": row.perilaku, "updated_at": as_utc(row.updated_at).isoformat(),
+    }
+
+
+def get_skp(factory: sessionmaker[Session], ctx: RequestContext, skp_id: str) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with factory() as s:
+        row = _skp(s, skp_id)
+        if not _may_read(s, caller, row):
+            raise _not_yours()
+        return {**_view(s, row), "history": [
+            {"version": h.version, "action": h.action, "actor_nip": h.actor_nip, "state": h.state, "note": h.note,
+             "at": as_utc(h.at).isoformat()}
+            for h in s.execute(select(history).where(history.c.skp_id == skp_id).order_by(history.c.id))]}
+
+
+def my_skps(factory: sessionmaker[Session], ctx: RequestContext) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with factory() as s:
+        rows = s.execute(select(skps).where(skps.c.nip == caller.nip).order_by(skps.c.year.desc())).all()
+        return {"skps": [_summary(s, r) for r in rows]}
+
+
+def _summary(s: Session, row: Any) -> dict[str, Any]:
+    owner = _employee(s, row.nip)
+    return {"id": row.id, "nip": row.nip, "name": owner.name if owner else None, "year": row.year,
+            "state": row.state, "version": row.version, "approved_version": row.approved_version}
+
+
+def team(factory: sessionmaker[Session], ctx: RequestContext, year: int) -> dict[str, Any]:
+    """My direct team's SKPs for a year by state, who has none yet, and what waits for my action."""
+    caller = require(ctx.caller)
+    with factory() as s:
+        members = s.execute(select(employees).where(employees.c.supervisor_nip == caller.nip,
+                                                    employees.c.status == "active")
+                            .order_by(employees.c.name)).all()
+        result: dict[str, list[dict[str, Any]]] = {"belum_dibuat": [], "draft": [], "diajukan": [], "disetujui": []}
+        for m in members:
+            row = s.execute(select(skps).where(skps.c.nip == m.nip, skps.c.year == year)).first()
+            if row is None:
+                result["belum_dibuat"].append({"nip": m.nip, "name": m.name})
+            else:
+                result[row.state].append(_summary(s, row))
+        return {"year": year, "team": result, "waiting_for_me": result["diajukan"]}
+
+
+def cascade(factory: sessionmaker[Session], ctx: RequestContext, skp_id: str) -> dict[str, Any]:
+    """For each of my RHK: which subordinate RHK intervene it, and whether their targets cover mine."""
+    caller = require(ctx.caller)
+    with factory() as s:
+        row = _skp(s, skp_id)
+        if not _may_read(s, caller, row):
+            raise _not_yours()
+        version = row.approved_version or row.version
+        result = []
+        for mine in _rhk_rows(s, row.id, version):
+            children = s.execute(select(rhks, skps.c.nip, skps.c.version.label("skp_version"),
+                                        skps.c.approved_version)
+                                 .join(skps, skps.c.id == rhks.c.skp_id)
+                                 .where(rhks.c.intervenes == mine.id)).all()
+            current = [c for c in children if c.version == (c.approved_version or c.skp_version)]
+            result.append({
+                "rhk_id": mine.id, "text": mine.text,
+                "intervened_by": [{"nip": c.nip, "rhk_id": c.id, "text": c.text} for c in current],
+                "coverage": coverage(_kuantitas(mine.iki), [_kuantitas(c.iki) for c in current]),
+            })
+        return {"skp_id": row.id, "rhk": result}
+
+
+def _kuantitas(iki: list[dict[str, Any]]) -> Iki | None:
+    item = next((i for i in iki if i.get("aspek") == "kuantitas"), None)
+    return Iki(item["aspek"], item["indikator"], item["target"], item["satuan"]) if item else None
+
+
+# --- planning --------------------------------------------------------------------------------
+
+def _supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
+    """The supervisor's RHK ids that a subordinate may intervene (from their approved plan, else the
+    plan in progress); refuses with who to ask when the supervisor has no SKP yet."""
+    boss = _employee(s, owner.supervisor_nip)
+    row = s.execute(select(skps).where(skps.c.nip == owner.supervisor_nip, skps.c.year == year)).first()
+    if row is None:
+        name = boss.name if boss else owner.supervisor_nip
+        raise DomainError(
+            code="supervisor-skp-missing", status=409, title="Your supervisor has no SKP yet",
+            detail=f"Your supervisor {name} (NIP {owner.supervisor_nip}) has not made their SKP for {year} yet. "
+                   "Your RHK must intervene theirs: ask them to make it first.",
+            detail_id=f"Atasan Anda {name} (NIP {owner.supervisor_nip}) belum membuat SKP tahun {year}. "
+                      "RHK Anda harus mengintervensi RHK atasan: minta atasan membuatnya terlebih dahulu.",
+            extra={"supervisor_nip": owner.supervisor_nip, "fixed_by": "your supervisor",
+                   "fixed_by_id": "atasan Anda"})
+    return [r.id for r in _rhk_rows(s, row.id, row.approved_version or row.version)]
+
+
+def _owner(s: Session, caller: Caller) -> Any:
+    owner = _employee(s, caller.nip)
+    if owner is None or owner.status != "active":
+        raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
+                          detail="Your master data is not here or not active yet; see /api/v1/me for details.",
+                          detail_id="Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.")
+    return owner
+
+
+def _plan(s: Session, owner: Any, year: int, approach: Any, raw_rhk: Any) -> list[Rhk]:
+    top = _is_top_official(owner)
+    if owner.supervisor_nip is None:
+        allowed: list[str] = []
+    elif top:  # a JPT under another may still cascade from their superior's plan, if it exists
+        allowed = _optional_supervisor_rhk(s, owner, year)
+    else:
+        allowed = _supervisor_rhk(s, owner, year)
+    return parse_plan(approach, raw_rhk, top, allowed)
+
+
+def _optional_supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
+    try:
+        return _supervisor_rhk(s, owner, year)
+    except DomainError:
+        return []
+
+
+def _store_rhk(s: Session, skp_id: str, version: int, plan: list[Rhk]) -> None:
+    for i, rhk in enumerate(plan):
+        s.execute(insert(rhks).values(
+            id=str(uuid.uuid4()), skp_id=skp_id, version=version, position=i, kind=rhk.kind, text=rhk.text,
+            intervenes=rhk.intervenes,
+            iki=[{"aspek": k.aspek, "indikator": k.indikator, "target": k.target, "satuan": k.satuan}
+                 for k in rhk.iki]))
+
+
+def _record(s: Session, skp_id: str, version: int, action: str, actor: str, state: State,
+            note: str | None = None) -> None:
+    s.execute(insert(history).values(skp_id=skp_id, version=version, action=action, actor_nip=actor,
+                                     state=state.value, note=note, at=utcnow()))
+
+
+def _year(year: Any) -> int:
+    if not isinstance(year, int) or year not in YEARS:
+        raise validation_error([FieldError("year", "year", "year must be a year such as 2026.",
+                                           "year harus berupa tahun, mis. 2026.")])
+    return year
+
+
+def create_skp(factory: sessionmaker[Session], ctx: RequestContext, year: int, approach: str,
+               rhk: list[dict[str, Any]], ekspektasi_khusus: dict[str, str] | None = None) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    year = _year(year)
+    with unit_of_work(factory) as s:
+        owner = _owner(s, caller)
+        if s.execute(select(skps.c.id).where(skps.c.nip == owner.nip, skps.c.year == year)).first():
+            raise DomainError(code="skp-exists", status=409, title="SKP already exists",
+                              detail=f"You already have an SKP for {year}: edit it or make a revision.",
+                              detail_id=f"Anda sudah memiliki SKP tahun {year}: ubah atau buat revisinya.")
+        plan = _plan(s, owner, year, approach, rhk)
+        skp_id, now = str(uuid.uuid4()), utcnow()
+        s.execute(insert(skps).values(
+            id=skp_id, nip=owner.nip, year=year, agency_id=owner.agency_id, approach=approach, state="draft",
+            version=1, approved_version=None, top_official=_is_top_official(owner),
+            perilaku=berakhlak.perilaku_sheet(ekspektasi_khusus), note=None, created_at=now, updated_at=now))
+        _store_rhk(s, skp_id, 1, plan)
+        _record(s, skp_id, 1, "create", owner.nip, State.DRAFT)
+        return _view(s, _skp(s, skp_id))
+
+
+def update_skp(factory: sessionmaker[Session], ctx: RequestContext, skp_id: str, approach: str,
+               rhk: list[dict[str, Any]]) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with unit_of_work(factory) as s:
+        row = _skp(s, skp_id, lock=True)
+        transition("edit", State(row.state), Actor.OWNER if caller.nip == row.nip else None)
+        owner = _owner(s, caller)
+        plan = _plan(s, owner, row.year, approach, rhk)
+        s.execute(rhks.delete().where(rhks.c.skp_id == skp_id, rhks.c.version == row.version))
+        _store_rhk(s, skp_id, row.version, plan)
+        s.execute(update(skps).where(skps.c.id == skp_id).values(approach=approach, updated_at=utcnow()))
+        _record(s, skp_id, row.version, "edit", caller.nip, State.DRAFT)
+        return _view(s, _skp(s, skp_id))
+
+
+# --- workflow --------------------------------------------------------------------------------
+
+def _not_yours() -> DomainError:
+    return forbidden("This SKP is not yours, not your team's, and not in your agency.",
+                     "SKP ini bukan milik Anda, bukan milik tim Anda, dan bukan di instansi Anda.")
+
+
+def _actor(s: Session, caller: Caller, row: Any) -> Actor | None:
+    if caller.nip == row.nip:
+        return Actor.OWNER
+    if caller.nip == _penilai(s, row.nip):
+        return Actor.PENILAI
+    return None
+
+
+def _rhk_event(s: Session, row: Any, version: int) -> list[dict[str, Any]]:
+    return [{"id": r.id, "kind": r.kind, "text": r.text, "intervenes": r.intervenes, "iki": r.iki}
+            for r in _rhk_rows(s, row.id, version)]
+
+
+def act(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, skp_id: str, action: str,
+        note: str | None = None) -> dict[str, Any]:
+    """submit / approve / return / revise / publish, each checked by the state machine."""
+    caller = require(ctx.caller)
+    if action == "return" and not (isinstance(note, str) and note.strip()):
+        raise validation_error([FieldError("note", "required", "Say what must change when returning an SKP.",
+                                           "Tuliskan apa yang harus diperbaiki saat mengembalikan SKP.")])
+    with unit_of_work(factory) as s:
+        row = _skp(s, skp_id, lock=True)
+        actor = _actor(s, caller, row)
+        if actor is None and not _may_read(s, caller, row):
+            raise _not_yours()
+        if action == "publish" and _penilai(s, row.nip) is not None:
+            raise DomainError(code="has-penilai", status=409, title="Needs approval",
+                              detail="You have a pejabat penilai: submit your SKP for approval instead.",
+                              detail_id="Anda memiliki pejabat penilai: ajukan SKP Anda untuk disetujui.")
+        if action == "submit" and _penilai(s, row.nip) is None:
+            raise DomainError(code="no-penilai", status=409, title="Nobody to approve",
+                              detail="You have no pejabat penilai in master data: publish your SKP, or ask your "
+                                     "agency admin to set your supervisor.",
+                              detail_id="Anda tidak memiliki pejabat penilai di data induk: terbitkan SKP Anda, "
+                                        "atau minta admin instansi mengisi atasan Anda.")
+        new_state = transition(action, State(row.state), actor)
+        values: dict[str, Any] = {"state": new_state.value, "updated_at": utcnow()}
+        version = row.version
+        if action in ("approve", "publish"):
+            values.update(approved_version=row.version, note=None)
+        elif action == "return":
+            values["note"] = note.strip()
+        elif action == "revise":
+            version = row.version + 1
+            values.update(version=version, note=None)
+            for r in _rhk_rows(s, row.id, row.version):
+                s.execute(insert(rhks).values(id=str(uuid.uuid4()), skp_id=row.id, version=version,
+                                              position=r.position, kind=r.kind, text=r.text,
+                                              intervenes=r.intervenes, iki=r.iki))
+        elif action == "submit":
+            values["note"] = None
+        s.execute(update(skps).where(skps.c.id == skp_id).values(**values))
+        _record(s, skp_id, version, action, caller.nip, new_state, note)
+        event = {"submit": "skp.submitted", "approve": "skp.approved", "publish": "skp.approved",
+                 "return": "skp.returned"}.get(action)
+        if event:
+            data = {"skp_id": row.id, "nip": row.nip, "year": row.year, "agency_id": row.agency_id,
+                    "version": version, "state": new_state.value, "actor_nip": caller.nip}
+            if event == "skp.approved":
+                data["rhk"] = _rhk_event(s, row, version)  # what daily progress offers as choices
+            if event == "skp.returned":
+                data["note"] = note.strip()
+            outbox.add(s, event, row.nip, data)
+        return _view(s, _skp(s, skp_id))

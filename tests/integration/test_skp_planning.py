@@ -1,0 +1,226 @@
+"""SKP planning through the gateway (issue #4, first part): the head publishes, each level cascades
+from its supervisor's RHK, submits, is returned or approved; strangers are refused; a supervisor
+change in master data moves the approval; events reach subscribers."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from harness import totp_code
+from sqlalchemy import create_engine, text
+
+from ekinerja_kernel.localservers import wait_for
+
+YEAR = 2026
+PROBLEM = "application/problem+json"
+DEMO = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "demo", "masterdata.json")
+
+
+def iki(target="12", satuan="dokumen"):
+    return [{"aspek": "kuantitas", "indikator": "Jumlah dokumen", "target": target, "satuan": satuan},
+            {"aspek": "kualitas", "indikator": "Dokumen diterima tanpa revisi", "target": "100", "satuan": "%"},
+            {"aspek": "waktu", "indikator": "Selesai tepat waktu", "target": "12", "satuan": "bulan"}]
+
+
+def rhk(text_, intervenes=None, target="12", kind="utama"):
+    return {"kind": kind, "text": text_, "intervenes": intervenes, "iki": iki(target)}
+
+
+@pytest.fixture(scope="module")
+def people():
+    """The ministry's chain: sekjen → karo (Perencanaan) → kabag (Program) → staff, and strangers."""
+    with open(DEMO, encoding="utf-8") as f:
+        employees = json.load(f)["employees"]
+
+    def find(unit, position):
+        return [e["nip"] for e in employees if e["unit_id"] == unit and e["position_id"] == position]
+
+    return {"sekjen": find("kd-setjen", "kd-sekjen")[0], "karo": find("kd-biro-ren", "kd-karo")[0],
+            "kabag": find("kd-bag-prog", "kd-kabag")[0], "staff": find("kd-bag-prog", "kd-prakom")[0],
+            "other_staff": find("kd-bag-prog", "kd-pengadm")[0], "kabag_eval": find("kd-bag-eval", "kd-kabag")[0],
+            "stranger": find("kd-bag-eval", "kd-prakom")[0]}
+
+
+@pytest.fixture(scope="module")
+def skp_ready(demo_logins, service_databases, people):
+    engine = create_engine(service_databases["skp"])
+
+    def copied():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM employees WHERE nip = ANY(:n)"),
+                                {"n": list(people.values())}).scalar() == len(people)
+
+    wait_for(copied, timeout=30, what="skp's copy of the demo master data")
+    engine.dispose()
+
+
+class Client:
+    """A signed-in user of the gateway."""
+
+    def __init__(self, gateway, account):
+        body = gateway.post("/api/v1/auth/login", json={"nip": account["nip"], "password": account["password"]})
+        body = body.get_json()
+        if body["status"] == "mfa_required":
+            body = gateway.post("/api/v1/auth/mfa", json={"mfa_ticket": body["mfa_ticket"],
+                                                          "code": totp_code(account["totp_secret"])}).get_json()
+        assert body["status"] == "authenticated", body
+        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {body['access_token']}"}
+
+    def get(self, path, **kw):
+        return self.gateway.get(path, headers=self.headers, **kw)
+
+    def post(self, path, json=None):
+        return self.gateway.post(path, headers=self.headers, json=json)
+
+    def put(self, path, json=None):
+        return self.gateway.put(path, headers=self.headers, json=json)
+
+
+@pytest.fixture(scope="module")
+def users(gateway_module, demo_logins, people, skp_ready):
+    return {role: Client(gateway_module, demo_logins[nip]) for role, nip in people.items()}
+
+
+@pytest.fixture(scope="module")
+def gateway_module(rabbit, services):
+    from ekinerja_gateway.app import create_app
+
+    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000})
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def plans():
+    return {}
+
+
+def test_a_plan_cannot_start_before_the_supervisors(users):
+    response = users["staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif",
+                                                        "rhk": [rhk("Menyusun laporan", "x")]})
+
+    assert response.status_code == 409 and response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["code"] == "supervisor-skp-missing" and body["supervisor_nip"]
+    assert "belum membuat SKP" in body["detail_id"]
+
+
+def test_the_cascade_from_head_to_staff(users, people, plans, subscriber):
+    events = subscriber("ekinerja.skp.#")
+    head = users["sekjen"].post("/api/v1/skp", json={
+        "year": YEAR, "approach": "kuantitatif",
+        "rhk": [rhk("Terwujudnya tata kelola kinerja kementerian", target="4")],
+        "ekspektasi_khusus": {"akuntabel": "Laporan kinerja tepat waktu"}})
+    assert head.status_code == 201, head.get_json()
+    head = head.get_json()
+    assert head["top_official"] and head["state"] == "draft"
+    assert len(head["perilaku"]) == 7 and head["perilaku"][1]["ekspektasi_khusus"] == "Laporan kinerja tepat waktu"
+    published = users["sekjen"].post(f"/api/v1/skp/{head['id']}/publish").get_json()
+    assert published["state"] == "disetujui" and published["approved_version"] == 1
+    plans["head"] = published
+
+    karo = users["karo"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Tersusunnya perencanaan kinerja", published["rhk"][0]["id"], target="4")]}).get_json()
+    assert users["karo"].post(f"/api/v1/skp/{karo['id']}/submit").get_json()["state"] == "diajukan"
+    assert users["sekjen"].post(f"/api/v1/skp/{karo['id']}/approve").get_json()["state"] == "disetujui"
+
+    kabag = users["kabag"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Tersusunnya dokumen program", karo["rhk"][0]["id"], target="12")]}).get_json()
+    users["kabag"].post(f"/api/v1/skp/{kabag['id']}/submit")
+    kabag = users["karo"].post(f"/api/v1/skp/{kabag['id']}/approve").get_json()
+    assert kabag["state"] == "disetujui"
+    plans["kabag"] = kabag
+
+    staff = users["staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Menyusun dokumen program bulanan", kabag["rhk"][0]["id"], target="8")]})
+    assert staff.status_code == 201
+    staff = staff.get_json()
+    submitted = users["staff"].post(f"/api/v1/skp/{staff['id']}/submit").get_json()
+    assert submitted["state"] == "diajukan" and submitted["penilai_nip"] == people["kabag"]
+
+    returned = users["kabag"].post(f"/api/v1/skp/{staff['id']}/return", json={"note": "Target harus 12 dokumen"})
+    assert returned.status_code == 200 and returned.get_json()["state"] == "draft"
+    assert returned.get_json()["note"] == "Target harus 12 dokumen"
+    edited = users["staff"].put(f"/api/v1/skp/{staff['id']}", json={"approach": "kuantitatif", "rhk": [
+        rhk("Menyusun dokumen program bulanan", kabag["rhk"][0]["id"], target="12")]})
+    assert edited.status_code == 200
+    users["staff"].post(f"/api/v1/skp/{staff['id']}/submit")
+    approved = users["kabag"].post(f"/api/v1/skp/{staff['id']}/approve").get_json()
+    assert approved["state"] == "disetujui" and approved["rhk"][0]["iki"][0]["target"] == "12"
+    plans["staff"] = approved
+
+    history = [h["action"] for h in users["staff"].get(f"/api/v1/skp/{staff['id']}").get_json()["history"]]
+    assert history == ["create", "submit", "return", "edit", "submit", "approve"]
+    cover = users["kabag"].get(f"/api/v1/skp/{kabag['id']}/cascade").get_json()["rhk"][0]
+    assert cover["coverage"]["status"] == "covered" and cover["intervened_by"][0]["nip"] == people["staff"]
+
+    seen = {}
+    while "staff-approved" not in seen:
+        event = events.next()
+        key = event["type"]
+        if event["subject"] == people["staff"] and key == "ekinerja.skp.approved.v1":
+            seen["staff-approved"] = event
+        seen.setdefault(key, event)
+    assert {"ekinerja.skp.submitted.v1", "ekinerja.skp.returned.v1", "ekinerja.skp.approved.v1"} <= set(seen)
+    approved_event = seen["staff-approved"]["data"]
+    assert approved_event["rhk"][0]["id"] == approved["rhk"][0]["id"]  # what daily progress will offer
+
+
+def test_strangers_can_neither_read_nor_approve(users, plans):
+    staff_skp = plans["staff"]["id"]
+    assert users["stranger"].get(f"/api/v1/skp/{staff_skp}").status_code == 403
+    assert users["other_staff"].post(f"/api/v1/skp/{staff_skp}/approve").status_code == 403
+    assert users["sekjen"].get(f"/api/v1/skp/{staff_skp}").status_code == 200  # above in the chain
+
+
+def test_wrong_state_and_bad_plans_change_nothing(users, plans):
+    staff_skp = plans["staff"]
+    editing_approved = users["staff"].put(f"/api/v1/skp/{staff_skp['id']}", json={
+        "approach": "kuantitatif", "rhk": [rhk("x", plans["kabag"]["rhk"][0]["id"])]})
+    assert editing_approved.status_code == 409 and editing_approved.get_json()["code"] == "wrong-state"
+    approving_approved = users["kabag"].post(f"/api/v1/skp/{staff_skp['id']}/approve")
+    assert approving_approved.status_code == 409
+
+    bad = users["other_staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Mengarsip surat", plans["head"]["rhk"][0]["id"], target="0")]})
+    assert bad.status_code == 422 and bad.mimetype == PROBLEM
+    rules = {(e["field"], e["rule"]) for e in bad.get_json()["errors"]}
+    assert ("rhk[0].intervenes", "supervisor-rhk") in rules  # the head's RHK is not my supervisor's
+    assert ("rhk[0].iki[0].target", "positive-number") in rules
+    assert users["other_staff"].get("/api/v1/skp").get_json()["skps"] == []  # nothing was stored
+
+    not_a_year = users["other_staff"].post("/api/v1/skp", json={"year": "2026", "approach": "kuantitatif",
+                                                                 "rhk": []})
+    assert not_a_year.status_code == 422 and not_a_year.get_json()["errors"][0]["field"] == "year"
+
+
+def test_team_view_shows_states_and_what_waits(users, people):
+    view = users["kabag"].get("/api/v1/skp/team", query_string={"year": YEAR}).get_json()
+
+    assert people["staff"] in [s["nip"] for s in view["team"]["disetujui"]]
+    assert people["other_staff"] in [m["nip"] for m in view["team"]["belum_dibuat"]]
+
+
+def test_a_supervisor_changed_in_master_data_takes_over_the_approval(users, people, plans, rpc, service_databases):
+    other = users["other_staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Mengarsip surat keluar", plans["kabag"]["rhk"][0]["id"], target="100")]}).get_json()
+    users["other_staff"].post(f"/api/v1/skp/{other['id']}/submit")
+    with open(DEMO, encoding="utf-8") as f:
+        row = next(e for e in json.load(f)["employees"] if e["nip"] == people["other_staff"])
+    rpc.sync.import_records({"employees": [{**row, "supervisor_nip": people["kabag_eval"]}]})
+    engine = create_engine(service_databases["skp"])
+
+    def moved():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT supervisor_nip FROM employees WHERE nip = :n"),
+                                {"n": people["other_staff"]}).scalar() == people["kabag_eval"]
+
+    wait_for(moved, timeout=20, what="skp to learn the new supervisor")
+    engine.dispose()
+    try:
+        assert users["kabag"].post(f"/api/v1/skp/{other['id']}/approve").status_code == 403  # no longer theirs
+        approved = users["kabag_eval"].post(f"/api/v1/skp/{other['id']}/approve")
+        assert approved.status_code == 200 and approved.get_json()["state"] == "disetujui"
+    finally:
+        rpc.sync.import_records({"employees": [row]})  # put master data back for other tests
