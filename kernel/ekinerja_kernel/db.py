@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 _sqlite_engines: dict[str, Engine] = {}
@@ -62,3 +63,14 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+def upsert(session: Session, table: Table, key: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Insert the row with `key`, or update it; True when it was new. Portable across SQLite and
+    PostgreSQL (read-copies are written by one consumer at a time, so no race to guard)."""
+    where = [table.c[name] == value for name, value in key.items()]
+    if session.execute(select(*[table.c[name] for name in key]).where(*where)).first():
+        session.execute(update(table).where(*where).values(**values))
+        return False
+    session.execute(insert(table).values(**key, **values))
+    return True

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ekinerja_kernel.db import upsert
 from ekinerja_kernel.events import as_utc, utcnow
 
 from .domain.accounts import Account, UnitInfo
@@ -36,12 +37,8 @@ def account(session: Session, nip: str) -> Account | None:
 
 
 def save_account(session: Session, values: dict[str, Any]) -> None:
-    values = {**values, "updated_at": utcnow()}
-    exists = session.execute(select(accounts.c.nip).where(accounts.c.nip == values["nip"])).first()
-    if exists:
-        session.execute(update(accounts).where(accounts.c.nip == values["nip"]).values(**values))
-    else:
-        session.execute(insert(accounts).values(**values))
+    nip = values.pop("nip")
+    upsert(session, accounts, {"nip": nip}, {**values, "updated_at": utcnow()})
 
 
 def has_subordinates(session: Session, nip: str) -> bool:
@@ -57,11 +54,8 @@ def unit(session: Session, unit_id: str | None) -> UnitInfo | None:
 
 
 def save_unit(session: Session, data: dict[str, Any]) -> None:
-    values = {"agency_id": data["agency_id"], "parent_id": data.get("parent_id"), "kind": data.get("kind", "unit")}
-    if session.execute(select(units.c.id).where(units.c.id == data["id"])).first():
-        session.execute(update(units).where(units.c.id == data["id"]).values(**values))
-    else:
-        session.execute(insert(units).values(id=data["id"], **values))
+    upsert(session, units, {"id": data["id"]},
+           {"agency_id": data["agency_id"], "parent_id": data.get("parent_id"), "kind": data.get("kind", "unit")})
 
 
 def credential(session: Session, nip: str) -> Any:
@@ -69,10 +63,7 @@ def credential(session: Session, nip: str) -> Any:
 
 
 def set_credential(session: Session, nip: str, **values: Any) -> None:
-    if credential(session, nip) is None:
-        session.execute(insert(credentials).values(nip=nip, **values))
-    else:
-        session.execute(update(credentials).where(credentials.c.nip == nip).values(**values))
+    upsert(session, credentials, {"nip": nip}, values)
 
 
 def guard(session: Session, nip: str, factor: str) -> Guard:

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
-from ekinerja_kernel.db import unit_of_work
+from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.inbox import first_delivery
@@ -37,10 +37,7 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
     with unit_of_work(factory) as s:
         if not first_delivery(s, inbox, envelope):
             return
-        if s.execute(select(employees.c.nip).where(employees.c.nip == data["nip"])).first():
-            s.execute(update(employees).where(employees.c.nip == data["nip"]).values(**values))
-        else:
-            s.execute(insert(employees).values(nip=data["nip"], **values))
+        upsert(s, employees, {"nip": data["nip"]}, values)
 
 
 def _employee(s: Session, nip: str | None) -> Any:
