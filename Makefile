@@ -13,6 +13,7 @@ export EKINERJA_VAR_DIR ?= $(CURDIR)/var
 export AMQP_PORT ?= 5672
 export AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:$(AMQP_PORT)/
 export GATEWAY_PORT ?= 8000
+DEMO_YEAR ?= $(shell date +%Y)
 export PROMETHEUS_MULTIPROC_DIR ?= $(EKINERJA_VAR_DIR)/prometheus-gateway
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
@@ -50,6 +51,7 @@ migrate: venv
 demo-data: venv
 	$(BIN)/ekinerja-sync import deploy/demo/masterdata.json > $(EKINERJA_VAR_DIR)/log/demo-import.json
 	$(BIN)/ekinerja-identity demo-accounts deploy/demo/accounts.json
+	$(BIN)/ekinerja-skp demo-plans $(DEMO_YEAR)
 
 up: venv system-deps-up
 	@deploy/bin/dev up

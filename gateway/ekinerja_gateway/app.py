@@ -19,12 +19,17 @@ from ekinerja_kernel.logs import set_request_id
 
 from . import auth, metrics, problems, ratelimit
 from .api import api
+from .oidc import oidc
 from .rpc import RpcClient
 
 log = logging.getLogger("ekinerja.gateway")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Signs the cookie of the OIDC sign-in pages. Production MUST set GATEWAY_SECRET_KEY (the same value
+# in every worker and replica, else a form posted to another worker is refused); this default is
+# public and only fit for development.
+DEV_SECRET_KEY = "ekinerja-dev-only-secret-key-set-GATEWAY_SECRET_KEY"
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -41,13 +46,17 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         TOKEN_ISSUER=config.env("TOKEN_ISSUER", "http://127.0.0.1:8000"),
         TOKEN_LEEWAY=config.env_int("TOKEN_LEEWAY", auth.DEFAULT_LEEWAY),
         JWKS_REFRESH_INTERVAL=config.env_float("JWKS_REFRESH_INTERVAL", auth.DEFAULT_REFRESH_INTERVAL),
-        AUTH_RATE_LIMIT=config.env_int("AUTH_RATE_LIMIT", 30),
+        # Per IP and worker: a whole office behind one NAT address signs in at 08:00.
+        AUTH_RATE_LIMIT=config.env_int("AUTH_RATE_LIMIT", 300),
         AUTH_RATE_WINDOW=config.env_float("AUTH_RATE_WINDOW", 60.0),
         TRUSTED_PROXY_HOPS=config.env_int("TRUSTED_PROXY_HOPS", 0),
         JWKS_LOADER=None,
         MONOTONIC_CLOCK=time.monotonic,
+        SECRET_KEY=config.env("GATEWAY_SECRET_KEY", DEV_SECRET_KEY),
     )
     app.config.update(settings or {})
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY:
+        log.warning("GATEWAY_SECRET_KEY is not set: the OIDC sign-in cookie uses the public development key")
     if app.config["TRUSTED_PROXY_HOPS"] > 0:
         # Behind N proxies that each append to X-Forwarded-For, the client IP (rate limit, audit)
         # is the Nth address from the right; without proxies the header is not trusted at all.
@@ -63,6 +72,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     problems.register(app)
     _routes(app)
     app.register_blueprint(api)
+    app.register_blueprint(oidc)
     return app
 
 

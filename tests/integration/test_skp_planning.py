@@ -207,8 +207,11 @@ def test_a_supervisor_changed_in_master_data_takes_over_the_approval(users, peop
         rhk("Mengarsip surat keluar", plans["kabag"]["rhk"][0]["id"], target="100")]}).get_json()
     users["other_staff"].post(f"/api/v1/skp/{other['id']}/submit")
     with open(DEMO, encoding="utf-8") as f:
-        row = next(e for e in json.load(f)["employees"] if e["nip"] == people["other_staff"])
-    rpc.sync.import_records({"employees": [{**row, "supervisor_nip": people["kabag_eval"]}]})
+        demo = json.load(f)
+    # The whole demo set (other tests may have emptied sync), with one supervisor changed.
+    moved_row = [{**e, "supervisor_nip": people["kabag_eval"]} if e["nip"] == people["other_staff"] else e
+                 for e in demo["employees"]]
+    assert rpc.sync.import_records({**demo, "employees": moved_row})["rejected"] == 0
     engine = create_engine(service_databases["skp"])
 
     def moved():
@@ -223,4 +226,4 @@ def test_a_supervisor_changed_in_master_data_takes_over_the_approval(users, peop
         approved = users["kabag_eval"].post(f"/api/v1/skp/{other['id']}/approve")
         assert approved.status_code == 200 and approved.get_json()["state"] == "disetujui"
     finally:
-        rpc.sync.import_records({"employees": [row]})  # put master data back for other tests
+        rpc.sync.import_records(demo)  # put master data back for other tests

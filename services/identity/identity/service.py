@@ -7,7 +7,7 @@ from nameko.messaging import consume
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
-from . import handlers
+from . import handlers, oidc
 from .relays import MailRelay
 from .tables import OUTBOX
 
@@ -92,3 +92,55 @@ class IdentityService(ServiceBase):
     @rpc
     def audit_events(self, nip: str | None = None, type: str | None = None, limit: int = 100) -> dict:  # noqa: A002
         return handlers.audit_events(self.db, self.request, nip, type, limit)
+
+    # -- OpenID Connect provider (docs/identity-rpc.md); the gateway runs the protocol ------------
+
+    @rpc
+    def oidc_client(self, client_id: str) -> dict | None:
+        return oidc.client(self.db, client_id)
+
+    @rpc
+    def oidc_check_client_secret(self, client_id: str, secret: str) -> bool:
+        return oidc.check_client_secret(self.db, client_id, secret)
+
+    @rpc
+    def oidc_has_consent(self, nip: str, client_id: str, scope: str) -> bool:
+        return oidc.has_consent(self.db, nip, client_id, scope)
+
+    @rpc
+    def oidc_grant_consent(self, nip: str, client_id: str, scope: str) -> dict:
+        return oidc.grant_consent(self.db, self.request, nip, client_id, scope)
+
+    @rpc
+    def oidc_nonce_used(self, client_id: str, nonce: str) -> bool:
+        return oidc.nonce_used(self.db, client_id, nonce)
+
+    @rpc
+    def oidc_save_code(self, code: str, client_id: str, nip: str, redirect_uri: str, scope: str, nonce: str | None,
+                       code_challenge: str, code_challenge_method: str, auth_time: int, amr: list[str]) -> dict:
+        return oidc.save_code(self.db, self.request, code, client_id, nip, redirect_uri, scope, nonce, code_challenge,
+                              code_challenge_method, auth_time, amr)
+
+    @rpc
+    def oidc_take_code(self, code: str, client_id: str) -> dict | None:
+        return oidc.take_code(self.db, self.request, code, client_id)
+
+    @rpc
+    def oidc_issue_tokens(self, client_id: str, nip: str, scope: str, nonce: str | None = None,
+                          auth_time: int | None = None, amr: list[str] | None = None,
+                          code_id: str | None = None) -> dict:
+        return oidc.issue_tokens(self.db, self.request, client_id, nip, scope, nonce, auth_time, amr, code_id)
+
+    @rpc
+    def oidc_userinfo(self, access_token: str) -> dict:
+        return oidc.userinfo(self.db, access_token)
+
+    @rpc
+    def oidc_revoke(self, token: str, client_id: str) -> dict:
+        return oidc.revoke(self.db, self.request, token, client_id)
+
+    @rpc
+    def oidc_register_client(self, name: str, redirect_uris: list[str], first_party: bool = False,
+                             confidential: bool = False, scopes: str | None = None) -> dict:
+        return oidc.register_client_as_admin(self.db, self.request, name, redirect_uris, first_party, confidential,
+                                             scopes)

@@ -158,3 +158,59 @@ audit_events = Table(
 inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "identity")
+
+# --- OpenID Connect provider ("Login with ASN Digital") ---------------------------------------
+
+# Applications registered to sign their users in with e-Kinerja. A public client (no secret) proves
+# itself with PKCE only; redirect URIs are compared by exact string equality.
+oauth_clients = Table(
+    "oauth_clients", metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("client_secret_hash", String(64), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("first_party", Boolean, nullable=False),
+    Column("allowed_scopes", String(400), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+# Authorization codes: single use, 60 seconds; kept after use so a replay can be recognised.
+oauth_codes = Table(
+    "oauth_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("nip", String(18), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", String(400), nullable=False),
+    Column("nonce", String(255), nullable=True),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(8), nullable=False),
+    Column("auth_time", Integer, nullable=False),
+    Column("amr", JSON, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# What a user allowed a (not first-party) client to know about them.
+oauth_consents = Table(
+    "oauth_consents", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("scope", String(400), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+)
+
+# Access tokens issued to clients (JWTs, known by their `jti`): revocable, and revoked together
+# when the code they came from is replayed.
+oauth_tokens = Table(
+    "oauth_tokens", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=True, index=True),
+    Column("scope", String(400), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)

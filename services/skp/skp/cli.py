@@ -1,0 +1,87 @@
+"""`ekinerja-skp demo-plans YEAR`: approved SKPs for the whole demo master data, cascaded from each
+agency's head down the supervision chain through the same use cases as the API (so the outbox
+announces them and daily progress can offer their RHK at once)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from sqlalchemy import select
+
+from ekinerja_kernel.caller import Caller, RequestContext
+from ekinerja_kernel.config import database_url
+from ekinerja_kernel.db import make_engine, session_factory
+
+from . import handlers
+from .tables import OUTBOX, employees, skps
+
+
+def _iki(target: str, satuan: str) -> list[dict[str, str]]:
+    return [{"aspek": "kuantitas", "indikator": f"Jumlah {satuan} yang diselesaikan", "target": target,
+             "satuan": satuan},
+            {"aspek": "kualitas", "indikator": "Hasil diterima tanpa revisi", "target": "100", "satuan": "%"},
+            {"aspek": "waktu", "indikator": "Diselesaikan sesuai jadwal", "target": "12", "satuan": "bulan"}]
+
+
+def _plan_for(emp, parent_rhk: str | None) -> list[dict]:
+    subject = emp.position_name or "tugas jabatan"
+    return [{"kind": "utama", "text": f"Terlaksananya {subject.lower()} secara tepat waktu dan akuntabel",
+             "intervenes": parent_rhk, "iki": _iki("12", "laporan")}]
+
+
+def demo_plans(factory, agencies: list[str], year: int, wait: float) -> int:
+    deadline = time.monotonic() + wait
+    while True:  # the read-copy fills from sync's events
+        with factory() as s:
+            staff = s.execute(select(employees).where(employees.c.agency_id.in_(agencies),
+                                                      employees.c.status == "active")).all()
+        if staff or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    by_supervisor: dict[str | None, list] = {}
+    for e in staff:
+        by_supervisor.setdefault(e.supervisor_nip, []).append(e)
+    known = {e.nip for e in staff}
+    queue = [(e, None) for e in staff if e.supervisor_nip is None or e.supervisor_nip not in known]
+    made = 0
+    while queue:
+        emp, parent_rhk = queue.pop(0)
+        ctx = RequestContext(caller=Caller(nip=emp.nip, agency_id=emp.agency_id))
+        with factory() as s:
+            existing = s.execute(select(skps).where(skps.c.nip == emp.nip, skps.c.year == year)).first()
+        if existing is None:
+            plan = handlers.create_skp(factory, ctx, year, "kuantitatif", _plan_for(emp, parent_rhk))
+            if emp.supervisor_nip is None:
+                plan = handlers.act(factory, OUTBOX, ctx, plan["id"], "publish")
+            else:
+                handlers.act(factory, OUTBOX, ctx, plan["id"], "submit")
+                boss = RequestContext(caller=Caller(nip=emp.supervisor_nip))
+                plan = handlers.act(factory, OUTBOX, boss, plan["id"], "approve")
+            made += 1
+        else:
+            plan = handlers.get_skp(factory, ctx, existing.id)
+        for child in by_supervisor.get(emp.nip, []):
+            queue.append((child, plan["rhk"][0]["id"]))
+    print(f"{made} demo SKPs for {year} made and approved ({len(staff)} employees)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ekinerja-skp")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo-plans", help="approved SKPs for the demo agencies")
+    demo.add_argument("year", type=int)
+    demo.add_argument("--agency", action="append", default=None)
+    demo.add_argument("--wait", type=float, default=60)
+    args = parser.parse_args(argv)
+    engine = make_engine(database_url("skp"))
+    try:
+        return demo_plans(session_factory(engine), args.agency or ["kemendemo", "pemkotdemo"], args.year, args.wait)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
