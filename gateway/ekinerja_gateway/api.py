@@ -230,3 +230,48 @@ def skp_action(skp_id: str, action: str) -> Response:
                              f"Tindakan SKP '{action}' tidak dikenal.")
     fields = body_fields({"note": OPTIONAL}, empty_ok=True)
     return answer(call("skp", "act", skp_id, action, fields.get("note")))
+
+
+# -- SKP evaluation (periods, realisasi, ratings, finalising a unit) ---------------------------------
+
+OPTIONAL_INT = Field("integer", required=False)
+
+
+@api.get("/skp/periods")
+def skp_periods() -> Response:
+    fields = query_fields({"year": REQUIRED_INT})
+    return answer(skp("periods", fields["year"], idempotent=True))
+
+
+@api.post("/skp/periods")
+@requires_roles(*ADMIN_ROLES)
+def define_skp_periods() -> Response:
+    fields = body_fields({"year": REQUIRED_INT, "frequency": OPTIONAL, "deadline_days": OPTIONAL_INT,
+                          "distribution_mode": OPTIONAL})
+    return answer(call("skp", "define_periods", fields["year"], fields.get("frequency"),
+                       fields.get("deadline_days"), fields.get("distribution_mode")))
+
+
+@api.get("/skp/<skp_id>/evaluations")
+def skp_evaluations(skp_id: str) -> Response:
+    return answer(skp("evaluations", skp_id, idempotent=True))
+
+
+@api.put("/skp/<skp_id>/evaluations/<period_id>/realisasi")
+def record_realisasi(skp_id: str, period_id: str) -> Response:
+    fields = body_fields({"items": REQUIRED_LIST})
+    return answer(call("skp", "record_realisasi", skp_id, period_id, fields["items"]))
+
+
+@api.post("/skp/<skp_id>/evaluations/<period_id>/evaluate")
+def evaluate_skp(skp_id: str, period_id: str) -> Response:
+    fields = body_fields({"rating_hasil_kerja": REQUIRED, "rating_perilaku": REQUIRED,
+                          "feedback_rhk": OPTIONAL_OBJECT, "feedback_perilaku": OPTIONAL_OBJECT})
+    return answer(call("skp", "evaluate", skp_id, period_id, fields["rating_hasil_kerja"],
+                       fields["rating_perilaku"], fields.get("feedback_rhk"), fields.get("feedback_perilaku")))
+
+
+@api.post("/skp/units/<unit_id>/periods/<period_id>/finalise")
+def finalise_unit(unit_id: str, period_id: str) -> Response:
+    fields = body_fields({"unit_predikat": REQUIRED})
+    return answer(call("skp", "finalise_unit", unit_id, period_id, fields["unit_predikat"]))

@@ -1,6 +1,7 @@
 """`ekinerja-skp demo-plans YEAR`: approved SKPs for the whole demo master data, cascaded from each
 agency's head down the supervision chain through the same use cases as the API (so the outbox
-announces them and daily progress can offer their RHK at once)."""
+announces them and daily progress can offer their RHK at once), and each demo agency's evaluation
+settings and periods of that year."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from sqlalchemy import select
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.config import database_url
 from ekinerja_kernel.db import make_engine, session_factory
+from ekinerja_kernel.errors import DomainError
 
-from . import handlers
+from . import evaluations, handlers
+from .domain.periods import DistributionMode, Frequency
 from .tables import OUTBOX, employees, skps
+
+# The demo agencies' evaluation settings: the ministry rates quarterly and blocks a unit whose ratings
+# break the distribution; the city rates monthly and only warns.
+DEMO_SETTINGS = {"kemendemo": (Frequency.QUARTERLY, DistributionMode.BLOCK),
+                 "pemkotdemo": (Frequency.MONTHLY, DistributionMode.WARN)}
 
 
 def _iki(target: str, satuan: str) -> list[dict[str, str]]:
@@ -65,6 +73,16 @@ def demo_plans(factory, agencies: list[str], year: int, wait: float) -> int:
         for child in by_supervisor.get(emp.nip, []):
             queue.append((child, plan["rhk"][0]["id"]))
     print(f"{made} demo SKPs for {year} made and approved ({len(staff)} employees)")
+    for agency in agencies:
+        if agency in DEMO_SETTINGS:
+            frequency, mode = DEMO_SETTINGS[agency]
+            try:
+                made_periods = evaluations.make_periods(factory, agency, year, frequency, mode=mode)
+            except DomainError as error:  # e.g. an admin changed the frequency and evaluations use it
+                print(f"{agency}: evaluation periods for {year} left as they are ({error.detail})")
+                continue
+            print(f"{agency}: {len(made_periods['periods'])} evaluation periods for {year} "
+                  f"({frequency.value}, distribution {mode.value})")
     return 0
 
 

@@ -7,6 +7,7 @@ from nameko.messaging import consume
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
+from . import evaluations as evaluation_handlers
 from . import handlers
 from .tables import OUTBOX
 
@@ -51,3 +52,35 @@ class SkpService(ServiceBase):
     @rpc
     def cascade(self, skp_id: str) -> dict:
         return handlers.cascade(self.db, self.request, skp_id)
+
+    # --- evaluation (periods, realisasi, ratings, finalising a unit) ---------------------------
+
+    @rpc
+    def define_periods(self, year: int, frequency: str | None = None, deadline_days: int | None = None,
+                       distribution_mode: str | None = None) -> dict:
+        return evaluation_handlers.define_periods(self.db, self.request, year, frequency, deadline_days,
+                                                  distribution_mode)
+
+    @rpc
+    def periods(self, year: int) -> dict:
+        return evaluation_handlers.list_periods(self.db, self.request, year)
+
+    @rpc
+    def record_realisasi(self, skp_id: str, period_id: str, items: list) -> dict:
+        return evaluation_handlers.record_realisasi(self.db, self.request, skp_id, period_id, items)
+
+    @rpc
+    def evaluate(self, skp_id: str, period_id: str, rating_hasil_kerja: str, rating_perilaku: str,
+                 feedback_rhk: dict | None = None, feedback_perilaku: dict | None = None) -> dict:
+        result = evaluation_handlers.evaluate(self.db, OUTBOX, self.request, skp_id, period_id, rating_hasil_kerja,
+                                              rating_perilaku, feedback_rhk, feedback_perilaku)
+        self.relay.notify()
+        return result
+
+    @rpc
+    def evaluations(self, skp_id: str) -> dict:
+        return evaluation_handlers.skp_evaluations(self.db, self.request, skp_id)
+
+    @rpc
+    def finalise_unit(self, unit_id: str, period_id: str, unit_predikat: str) -> dict:
+        return evaluation_handlers.finalise_unit(self.db, self.request, unit_id, period_id, unit_predikat)

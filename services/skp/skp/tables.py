@@ -1,6 +1,20 @@
-"""The skp service's tables: plans, their RHK by version, the history, and a read-copy of staff."""
+"""The skp service's tables: plans, their RHK by version, the history, evaluation periods and
+evaluations, agency settings, and a read-copy of staff."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from ekinerja_kernel.inbox import define_inbox
 from ekinerja_kernel.outbox import Outbox, define_outbox
@@ -61,6 +75,56 @@ history = Table(
     Column("state", String(16), nullable=False),
     Column("note", Text, nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Per agency: how often it evaluates inside the year, and what finalising does with a unit that
+# breaks the predikat distribution ("warn" or "block").
+agency_settings = Table(
+    "agency_settings", metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("evaluation_frequency", String(16), nullable=False),
+    Column("distribution_mode", String(8), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+periods = Table(
+    "periods", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # annual | monthly | quarterly
+    Column("seq", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("deadline", Date, nullable=False),  # last day to fill in realisasi
+    UniqueConstraint("agency_id", "year", "kind", "seq", name="uq_periods_agency_year_kind_seq"),
+)
+
+# One evaluation of an approved SKP for one period: draft (realisasi) -> dinilai -> final.
+evaluations = Table(
+    "evaluations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("skp_id", String(36), ForeignKey("skps.id"), nullable=False),
+    Column("period_id", String(36), ForeignKey("periods.id"), nullable=False, index=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("skp_version", Integer, nullable=False),  # the approved version the realisasi answers
+    Column("state", String(16), nullable=False),
+    Column("realisasi", JSON, nullable=False),  # [{rhk_id, realisasi, evidence: [url]}]
+    Column("realisasi_at", DateTime(timezone=True), nullable=False),
+    Column("feedback_rhk", JSON, nullable=True),  # {rhk_id: text}
+    Column("feedback_perilaku", JSON, nullable=True),  # {berakhlak value key: text}
+    Column("rating_hasil_kerja", String(32), nullable=True),
+    Column("rating_perilaku", String(32), nullable=True),
+    Column("predikat", String(32), nullable=True),
+    Column("angka_kredit", String(16), nullable=True),  # a decimal as text: exact on every database
+    Column("penilai_nip", String(18), nullable=True),
+    Column("evaluated_at", DateTime(timezone=True), nullable=True),
+    Column("unit_id", String(64), nullable=True),  # the unit it was finalised with
+    Column("unit_predikat", String(32), nullable=True),
+    Column("finalised_by", String(18), nullable=True),
+    Column("finalised_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("skp_id", "period_id", name="uq_evaluations_skp_period"),
 )
 
 inbox = define_inbox(metadata)
