@@ -20,7 +20,7 @@ from .domain import periods as pd
 from .domain.evaluation import EvaluationState
 from .domain.predikat import Predikat
 from .domain.workflow import Actor
-from .handlers import _employee, _may_read, _not_yours, _penilai, _rhk_rows, _skp, _year
+from .handlers import _actor, _employee, _may_read, _not_yours, _rhk_rows, _skp, _year
 from .tables import agency_settings, employees, evaluations, periods
 
 # --- agency settings and periods ---------------------------------------------------------------
@@ -164,14 +164,6 @@ def _approved_version(skp: Any) -> int:
                                     "yang disetujui.",
                           extra={"state": skp.state})
     return skp.approved_version
-
-
-def _actor(s: Session, caller: Caller, skp: Any) -> Actor | None:
-    if caller.nip == skp.nip:
-        return Actor.OWNER
-    if caller.nip == _penilai(s, skp.nip):
-        return Actor.PENILAI
-    return None
 
 
 def _check_actor(s: Session, caller: Caller, skp: Any) -> Actor | None:
