@@ -14,7 +14,6 @@ export AMQP_PORT ?= 5672
 export AMQP_URI ?= pyamqp://guest:guest@127.0.0.1:$(AMQP_PORT)/
 export GATEWAY_PORT ?= 8000
 DEMO_YEAR ?= $(shell date +%Y)
-export PROMETHEUS_MULTIPROC_DIR ?= $(EKINERJA_VAR_DIR)/prometheus-gateway
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 

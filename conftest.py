@@ -8,6 +8,9 @@ the bus or of the database.
 """
 
 import os  # noqa: E402
+
+# A developer's shell may carry the running stack's setting: in-process metrics stay in memory.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
