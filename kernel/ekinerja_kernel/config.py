@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 SERVICES = ("identity", "sync", "skp", "harian", "tukin")
 
@@ -61,3 +63,12 @@ def metrics_port(service: str) -> int:
 def rpc_timeout() -> float:
     """Seconds the gateway waits for a service's answer before giving the client a 504."""
     return env_float("RPC_TIMEOUT", 5.0)
+
+
+def timezone() -> ZoneInfo:
+    """Where "today" is decided (working days, deadlines, acting dates): WIB unless set."""
+    return ZoneInfo(env("EKINERJA_TIMEZONE", "Asia/Jakarta"))
+
+
+def today() -> dt.date:
+    return dt.datetime.now(timezone()).date()

@@ -15,12 +15,13 @@ from ekinerja_kernel.errors import DomainError, not_found
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from . import staff
 from .domain import evaluation as ev
 from .domain import periods as pd
 from .domain.evaluation import EvaluationState
 from .domain.predikat import Predikat
 from .domain.workflow import Actor
-from .handlers import _actor, _employee, _may_read, _not_yours, _rhk_rows, _skp, _year
+from .handlers import _actor, _may_read, _not_yours, _rhk_rows, _skp, _year
 from .tables import agency_settings, employees, evaluations, periods
 
 # --- agency settings and periods ---------------------------------------------------------------
@@ -143,7 +144,7 @@ def _iso(value: Any) -> str | None:
 
 def _evaluation_view(s: Session, row: Any, period: Any | None = None) -> dict[str, Any]:
     period = period or _period(s, row.period_id)
-    owner = _employee(s, row.nip)
+    owner = staff.employee(s, row.nip)
     return {
         "id": row.id, "skp_id": row.skp_id, "nip": row.nip, "name": owner.name if owner else None,
         "period": _period_view(period), "state": row.state, "skp_version": row.skp_version,
@@ -213,7 +214,7 @@ def evaluate(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext
         ev.step("evaluate", EvaluationState(current.state) if current else None, actor)
         assessment = ev.parse_assessment(feedback_rhk, feedback_perilaku, rating_hasil_kerja, rating_perilaku,
                                          [r.id for r in _rhk_rows(s, skp_id, current.skp_version)])
-        owner = _employee(s, skp.nip)
+        owner = staff.employee(s, skp.nip)
         value = assessment.predikat
         ak = ev.angka_kredit(pd.months_of(period.kind), value, owner.position_kind if owner else None,
                              owner.jenjang if owner else None)

@@ -9,41 +9,18 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
-from ekinerja_kernel.db import unit_of_work, upsert
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
-from ekinerja_kernel.inbox import first_delivery
 from ekinerja_kernel.outbox import Outbox
 
+from . import staff
 from .domain import berakhlak
 from .domain.plan import Iki, Rhk, coverage, parse_plan
 from .domain.workflow import Actor, State, transition
-from .tables import employees, history, inbox, rhks, skps
+from .tables import history, rhks, skps
 
 YEARS = range(2020, 2101)
-
-
-# --- master data read-copy -------------------------------------------------------------------
-
-def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
-    if envelope["type"] != "ekinerja.employee.upserted.v1":
-        return  # supervisor.changed is also in employee.upserted; the others are not needed here
-    data = envelope["data"]
-    position = data.get("position") or {}
-    values = {"name": data["name"], "status": data["status"], "agency_id": data.get("agency_id"),
-              "unit_id": data.get("unit_id"), "supervisor_nip": data.get("supervisor_nip"),
-              "position_name": position.get("name"), "position_kind": position.get("kind"),
-              "jenjang": position.get("jenjang"), "updated_at": utcnow()}
-    with unit_of_work(factory) as s:
-        if not first_delivery(s, inbox, envelope):
-            return
-        upsert(s, employees, {"nip": data["nip"]}, values)
-
-
-def _employee(s: Session, nip: str | None) -> Any:
-    if not nip:
-        return None
-    return s.execute(select(employees).where(employees.c.nip == nip)).first()
 
 
 def _is_top_official(emp: Any) -> bool:
@@ -66,37 +43,21 @@ def _rhk_rows(s: Session, skp_id: str, version: int) -> list[Any]:
                      .order_by(rhks.c.position)).all()
 
 
-def _penilai(s: Session, owner_nip: str) -> str | None:
-    """The owner's current pejabat penilai: their supervisor in master data, read at the moment of
-    acting, so a supervisor change in master data moves pending approvals to the new supervisor."""
-    owner = _employee(s, owner_nip)
-    return owner.supervisor_nip if owner else None
-
-
-def _in_chain_above(s: Session, caller_nip: str, nip: str, limit: int = 50) -> bool:
-    current = _penilai(s, nip)
-    for _ in range(limit):
-        if current is None:
-            return False
-        if current == caller_nip:
-            return True
-        current = _penilai(s, current)
-    return False
-
-
 def _may_read(s: Session, caller: Caller, row: Any) -> bool:
     return (caller.nip == row.nip or caller.administers(row.agency_id)
-            or _in_chain_above(s, caller.nip, row.nip))
+            or staff.in_chain_above(s, caller.nip, row.nip))
 
 
 def _view(s: Session, row: Any, version: int | None = None) -> dict[str, Any]:
     version = version or row.version
-    owner = _employee(s, row.nip)
+    owner = staff.employee(s, row.nip)
+    penilai = staff.penilai(s, row.nip)
     return {
         "id": row.id, "nip": row.nip, "name": owner.name if owner else None, "year": row.year,
         "approach": row.approach, "state": row.state, "version": row.version,
         "approved_version": row.approved_version, "top_official": row.top_official,
-        "penilai_nip": _penilai(s, row.nip), "note": row.note,
+        "penilai_nip": penilai.nip,
+        "penilai_basis": penilai.basis.value if penilai.basis else None, "note": row.note,
         "rhk": [{"id": r.id, "kind": r.kind, "text": r.text, "intervenes": r.intervenes, "iki": r.iki}
                 for r in _rhk_rows(s, row.id, version)],
         "perilaku": row.perilaku, "updated_at": as_utc(row.updated_at).isoformat(),
@@ -123,7 +84,7 @@ def my_skps(factory: sessionmaker[Session], ctx: RequestContext) -> dict[str, An
 
 
 def _summary(s: Session, row: Any) -> dict[str, Any]:
-    owner = _employee(s, row.nip)
+    owner = staff.employee(s, row.nip)
     return {"id": row.id, "nip": row.nip, "name": owner.name if owner else None, "year": row.year,
             "state": row.state, "version": row.version, "approved_version": row.approved_version}
 
@@ -132,9 +93,7 @@ def team(factory: sessionmaker[Session], ctx: RequestContext, year: int) -> dict
     """My direct team's SKPs for a year by state, who has none yet, and what waits for my action."""
     caller = require(ctx.caller)
     with factory() as s:
-        members = s.execute(select(employees).where(employees.c.supervisor_nip == caller.nip,
-                                                    employees.c.status == "active")
-                            .order_by(employees.c.name)).all()
+        members = staff.team(s, caller.nip)
         result: dict[str, list[dict[str, Any]]] = {"belum_dibuat": [], "draft": [], "diajukan": [], "disetujui": []}
         for m in members:
             row = s.execute(select(skps).where(skps.c.nip == m.nip, skps.c.year == year)).first()
@@ -178,7 +137,7 @@ def _kuantitas(iki: list[dict[str, Any]]) -> Iki | None:
 def _supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
     """The supervisor's RHK ids that a subordinate may intervene (from their approved plan, else the
     plan in progress); refuses with who to ask when the supervisor has no SKP yet."""
-    boss = _employee(s, owner.supervisor_nip)
+    boss = staff.employee(s, owner.supervisor_nip)
     row = s.execute(select(skps).where(skps.c.nip == owner.supervisor_nip, skps.c.year == year)).first()
     if row is None:
         name = boss.name if boss else owner.supervisor_nip
@@ -194,7 +153,7 @@ def _supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
 
 
 def _owner(s: Session, caller: Caller) -> Any:
-    owner = _employee(s, caller.nip)
+    owner = staff.employee(s, caller.nip)
     if owner is None or owner.status != "active":
         raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
                           detail="Your master data is not here or not active yet; see /api/v1/me for details.",
@@ -288,9 +247,37 @@ def _not_yours() -> DomainError:
 def _actor(s: Session, caller: Caller, row: Any) -> Actor | None:
     if caller.nip == row.nip:
         return Actor.OWNER
-    if caller.nip == _penilai(s, row.nip):
+    if staff.penilai(s, row.nip).may_act(caller.nip):
         return Actor.PENILAI
     return None
+
+
+def _check_penilai_exists(s: Session, action: str, nip: str) -> None:
+    penilai = staff.penilai(s, nip)
+    if action == "publish" and penilai.supervisor_nip is not None:
+        raise DomainError(code="has-penilai", status=409, title="Needs approval",
+                          detail="You have a pejabat penilai: submit your SKP for approval instead.",
+                          detail_id="Anda memiliki pejabat penilai: ajukan SKP Anda untuk disetujui.")
+    if action != "submit":
+        return
+    if penilai.supervisor_nip is None:
+        raise DomainError(code="no-penilai", status=409, title="Nobody to approve",
+                          detail="You have no pejabat penilai in master data: publish your SKP, or ask your "
+                                 "agency admin to set your supervisor.",
+                          detail_id="Anda tidak memiliki pejabat penilai di data induk: terbitkan SKP Anda, "
+                                    "atau minta admin instansi mengisi atasan Anda.")
+    if penilai.nip is None:
+        boss = staff.employee(s, penilai.supervisor_nip)
+        name = boss.name if boss else penilai.supervisor_nip
+        raise DomainError(code="penilai-missing", status=409, title="Nobody can approve today",
+                          detail=f"Your supervisor {name} (NIP {penilai.supervisor_nip}) is not active, nobody "
+                                 "acts in their position (PLT/PLH) and nobody active is above them. Ask your "
+                                 "agency admin to set your supervisor or record an acting official.",
+                          detail_id=f"Atasan Anda {name} (NIP {penilai.supervisor_nip}) tidak aktif, tidak ada "
+                                    "PLT/PLH pada jabatannya, dan tidak ada atasan aktif di atasnya. Minta admin "
+                                    "instansi mengisi atasan Anda atau mencatat PLT/PLH.",
+                          extra={"supervisor_nip": penilai.supervisor_nip, "fixed_by": "your agency admin",
+                                 "fixed_by_id": "admin instansi Anda"})
 
 
 def _rhk_event(s: Session, row: Any, version: int) -> list[dict[str, Any]]:
@@ -310,16 +297,7 @@ def act(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, skp
         actor = _actor(s, caller, row)
         if actor is None and not _may_read(s, caller, row):
             raise _not_yours()
-        if action == "publish" and _penilai(s, row.nip) is not None:
-            raise DomainError(code="has-penilai", status=409, title="Needs approval",
-                              detail="You have a pejabat penilai: submit your SKP for approval instead.",
-                              detail_id="Anda memiliki pejabat penilai: ajukan SKP Anda untuk disetujui.")
-        if action == "submit" and _penilai(s, row.nip) is None:
-            raise DomainError(code="no-penilai", status=409, title="Nobody to approve",
-                              detail="You have no pejabat penilai in master data: publish your SKP, or ask your "
-                                     "agency admin to set your supervisor.",
-                              detail_id="Anda tidak memiliki pejabat penilai di data induk: terbitkan SKP Anda, "
-                                        "atau minta admin instansi mengisi atasan Anda.")
+        _check_penilai_exists(s, action, row.nip)
         new_state = transition(action, State(row.state), actor)
         values: dict[str, Any] = {"state": new_state.value, "updated_at": utcnow()}
         version = row.version

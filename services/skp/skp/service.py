@@ -8,10 +8,10 @@ from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
 from . import evaluations as evaluation_handlers
-from . import handlers
+from . import handlers, staff
 from .tables import OUTBOX
 
-MASTERDATA = event_queue("skp", "ekinerja.employee.#")
+MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#")
 
 
 class SkpService(ServiceBase):
@@ -21,7 +21,7 @@ class SkpService(ServiceBase):
 
     @consume(MASTERDATA)
     def on_masterdata(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: handlers.on_masterdata_event(self.db, e))
+        record_event(self.name, envelope, lambda e: staff.on_masterdata_event(self.db, e))
 
     @rpc
     def create_skp(self, year: int, approach: str, rhk: list, ekspektasi_khusus: dict | None = None) -> dict:

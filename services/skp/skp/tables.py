@@ -30,10 +30,22 @@ employees = Table(
     Column("agency_id", String(64), nullable=True, index=True),
     Column("unit_id", String(64), nullable=True),
     Column("supervisor_nip", String(18), nullable=True, index=True),
+    Column("position_id", String(64), nullable=True, index=True),
     Column("position_name", String(300), nullable=True),
     Column("position_kind", String(16), nullable=True),
     Column("jenjang", String(64), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Acting officials (PLT/PLH) from master data: who acts in which position, for which dates.
+acting = Table(
+    "acting", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("position_id", String(64), nullable=False, index=True),
+    Column("kind", String(3), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
 )
 
 skps = Table(

@@ -17,11 +17,11 @@ from .domain import changes
 from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
 from .domain.identifiers import require_nip
-from .domain.records import RowErrors, parse_agency, parse_employee, parse_position, parse_unit
+from .domain.records import RowErrors, parse_acting, parse_agency, parse_employee, parse_position, parse_unit
 from .repository import MasterData
 from .schemas import employee_json
 
-KINDS = ("agencies", "units", "positions", "employees")
+KINDS = ("agencies", "units", "positions", "employees", "acting")
 
 
 def _err(field: str, rule: str, en: str, id_: str) -> RowErrors:
@@ -151,6 +151,35 @@ class _Import:
                 return old is not None, bool(events)
             self._apply("employees", i, key, step)
 
+    def acting(self, rows: list[dict[str, Any]]) -> None:
+        for i, raw in enumerate(rows, 1):
+            def step(raw=raw):
+                record = parse_acting(raw)
+                if self.repo.agency(record.agency_id) is None:
+                    raise _missing("agency_id", "Agency", "Instansi", record.agency_id)
+                position = self.repo.position(record.position_id)
+                if position is None:
+                    raise _missing("position_id", "Position", "Jabatan", record.position_id)
+                if position.agency_id != record.agency_id:
+                    raise _err("position_id", "same-agency", "The position belongs to another agency.",
+                               "Jabatan tersebut milik instansi lain.")
+                official = self.repo.employee(record.nip)
+                if official is None:
+                    raise _missing("nip", "Employee", "Pegawai", record.nip)
+                if official.status != "active":
+                    raise _err("nip", "active", "An acting official must be an active employee.",
+                               "Pejabat PLT/PLH harus pegawai aktif.")
+                if official.position_id == record.position_id:
+                    raise _err("nip", "not-holder", "This employee already holds the position.",
+                               "Pegawai ini sudah memegang jabatan tersebut.")
+                old = self.repo.acting(record.id)
+                events = changes.acting_events(old, record)
+                if events:
+                    self.repo.save_acting(record, old is not None)
+                    self._announce(events, record.nip)
+                return old is not None, bool(events)
+            self._apply("acting", i, raw.get("id"), step)
+
     def _position_snapshot(self, position_id: str | None) -> dict[str, Any] | None:
         """What consumers need of the position (SKP: top official, credit-point coefficient)."""
         position = self.repo.position(position_id) if position_id else None
@@ -194,7 +223,8 @@ class _Import:
 
 
 def import_records(factory: sessionmaker[Session], outbox: Outbox, payload: Any) -> dict[str, Any]:
-    """Import agencies, units, positions and employees; bad rows are reported, good rows stored."""
+    """Import agencies, units, positions, employees and acting officials; bad rows are reported,
+    good rows stored."""
     if not isinstance(payload, dict) or not any(k in payload for k in KINDS):
         raise validation_error([FieldError("payload", "has-records",
                                            f"Expected an object with one or more of: {', '.join(KINDS)}.",

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ekinerja_kernel.events import utcnow
 
-from .domain.model import Agency, Employee, Position, Unit
-from .tables import agencies, employees, positions, units
+from .domain.model import Acting, Agency, Employee, Position, Unit
+from .tables import acting, agencies, employees, positions, units
 
 
 class MasterData:
@@ -53,6 +53,16 @@ class MasterData:
 
     def save_position(self, position: Position, exists: bool) -> None:
         self._save(positions, positions.c.id, position.id, vars(position), exists)
+
+    def acting(self, acting_id: str) -> Acting | None:
+        row = self._one(acting, acting.c.id, acting_id)
+        if not row:
+            return None
+        return Acting(row["id"], row["agency_id"], row["position_id"], row["nip"], row["kind"],
+                      row["start_date"], row["end_date"])
+
+    def save_acting(self, record: Acting, exists: bool) -> None:
+        self._save(acting, acting.c.id, record.id, vars(record), exists)
 
     def employee(self, nip: str) -> Employee | None:
         row = self._one(employees, employees.c.nip, nip)

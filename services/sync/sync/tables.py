@@ -1,6 +1,6 @@
 """The sync service's tables: it is the one owner of master data."""
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table
 
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
@@ -49,6 +49,19 @@ employees = Table(
     Column("position_id", String(64), ForeignKey("positions.id"), nullable=True),
     Column("supervisor_nip", String(18), ForeignKey("employees.nip"), nullable=True, index=True),
     Column("roles", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Acting officials (PLT/PLH): who acts in which position, for which dates.
+acting = Table(
+    "acting", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("position_id", String(64), ForeignKey("positions.id"), nullable=False, index=True),
+    Column("nip", String(18), ForeignKey("employees.nip"), nullable=False, index=True),
+    Column("kind", String(3), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

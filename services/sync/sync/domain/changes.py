@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Employee, Unit
+from .model import Acting, Employee, Unit
 
 
 def employee_events(old: Employee | None, new: Employee,
@@ -28,3 +28,10 @@ def unit_events(old: Unit | None, new: Unit) -> list[tuple[str, dict[str, Any]]]
         return []
     return [("unit.upserted", {"id": new.id, "agency_id": new.agency_id, "parent_id": new.parent_id,
                                "name": new.name, "kind": new.kind})]
+
+
+def acting_events(old: Acting | None, new: Acting) -> list[tuple[str, dict[str, Any]]]:
+    """A new or changed assignment (dates moved, ended early) is announced whole."""
+    if old == new:
+        return []
+    return [("acting.assigned", new.to_dict())]

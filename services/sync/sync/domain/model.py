@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 AGENCY_KINDS = ("pusat", "daerah")  # ministry/central institution, regional government
@@ -11,6 +12,9 @@ POSITION_KINDS = ("struktural", "fungsional", "pelaksana")
 EMPLOYMENT_TYPES = ("PNS", "PPPK")
 STATUSES = ("active", "inactive")
 EXTRA_ROLES = ("admin_instansi", "admin_nasional", "kepala_sekolah")
+# PLT (pelaksana tugas) fills a vacant position; PLH (pelaksana harian) stands in while its holder
+# is away. Either carries the position's authority, pejabat penilai included, for its dates.
+ACTING_KINDS = ("PLT", "PLH")
 
 
 @dataclass(frozen=True)
@@ -57,4 +61,22 @@ class Employee:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["roles"] = list(self.roles)
+        return d
+
+
+@dataclass(frozen=True)
+class Acting:
+    """An acting official (PLT/PLH): `nip` acts in `position_id` from `start_date` to `end_date`."""
+
+    id: str
+    agency_id: str
+    position_id: str
+    nip: str
+    kind: str
+    start_date: date
+    end_date: date
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["start_date"], d["end_date"] = self.start_date.isoformat(), self.end_date.isoformat()
         return d

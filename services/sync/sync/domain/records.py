@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from ekinerja_kernel.errors import FieldError
 
 from .identifiers import InvalidIdentifier, nik_nip_mismatches, parse_nik, parse_nip
 from .model import (
+    ACTING_KINDS,
     AGENCY_KINDS,
     EMPLOYMENT_TYPES,
     EXTRA_ROLES,
     POSITION_KINDS,
     STATUSES,
     UNIT_KINDS,
+    Acting,
     Agency,
     Employee,
     Position,
@@ -154,3 +157,33 @@ def parse_employee(row: dict[str, Any]) -> tuple[Employee, list[FieldError]]:
     if nip and nik:
         warnings = nik_nip_mismatches(nik, nip)
     return employee, warnings
+
+
+def _date(row: dict[str, Any], name: str, errors: list[FieldError]) -> date | None:
+    text = _text(row, name, errors)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(FieldError(name, "date-format", f"{name} must be a date as YYYY-MM-DD.",
+                                 f"{name} harus berupa tanggal YYYY-MM-DD."))
+        return None
+
+
+def parse_acting(row: dict[str, Any]) -> Acting:
+    errors: list[FieldError] = []
+    nip = _text(row, "nip", errors)
+    if nip:
+        try:
+            parse_nip(nip)
+        except InvalidIdentifier as exc:
+            errors.append(exc.field_error("nip"))
+    start, end = _date(row, "start_date", errors), _date(row, "end_date", errors)
+    if start and end and end < start:
+        errors.append(FieldError("end_date", "not-before-start", "end_date cannot be before start_date.",
+                                 "end_date tidak boleh sebelum start_date."))
+    acting = Acting(_text(row, "id", errors), _text(row, "agency_id", errors), _text(row, "position_id", errors),
+                    nip, _choice(row, "kind", ACTING_KINDS, errors), start, end)
+    _done(errors)
+    return acting

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync.handlers import import_records
-from sync.tables import OUTBOX, agencies, employees, metadata, positions, units
+from sync.tables import OUTBOX, acting, agencies, employees, metadata, positions, units
 
 HEAD = "197001012000031001"  # born 1970-01-01, CPNS 2000-03, male
 HEAD_NIK = "3171010101700001"
@@ -97,7 +97,7 @@ def test_valid_payload_is_created_with_counts_and_events(factory):
     assert report["errors"] == []
     assert report["warnings"] == []
     created = {kind: c["created"] for kind, c in report["counts"].items()}
-    assert created == {"agencies": 1, "units": 2, "positions": 1, "employees": 3}
+    assert created == {"agencies": 1, "units": 2, "positions": 1, "employees": 3, "acting": 0}
     assert (count(factory, agencies), count(factory, units), count(factory, positions),
             count(factory, employees)) == (1, 2, 1, 3)
 
@@ -366,3 +366,64 @@ def test_payload_that_is_not_an_object_with_known_keys_is_a_422(factory, payload
     assert info.value.errors and info.value.errors[0].rule in {"has-records", "list-of-objects"}
     assert count(factory, agencies) == 0
     assert outbox_events(factory) == []
+
+
+# --- acting officials (PLT/PLH): stored and announced once, bad rows refused whole ----------------
+
+def plh(**changes):
+    return {"id": "act-1", "agency_id": "ag1", "position_id": "p-head", "nip": MID, "kind": "PLH",
+            "start_date": "2026-05-01", "end_date": "2026-05-10", **changes}
+
+
+@pytest.fixture
+def world(factory):
+    payload = base_payload()
+    payload["positions"].append(position("p-head", name="Kepala Biro", kind="struktural"))
+    payload["employees"][2]["position_id"] = "p-head"  # HEAD holds p-head
+    assert import_records(factory, OUTBOX, payload)["rejected"] == 0
+    return factory
+
+
+def _acting_events(factory):
+    return [e for e in outbox_events(factory) if e["type"] == "ekinerja.acting.assigned.v1"]
+
+
+def test_an_acting_official_is_stored_and_announced_once(world):
+    report = import_records(world, OUTBOX, {"acting": [plh()]})
+    assert report["counts"]["acting"]["created"] == 1 and report["rejected"] == 0
+    events = _acting_events(world)
+    assert [e["data"] for e in events] == [{"id": "act-1", "agency_id": "ag1", "position_id": "p-head", "nip": MID,
+                                            "kind": "PLH", "start_date": "2026-05-01", "end_date": "2026-05-10"}]
+    again = import_records(world, OUTBOX, {"acting": [plh()]})
+    assert again["counts"]["acting"]["unchanged"] == 1 and len(_acting_events(world)) == 1
+
+
+def test_ending_an_assignment_early_is_announced(world):
+    import_records(world, OUTBOX, {"acting": [plh()]})
+    report = import_records(world, OUTBOX, {"acting": [plh(end_date="2026-05-03")]})
+    assert report["counts"]["acting"]["updated"] == 1
+    assert _acting_events(world)[-1]["data"]["end_date"] == "2026-05-03"
+
+
+@pytest.mark.parametrize("changes, field, rule", [
+    ({"end_date": "2026-04-30"}, "end_date", "not-before-start"),
+    ({"start_date": "1 Mei 2026"}, "start_date", "date-format"),
+    ({"kind": "PJ"}, "kind", "one-of"),
+    ({"position_id": "nope"}, "position_id", "exists"),
+    ({"nip": "199901012020011999"}, "nip", "exists"),
+    ({"nip": HEAD}, "nip", "not-holder"),
+    ({"nip": "12345"}, "nip", None),
+])
+def test_a_bad_acting_row_is_refused_whole_and_names_the_field(world, changes, field, rule):
+    report = import_records(world, OUTBOX, {"acting": [plh(**changes)]})
+    assert report["counts"]["acting"]["rejected"] == 1
+    assert any(e["field"] == field and (rule is None or e["rule"] == rule) for e in report["errors"]), report
+    assert count(world, acting) == 0 and _acting_events(world) == []
+
+
+def test_an_inactive_employee_cannot_act(world):
+    payload = base_payload()
+    payload["employees"] = [dict(payload["employees"][0], status="inactive")]
+    import_records(world, OUTBOX, payload)
+    report = import_records(world, OUTBOX, {"acting": [plh(nip=STAFF)]})
+    assert [(e["field"], e["rule"]) for e in report["errors"]] == [("nip", "active")]
