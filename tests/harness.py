@@ -9,6 +9,7 @@ import uuid
 from email.message import Message
 from pathlib import Path
 
+from event_catalogue import validate_event
 from kombu import Connection, Queue
 from nameko.containers import ServiceContainer
 
@@ -65,9 +66,10 @@ class Subscriber:
         self.queue = self.connection.SimpleQueue(queue)
 
     def next(self, timeout: float = 15) -> dict:
+        """The next event, checked against the public catalogue (docs/events) before a test sees it."""
         message = self.queue.get(block=True, timeout=timeout)
         message.ack()
-        return message.payload
+        return validate_event(message.payload, routing_key=message.delivery_info.get("routing_key"))
 
     def close(self) -> None:
         self.queue.close()

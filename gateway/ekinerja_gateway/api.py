@@ -14,6 +14,7 @@ from .auth import ADMIN_ROLES, public, public_with_ticket, requires_roles
 from .bodies import (
     OPTIONAL,
     OPTIONAL_BOOL,
+    OPTIONAL_LIST,
     OPTIONAL_OBJECT,
     REQUIRED,
     REQUIRED_INT,
@@ -205,6 +206,35 @@ def my_skps() -> Response:
 def skp_team() -> Response:
     fields = query_fields({"year": REQUIRED_INT})
     return answer(skp("team", fields["year"], idempotent=True))
+
+
+@api.get("/skp/proposals")
+def skp_proposals() -> Response:
+    fields = query_fields({"year": REQUIRED_INT})
+    return answer(skp("my_proposals", fields["year"], idempotent=True))
+
+
+@api.post("/skp/proposals/<proposal_id>/accept")
+def accept_skp_proposal(proposal_id: str) -> Response:
+    fields = body_fields({"iki": OPTIONAL_LIST, "kind": OPTIONAL}, empty_ok=True)
+    return answer(call("skp", "accept_proposal", proposal_id, fields.get("iki"), fields.get("kind") or "utama"))
+
+
+@api.post("/skp/proposals/<proposal_id>/decline")
+def decline_skp_proposal(proposal_id: str) -> Response:
+    fields = body_fields({"note": REQUIRED})
+    return answer(call("skp", "decline_proposal", proposal_id, fields["note"]))
+
+
+@api.get("/skp/<skp_id>/rhk/<rhk_id>/matriks")
+def skp_matrix(skp_id: str, rhk_id: str) -> Response:
+    return answer(skp("matrix", skp_id, rhk_id, idempotent=True))
+
+
+@api.put("/skp/<skp_id>/rhk/<rhk_id>/matriks")
+def lay_out_skp_matrix(skp_id: str, rhk_id: str) -> Response:
+    fields = body_fields({"cells": REQUIRED_LIST})
+    return answer(call("skp", "lay_out_matrix", skp_id, rhk_id, fields["cells"]))
 
 
 @api.get("/skp/<skp_id>")

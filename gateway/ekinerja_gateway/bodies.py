@@ -34,6 +34,7 @@ OPTIONAL_BOOL = Field("boolean", required=False)
 REQUIRED_INT = Field("integer")
 REQUIRED_LIST = Field("array")
 OPTIONAL_OBJECT = Field("object", required=False)
+OPTIONAL_LIST = Field("array", required=False)
 
 
 def field_error(name: str, rule: str, kind: str = "string") -> dict[str, str]:

@@ -6,53 +6,44 @@ refused in "block" mode, finalised with warnings in "warn" mode. Year 2027, so t
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-from harness import nameko_config, totp_code
-from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import create_engine, text
-
-from ekinerja_kernel.localservers import wait_for
+from skp_world import (
+    PROBLEM,
+    Client,
+    demo_masterdata,
+    gateway_client,
+    holders,
+    import_masterdata,
+    wait_for_skp_copy,
+)
+from skp_world import rhk as _rhk
 
 YEAR = 2027
-PROBLEM = "application/problem+json"
-DEMO = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "demo", "masterdata.json")
 ATAS, SESUAI = "di_atas_ekspektasi", "sesuai_ekspektasi"
 EVIDENCE = "https://drive.kotademo.go.id/sdn1/laporan-januari.pdf"
 
 
-def iki(target="12"):
-    return [{"aspek": "kuantitas", "indikator": "Jumlah laporan", "target": target, "satuan": "laporan"},
-            {"aspek": "kualitas", "indikator": "Diterima tanpa revisi", "target": "100", "satuan": "%"},
-            {"aspek": "waktu", "indikator": "Selesai tepat waktu", "target": "12", "satuan": "bulan"}]
-
-
 def rhk(text_, intervenes=None):
-    return {"kind": "utama", "text": text_, "intervenes": intervenes, "iki": iki()}
+    return _rhk(text_, intervenes, satuan="laporan")
 
 
 @pytest.fixture(scope="module")
 def demo():
-    with open(DEMO, encoding="utf-8") as f:
-        return json.load(f)
+    return demo_masterdata()
 
 
 @pytest.fixture(scope="module")
 def people(demo):
     """The city's chain down to one teacher (Guru Ahli Pertama), a second teacher, the admin and
     a stranger outside the school."""
-    employees = demo["employees"]
-
     def find(unit, position):
-        return [e["nip"] for e in employees if e["unit_id"] == unit and e["position_id"] == position]
+        return holders(demo, unit, position)
 
     teachers = find("pk-sdn1", "pk-guru-pertama")
     return {"sekda": find("pk-setda", "pk-sekda")[0], "kadis": find("pk-disdik", "pk-kadis")[0],
             "kepsek": find("pk-sdn1", "pk-kepsek")[0], "guru": teachers[0], "other_guru": teachers[1],
             "stranger": find("pk-disdik", "pk-analis")[0],
-            "admin": next(e["nip"] for e in employees
+            "admin": next(e["nip"] for e in demo["employees"]
                           if e["agency_id"] == "pemkotdemo" and "admin_instansi" in e["roles"])}
 
 
@@ -60,52 +51,13 @@ def people(demo):
 def skp_copy_ready(demo_logins, rabbit, service_databases, demo, people):
     """The whole demo master data imported again (other modules empty sync), and skp's read-copy
     showing each person of the chain in the right unit under the right supervisor."""
-    import ekinerja_kernel.rpc  # noqa: F401
-
-    with ClusterRpcProxy(nameko_config(rabbit.amqp_uri), timeout=30) as proxy:
-        assert proxy.sync.import_records(demo)["rejected"] == 0
-    expected = {e["nip"]: (e["unit_id"], e["supervisor_nip"]) for e in demo["employees"]
-                if e["nip"] in people.values()}
-    engine = create_engine(service_databases["skp"])
-
-    def copied():
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT nip, unit_id, supervisor_nip FROM employees WHERE nip = ANY(:n)"),
-                                {"n": list(expected)}).all()
-        return {r.nip: (r.unit_id, r.supervisor_nip) for r in rows} == expected
-
-    wait_for(copied, timeout=30, what="skp's copy of the demo city")
-    engine.dispose()
-
-
-class Client:
-    """A signed-in user of the gateway."""
-
-    def __init__(self, gateway, account):
-        body = gateway.post("/api/v1/auth/login", json={"nip": account["nip"], "password": account["password"]})
-        body = body.get_json()
-        if body["status"] == "mfa_required":
-            body = gateway.post("/api/v1/auth/mfa", json={"mfa_ticket": body["mfa_ticket"],
-                                                          "code": totp_code(account["totp_secret"])}).get_json()
-        assert body["status"] == "authenticated", body
-        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {body['access_token']}"}
-
-    def get(self, path, **kw):
-        return self.gateway.get(path, headers=self.headers, **kw)
-
-    def post(self, path, json=None):
-        return self.gateway.post(path, headers=self.headers, json=json)
-
-    def put(self, path, json=None):
-        return self.gateway.put(path, headers=self.headers, json=json)
+    import_masterdata(rabbit.amqp_uri, demo)
+    wait_for_skp_copy(service_databases["skp"], people.values(), demo)
 
 
 @pytest.fixture(scope="module")
 def gateway_module(rabbit, services):
-    from ekinerja_gateway.app import create_app
-
-    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000})
-    return app.test_client()
+    return gateway_client(rabbit.amqp_uri)
 
 
 @pytest.fixture(scope="module")

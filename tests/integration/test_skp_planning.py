@@ -4,38 +4,22 @@ change in master data moves the approval; events reach subscribers."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-from harness import totp_code
+from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, holders, rhk
 from sqlalchemy import create_engine, text
 
 from ekinerja_kernel.localservers import wait_for
 
 YEAR = 2026
-PROBLEM = "application/problem+json"
-DEMO = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "demo", "masterdata.json")
-
-
-def iki(target="12", satuan="dokumen"):
-    return [{"aspek": "kuantitas", "indikator": "Jumlah dokumen", "target": target, "satuan": satuan},
-            {"aspek": "kualitas", "indikator": "Dokumen diterima tanpa revisi", "target": "100", "satuan": "%"},
-            {"aspek": "waktu", "indikator": "Selesai tepat waktu", "target": "12", "satuan": "bulan"}]
-
-
-def rhk(text_, intervenes=None, target="12", kind="utama"):
-    return {"kind": kind, "text": text_, "intervenes": intervenes, "iki": iki(target)}
 
 
 @pytest.fixture(scope="module")
 def people():
     """The ministry's chain: sekjen → karo (Perencanaan) → kabag (Program) → staff, and strangers."""
-    with open(DEMO, encoding="utf-8") as f:
-        employees = json.load(f)["employees"]
+    demo = demo_masterdata()
 
     def find(unit, position):
-        return [e["nip"] for e in employees if e["unit_id"] == unit and e["position_id"] == position]
+        return holders(demo, unit, position)
 
     return {"sekjen": find("kd-setjen", "kd-sekjen")[0], "karo": find("kd-biro-ren", "kd-karo")[0],
             "kabag": find("kd-bag-prog", "kd-kabag")[0], "staff": find("kd-bag-prog", "kd-prakom")[0],
@@ -56,28 +40,6 @@ def skp_ready(demo_logins, service_databases, people):
     engine.dispose()
 
 
-class Client:
-    """A signed-in user of the gateway."""
-
-    def __init__(self, gateway, account):
-        body = gateway.post("/api/v1/auth/login", json={"nip": account["nip"], "password": account["password"]})
-        body = body.get_json()
-        if body["status"] == "mfa_required":
-            body = gateway.post("/api/v1/auth/mfa", json={"mfa_ticket": body["mfa_ticket"],
-                                                          "code": totp_code(account["totp_secret"])}).get_json()
-        assert body["status"] == "authenticated", body
-        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {body['access_token']}"}
-
-    def get(self, path, **kw):
-        return self.gateway.get(path, headers=self.headers, **kw)
-
-    def post(self, path, json=None):
-        return self.gateway.post(path, headers=self.headers, json=json)
-
-    def put(self, path, json=None):
-        return self.gateway.put(path, headers=self.headers, json=json)
-
-
 @pytest.fixture(scope="module")
 def users(gateway_module, demo_logins, people, skp_ready):
     return {role: Client(gateway_module, demo_logins[nip]) for role, nip in people.items()}
@@ -85,10 +47,7 @@ def users(gateway_module, demo_logins, people, skp_ready):
 
 @pytest.fixture(scope="module")
 def gateway_module(rabbit, services):
-    from ekinerja_gateway.app import create_app
-
-    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000})
-    return app.test_client()
+    return gateway_client(rabbit.amqp_uri)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +147,8 @@ def test_wrong_state_and_bad_plans_change_nothing(users, plans):
     rules = {(e["field"], e["rule"]) for e in bad.get_json()["errors"]}
     assert ("rhk[0].intervenes", "supervisor-rhk") in rules  # the head's RHK is not my supervisor's
     assert ("rhk[0].iki[0].target", "positive-number") in rules
-    assert users["other_staff"].get("/api/v1/skp").get_json()["skps"] == []  # nothing was stored
+    assert [p for p in users["other_staff"].get("/api/v1/skp").get_json()["skps"]
+            if p["year"] == YEAR] == []  # nothing was stored
 
     not_a_year = users["other_staff"].post("/api/v1/skp", json={"year": "2026", "approach": "kuantitatif",
                                                                  "rhk": []})
@@ -206,8 +166,7 @@ def test_a_supervisor_changed_in_master_data_takes_over_the_approval(users, peop
     other = users["other_staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
         rhk("Mengarsip surat keluar", plans["kabag"]["rhk"][0]["id"], target="100")]}).get_json()
     users["other_staff"].post(f"/api/v1/skp/{other['id']}/submit")
-    with open(DEMO, encoding="utf-8") as f:
-        demo = json.load(f)
+    demo = demo_masterdata()
     # The whole demo set (other tests may have emptied sync), with one supervisor changed.
     moved_row = [{**e, "supervisor_nip": people["kabag_eval"]} if e["nip"] == people["other_staff"] else e
                  for e in demo["employees"]]

@@ -201,25 +201,32 @@ def _year(year: Any) -> int:
     return year
 
 
+def create_draft(s: Session, owner: Any, year: int, approach: str,
+                 ekspektasi_khusus: dict[str, str] | None = None) -> Any:
+    """A new, empty draft SKP (the caller stores its RHK); refused when the year already has one."""
+    if s.execute(select(skps.c.id).where(skps.c.nip == owner.nip, skps.c.year == year)).first():
+        raise DomainError(code="skp-exists", status=409, title="SKP already exists",
+                          detail=f"You already have an SKP for {year}: edit it or make a revision.",
+                          detail_id=f"Anda sudah memiliki SKP tahun {year}: ubah atau buat revisinya.")
+    skp_id, now = str(uuid.uuid4()), utcnow()
+    s.execute(insert(skps).values(
+        id=skp_id, nip=owner.nip, year=year, agency_id=owner.agency_id, approach=approach, state="draft",
+        version=1, approved_version=None, top_official=_is_top_official(owner),
+        perilaku=berakhlak.perilaku_sheet(ekspektasi_khusus), note=None, created_at=now, updated_at=now))
+    _record(s, skp_id, 1, "create", owner.nip, State.DRAFT)
+    return _skp(s, skp_id)
+
+
 def create_skp(factory: sessionmaker[Session], ctx: RequestContext, year: int, approach: str,
                rhk: list[dict[str, Any]], ekspektasi_khusus: dict[str, str] | None = None) -> dict[str, Any]:
     caller = require(ctx.caller)
     year = _year(year)
     with unit_of_work(factory) as s:
         owner = _owner(s, caller)
-        if s.execute(select(skps.c.id).where(skps.c.nip == owner.nip, skps.c.year == year)).first():
-            raise DomainError(code="skp-exists", status=409, title="SKP already exists",
-                              detail=f"You already have an SKP for {year}: edit it or make a revision.",
-                              detail_id=f"Anda sudah memiliki SKP tahun {year}: ubah atau buat revisinya.")
         plan = _plan(s, owner, year, approach, rhk)
-        skp_id, now = str(uuid.uuid4()), utcnow()
-        s.execute(insert(skps).values(
-            id=skp_id, nip=owner.nip, year=year, agency_id=owner.agency_id, approach=approach, state="draft",
-            version=1, approved_version=None, top_official=_is_top_official(owner),
-            perilaku=berakhlak.perilaku_sheet(ekspektasi_khusus), note=None, created_at=now, updated_at=now))
-        _store_rhk(s, skp_id, 1, plan)
-        _record(s, skp_id, 1, "create", owner.nip, State.DRAFT)
-        return _view(s, _skp(s, skp_id))
+        row = create_draft(s, owner, year, approach, ekspektasi_khusus)
+        _store_rhk(s, row.id, 1, plan)
+        return _view(s, row)
 
 
 def update_skp(factory: sessionmaker[Session], ctx: RequestContext, skp_id: str, approach: str,

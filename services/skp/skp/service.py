@@ -8,7 +8,7 @@ from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
 from . import evaluations as evaluation_handlers
-from . import handlers, staff
+from . import handlers, matriks, staff
 from .tables import OUTBOX
 
 MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#")
@@ -52,6 +52,28 @@ class SkpService(ServiceBase):
     @rpc
     def cascade(self, skp_id: str) -> dict:
         return handlers.cascade(self.db, self.request, skp_id)
+
+    # --- Matriks Peran Hasil: proposed RHK for the team ---------------------------------------
+
+    @rpc
+    def lay_out_matrix(self, skp_id: str, rhk_id: str, cells: list) -> dict:
+        return matriks.lay_out(self.db, self.request, skp_id, rhk_id, cells)
+
+    @rpc
+    def matrix(self, skp_id: str, rhk_id: str) -> dict:
+        return matriks.matrix(self.db, self.request, skp_id, rhk_id)
+
+    @rpc
+    def my_proposals(self, year: int) -> dict:
+        return matriks.my_proposals(self.db, self.request, year)
+
+    @rpc
+    def accept_proposal(self, proposal_id: str, iki: list | None = None, kind: str = "utama") -> dict:
+        return matriks.accept(self.db, self.request, proposal_id, iki, kind)
+
+    @rpc
+    def decline_proposal(self, proposal_id: str, note: str) -> dict:
+        return matriks.decline(self.db, self.request, proposal_id, note)
 
     # --- evaluation (periods, realisasi, ratings, finalising a unit) ---------------------------
 

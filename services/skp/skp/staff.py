@@ -30,7 +30,8 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
                   "updated_at": utcnow()}
     elif kind == "ekinerja.acting.assigned.v1":
         table, key = acting, {"id": data["id"]}
-        values = {"nip": data["nip"], "position_id": data["position_id"], "kind": data["kind"],
+        values = {"nip": data["nip"], "unit_id": data["unit_id"], "position_id": data["position_id"],
+                  "kind": data["kind"],
                   "start_date": dt.date.fromisoformat(data["start_date"]),
                   "end_date": dt.date.fromisoformat(data["end_date"])}
     else:
@@ -48,18 +49,19 @@ def employee(s: Session, nip: str | None) -> Any:
 
 def _person(s: Session, nip: str) -> Person | None:
     row = employee(s, nip)
-    return Person(row.nip, row.status, row.position_id, row.supervisor_nip) if row else None
+    return Person(row.nip, row.status, row.unit_id, row.position_id, row.supervisor_nip) if row else None
 
 
-def _acting_in(s: Session, position_id: str) -> list[Assignment]:
-    return [Assignment(r.nip, r.position_id, r.kind, r.start_date, r.end_date)
-            for r in s.execute(select(acting).where(acting.c.position_id == position_id))]
+def _acting_in(s: Session, unit_id: str, position_id: str) -> list[Assignment]:
+    return [Assignment(r.nip, r.unit_id, r.position_id, r.kind, r.start_date, r.end_date)
+            for r in s.execute(select(acting).where(acting.c.position_id == position_id,
+                                                    acting.c.unit_id == unit_id))]
 
 
 def penilai(s: Session, owner_nip: str, on: dt.date | None = None) -> Penilai:
     """Read at the moment of acting, so a supervisor change in master data moves pending approvals
     to the new supervisor, and an acting official's authority ends with their dates."""
-    return resolve(owner_nip, on or config.today(), lambda n: _person(s, n), lambda p: _acting_in(s, p))
+    return resolve(owner_nip, on or config.today(), lambda n: _person(s, n), lambda u, p: _acting_in(s, u, p))
 
 
 def in_chain_above(s: Session, caller_nip: str, nip: str, limit: int = 50) -> bool:
@@ -81,10 +83,10 @@ def team(s: Session, caller_nip: str, on: dt.date | None = None) -> list[Any]:
     the caller acts in (PLT/PLH), and those of an inactive direct report (atasan pejabat penilai)."""
     on = on or config.today()
     stand_ins = [caller_nip]
-    positions = [r.position_id for r in s.execute(select(acting).where(
-        acting.c.nip == caller_nip, acting.c.start_date <= on, acting.c.end_date >= on))]
-    if positions:
-        stand_ins += [r.nip for r in s.execute(select(employees.c.nip).where(employees.c.position_id.in_(positions)))]
+    for seat in s.execute(select(acting).where(acting.c.nip == caller_nip, acting.c.start_date <= on,
+                                               acting.c.end_date >= on)):
+        stand_ins += [r.nip for r in s.execute(select(employees.c.nip).where(
+            employees.c.position_id == seat.position_id, employees.c.unit_id == seat.unit_id))]
     frontier = list(stand_ins)
     for _ in range(50):  # walk down through inactive officials, whose teams come up to the atasan
         inactive = [r.nip for r in s.execute(select(employees.c.nip).where(

@@ -42,6 +42,7 @@ acting = Table(
     "acting", metadata,
     Column("id", String(64), primary_key=True),
     Column("nip", String(18), nullable=False, index=True),
+    Column("unit_id", String(64), nullable=False),
     Column("position_id", String(64), nullable=False, index=True),
     Column("kind", String(3), nullable=False),
     Column("start_date", Date, nullable=False),
@@ -87,6 +88,26 @@ history = Table(
     Column("state", String(16), nullable=False),
     Column("note", Text, nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Matriks Peran Hasil: a supervisor's RHK broken down into proposed RHK for their team (source
+# "matriks"), or a teacher's agreed RHK from PMM (source "pmm"); accepted ones become real RHK.
+proposals = Table(
+    "rhk_proposals", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("proposer_nip", String(18), nullable=False, index=True),
+    Column("parent_rhk_id", String(36), nullable=True, index=True),  # the RHK it would intervene
+    Column("nip", String(18), nullable=False, index=True),  # who is asked to produce it
+    Column("seq", Integer, nullable=False),  # the cell's place in the matrix
+    Column("text", Text, nullable=False),
+    Column("iki", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("note", Text, nullable=True),  # why it was declined
+    Column("rhk_id", String(36), nullable=True),  # the RHK it became
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
 )
 
 # Per agency: how often it evaluates inside the year, and what finalising does with a unit that

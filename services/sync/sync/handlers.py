@@ -157,6 +157,12 @@ class _Import:
                 record = parse_acting(raw)
                 if self.repo.agency(record.agency_id) is None:
                     raise _missing("agency_id", "Agency", "Instansi", record.agency_id)
+                unit = self.repo.unit(record.unit_id)
+                if unit is None:
+                    raise _missing("unit_id", "Unit", "Unit", record.unit_id)
+                if unit.agency_id != record.agency_id:
+                    raise _err("unit_id", "same-agency", "The unit belongs to another agency.",
+                               "Unit tersebut milik instansi lain.")
                 position = self.repo.position(record.position_id)
                 if position is None:
                     raise _missing("position_id", "Position", "Jabatan", record.position_id)
@@ -169,9 +175,9 @@ class _Import:
                 if official.status != "active":
                     raise _err("nip", "active", "An acting official must be an active employee.",
                                "Pejabat PLT/PLH harus pegawai aktif.")
-                if official.position_id == record.position_id:
-                    raise _err("nip", "not-holder", "This employee already holds the position.",
-                               "Pegawai ini sudah memegang jabatan tersebut.")
+                if (official.unit_id, official.position_id) == (record.unit_id, record.position_id):
+                    raise _err("nip", "not-holder", "This employee already holds the position in this unit.",
+                               "Pegawai ini sudah memegang jabatan tersebut di unit ini.")
                 old = self.repo.acting(record.id)
                 events = changes.acting_events(old, record)
                 if events:

@@ -58,7 +58,7 @@ class MasterData:
         row = self._one(acting, acting.c.id, acting_id)
         if not row:
             return None
-        return Acting(row["id"], row["agency_id"], row["position_id"], row["nip"], row["kind"],
+        return Acting(row["id"], row["agency_id"], row["unit_id"], row["position_id"], row["nip"], row["kind"],
                       row["start_date"], row["end_date"])
 
     def save_acting(self, record: Acting, exists: bool) -> None:

@@ -57,6 +57,7 @@ acting = Table(
     "acting", metadata,
     Column("id", String(64), primary_key=True),
     Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("unit_id", String(64), ForeignKey("units.id"), nullable=False, index=True),
     Column("position_id", String(64), ForeignKey("positions.id"), nullable=False, index=True),
     Column("nip", String(18), ForeignKey("employees.nip"), nullable=False, index=True),
     Column("kind", String(3), nullable=False),

@@ -26,15 +26,18 @@ class Basis(StrEnum):
 class Person:
     nip: str
     status: str
+    unit_id: str | None
     position_id: str | None
     supervisor_nip: str | None
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """An acting official: `nip` acts in `position_id` from `start_date` to `end_date` inclusive."""
+    """An acting official: `nip` acts in the seat (`unit_id`, `position_id`) from `start_date` to
+    `end_date` inclusive."""
 
     nip: str
+    unit_id: str
     position_id: str
     kind: str  # PLT | PLH
     start_date: date
@@ -61,9 +64,9 @@ _PREFERENCE = (Basis.DEFINITIVE, Basis.PLT, Basis.PLH, Basis.ATASAN)
 
 
 def resolve(owner_nip: str, on: date, person: Callable[[str], Person | None],
-            acting_in: Callable[[str], Iterable[Assignment]], limit: int = 50) -> Penilai:
-    """The penilai of `owner_nip` on day `on`; `person` reads master data, `acting_in(position_id)`
-    lists the acting assignments of a position (any dates: only those in force count)."""
+            acting_in: Callable[[str, str], Iterable[Assignment]], limit: int = 50) -> Penilai:
+    """The penilai of `owner_nip` on day `on`; `person` reads master data, `acting_in(unit_id,
+    position_id)` lists the acting assignments of a seat (any dates: only those in force count)."""
     owner = person(owner_nip)
     if owner is None or owner.supervisor_nip is None:
         return Penilai(None, None)
@@ -72,8 +75,8 @@ def resolve(owner_nip: str, on: date, person: Callable[[str], Person | None],
     for level in range(limit):
         if current is None:
             break
-        if current.position_id:
-            for a in sorted(acting_in(current.position_id), key=lambda a: a.kind != "PLT"):
+        if current.unit_id and current.position_id:
+            for a in sorted(acting_in(current.unit_id, current.position_id), key=lambda a: a.kind != "PLT"):
                 if a.in_force(on) and a.nip != owner_nip:
                     allowed.setdefault(a.nip, Basis.PLT if a.kind == "PLT" else Basis.PLH)
         if current.status == "active":

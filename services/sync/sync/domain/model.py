@@ -66,10 +66,12 @@ class Employee:
 
 @dataclass(frozen=True)
 class Acting:
-    """An acting official (PLT/PLH): `nip` acts in `position_id` from `start_date` to `end_date`."""
+    """An acting official (PLT/PLH): `nip` acts in the seat `position_id` of `unit_id` (positions are
+    shared by units, a seat is not) from `start_date` to `end_date`."""
 
     id: str
     agency_id: str
+    unit_id: str
     position_id: str
     nip: str
     kind: str

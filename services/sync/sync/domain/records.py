@@ -183,7 +183,8 @@ def parse_acting(row: dict[str, Any]) -> Acting:
     if start and end and end < start:
         errors.append(FieldError("end_date", "not-before-start", "end_date cannot be before start_date.",
                                  "end_date tidak boleh sebelum start_date."))
-    acting = Acting(_text(row, "id", errors), _text(row, "agency_id", errors), _text(row, "position_id", errors),
+    acting = Acting(_text(row, "id", errors), _text(row, "agency_id", errors), _text(row, "unit_id", errors),
+                    _text(row, "position_id", errors),
                     nip, _choice(row, "kind", ACTING_KINDS, errors), start, end)
     _done(errors)
     return acting

@@ -371,7 +371,7 @@ def test_payload_that_is_not_an_object_with_known_keys_is_a_422(factory, payload
 # --- acting officials (PLT/PLH): stored and announced once, bad rows refused whole ----------------
 
 def plh(**changes):
-    return {"id": "act-1", "agency_id": "ag1", "position_id": "p-head", "nip": MID, "kind": "PLH",
+    return {"id": "act-1", "agency_id": "ag1", "unit_id": "u-root", "position_id": "p-head", "nip": MID, "kind": "PLH",
             "start_date": "2026-05-01", "end_date": "2026-05-10", **changes}
 
 
@@ -392,7 +392,8 @@ def test_an_acting_official_is_stored_and_announced_once(world):
     report = import_records(world, OUTBOX, {"acting": [plh()]})
     assert report["counts"]["acting"]["created"] == 1 and report["rejected"] == 0
     events = _acting_events(world)
-    assert [e["data"] for e in events] == [{"id": "act-1", "agency_id": "ag1", "position_id": "p-head", "nip": MID,
+    assert [e["data"] for e in events] == [{"id": "act-1", "agency_id": "ag1", "unit_id": "u-root",
+                                            "position_id": "p-head", "nip": MID,
                                             "kind": "PLH", "start_date": "2026-05-01", "end_date": "2026-05-10"}]
     again = import_records(world, OUTBOX, {"acting": [plh()]})
     assert again["counts"]["acting"]["unchanged"] == 1 and len(_acting_events(world)) == 1
@@ -410,6 +411,7 @@ def test_ending_an_assignment_early_is_announced(world):
     ({"start_date": "1 Mei 2026"}, "start_date", "date-format"),
     ({"kind": "PJ"}, "kind", "one-of"),
     ({"position_id": "nope"}, "position_id", "exists"),
+    ({"unit_id": "nope"}, "unit_id", "exists"),
     ({"nip": "199901012020011999"}, "nip", "exists"),
     ({"nip": HEAD}, "nip", "not-holder"),
     ({"nip": "12345"}, "nip", None),
