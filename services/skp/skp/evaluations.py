@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import DomainError, not_found
@@ -187,6 +188,7 @@ def record_realisasi(factory: sessionmaker[Session], ctx: RequestContext, skp_id
         ev.step("record", EvaluationState(current.state) if current else None, actor)
         version = _approved_version(skp)
         pd.check_period_fits_skp(period.year, period.agency_id, skp.year, skp.agency_id)
+        pd.check_fill_in_open(period.deadline, config.today())
         items_ = ev.parse_realisasi(items, [r.id for r in _rhk_rows(s, skp_id, version)])
         now = utcnow()
         # Answers the version in force now (a revision approved since an earlier recording moves it).

@@ -127,3 +127,16 @@ def check_period_fits_skp(period_year: int, period_agency: str, skp_year: int, s
             detail="The period was defined by another agency than this SKP's (field period_id).",
             detail_id="Periode ini ditetapkan oleh instansi lain, bukan instansi SKP ini (kolom period_id).",
             extra={"field": "period_id"})
+
+
+def check_fill_in_open(deadline: dt.date, today: dt.date) -> None:
+    """Realisasi is recorded until the period's fill-in deadline (inclusive)."""
+    if today > deadline:
+        raise DomainError(
+            code="fill-in-deadline-passed", status=409, title="Fill-in deadline passed",
+            detail=f"The deadline to record realisasi for this period was {deadline.isoformat()}. "
+                   "Ask your agency admin (admin instansi) if it must be reopened.",
+            detail_id=f"Batas waktu pengisian realisasi periode ini adalah {deadline.isoformat()}. "
+                      "Hubungi admin instansi Anda jika perlu dibuka kembali.",
+            extra={"field": "period_id", "deadline": deadline.isoformat(), "fixed_by": "your agency admin",
+                   "fixed_by_id": "admin instansi Anda"})

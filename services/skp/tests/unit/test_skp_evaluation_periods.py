@@ -113,3 +113,19 @@ def test_a_period_of_another_agency_is_refused():
         check_period_fits_skp(2027, "kemendemo", 2027, "pemkotdemo")
     assert (info.value.status, info.value.code) == (409, "period-other-agency")
     check_period_fits_skp(2027, "pemkotdemo", 2027, "pemkotdemo")  # its own: accepted
+
+
+def test_realisasi_can_be_recorded_up_to_and_on_the_deadline_but_not_after():
+    from datetime import date
+
+    from ekinerja_kernel.errors import DomainError
+    from skp.domain.periods import check_fill_in_open
+
+    check_fill_in_open(date(2026, 2, 10), date(2026, 2, 10))
+    check_fill_in_open(date(2026, 2, 10), date(2026, 1, 5))
+    try:
+        check_fill_in_open(date(2026, 2, 10), date(2026, 2, 11))
+    except DomainError as exc:
+        assert (exc.status, exc.code, exc.extra["deadline"]) == (409, "fill-in-deadline-passed", "2026-02-10")
+    else:
+        raise AssertionError("a recording after the deadline was accepted")
