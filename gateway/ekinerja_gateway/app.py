@@ -15,10 +15,12 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ekinerja_kernel import config
+from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, metrics, problems, ratelimit
+from . import auth, harian_api, metrics, problems, ratelimit  # noqa: F401  harian_api adds its routes to `api`
 from .api import api
+from .commands import CommandSender
 from .oidc import oidc
 from .rpc import RpcClient
 
@@ -49,6 +51,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         # Per IP and worker: a whole office behind one NAT address signs in at 08:00.
         AUTH_RATE_LIMIT=config.env_int("AUTH_RATE_LIMIT", 300),
         AUTH_RATE_WINDOW=config.env_float("AUTH_RATE_WINDOW", 60.0),
+        # Per employee and worker: a day is submitted a few times at most, a script many times.
+        SUBMIT_RATE_LIMIT=config.env_int("SUBMIT_RATE_LIMIT", 60),
+        SUBMIT_RATE_WINDOW=config.env_float("SUBMIT_RATE_WINDOW", 60.0),
         TRUSTED_PROXY_HOPS=config.env_int("TRUSTED_PROXY_HOPS", 0),
         JWKS_LOADER=None,
         MONOTONIC_CLOCK=time.monotonic,
@@ -65,6 +70,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.extensions["rpc"] = RpcClient(app.config["AMQP_URI"], app.config["RPC_TIMEOUT"],
                                       app.config["READY_TIMEOUT"])
     clock = app.config["MONOTONIC_CLOCK"]
+    app.extensions["commands"] = CommandSender(app.config["AMQP_URI"], (HARIAN_SUBMISSIONS,))
+    app.extensions["submission_limiter"] = ratelimit.SlidingWindowLimiter(
+        int(app.config["SUBMIT_RATE_LIMIT"]), float(app.config["SUBMIT_RATE_WINDOW"]), clock)
     _request_ids_and_metrics(app)  # first: every later refusal carries the request id
     ratelimit.install(app, int(app.config["AUTH_RATE_LIMIT"]), float(app.config["AUTH_RATE_WINDOW"]), clock)
     auth.install(app, app.config["JWKS_LOADER"] or _jwks_from_identity,

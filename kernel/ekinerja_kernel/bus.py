@@ -1,11 +1,12 @@
-"""Publishing to the public events exchange with kombu and publisher confirms."""
+"""Publishing with kombu and publisher confirms: events to the public exchange, and commands that
+the gateway hands to a service's durable queue (the peak-safe write path)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Exchange, Producer, Queue
 
 from .config import events_exchange
 
@@ -16,6 +17,24 @@ def public_exchange(name: str | None = None) -> Exchange:
     return Exchange(name or events_exchange(), type="topic", durable=True)
 
 
+def commands_exchange() -> Exchange:
+    return Exchange("ekinerja.commands", type="direct", durable=True)
+
+
+def command_queue(name: str, command_type: str) -> Queue:
+    """A service's durable queue for one kind of command, e.g. ("harian.submissions",
+    "ekinerja.harian.submit.v1"). Both sides declare it, so an accepted command waits in the broker
+    even when the service is down or has never started."""
+    return Queue(name, exchange=commands_exchange(), routing_key=command_type, durable=True)
+
+
+# The one command contract between the gateway and a service: a daily-progress submission that the
+# gateway acknowledged (202) and harian stores later. Its data: {id, nip, date, activities|null,
+# accepted_at}.
+HARIAN_SUBMIT = "ekinerja.harian.submit.v1"
+HARIAN_SUBMISSIONS = command_queue("harian.submissions", HARIAN_SUBMIT)
+
+
 class ConfirmedPublisher:
     """Publishes CloudEvents envelopes; returns only once the broker has confirmed each one.
 
@@ -23,10 +42,12 @@ class ConfirmedPublisher:
     one failed batch (retried by the caller), not a dead publisher.
     """
 
-    def __init__(self, amqp_uri: str, exchange: Exchange | None = None, heartbeat: int = 15) -> None:
+    def __init__(self, amqp_uri: str, exchange: Exchange | None = None, heartbeat: int = 15,
+                 queues: tuple[Queue, ...] = ()) -> None:
         self.amqp_uri = amqp_uri
         self.exchange = exchange or public_exchange()
         self.heartbeat = heartbeat
+        self.queues = queues  # declared with the exchange: nothing published is unroutable
         self._conn: Connection | None = None
         self._producer: Producer | None = None
 
@@ -37,6 +58,8 @@ class ConfirmedPublisher:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()
             self.exchange(channel).declare()
+            for queue in self.queues:
+                queue(channel).declare()
             self._conn, self._producer = conn, Producer(channel, exchange=self.exchange)
         return self._producer
 

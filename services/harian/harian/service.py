@@ -2,11 +2,80 @@
 
 from __future__ import annotations
 
-from ekinerja_kernel.service import OutboxRelay, ServiceBase
+from nameko.messaging import consume
 
+from ekinerja_kernel.rpc import rpc
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+
+from . import agency, days, staff, validation
+from .intake import SubmissionIntake
 from .tables import OUTBOX
+
+FACTS = event_queue("harian", "ekinerja.employee.#", "ekinerja.skp.approved.#")
 
 
 class HarianService(ServiceBase):
     name = "harian"
     relay = OutboxRelay(OUTBOX)
+    intake = SubmissionIntake(OUTBOX)
+    request = RequestInfo()
+
+    @consume(FACTS)
+    def on_fact(self, envelope: dict) -> None:
+        record_event(self.name, envelope, lambda e: staff.on_event(self.db, e))
+
+    # --- my days ------------------------------------------------------------------------------
+
+    @rpc
+    def save_draft(self, date: str, activities: list) -> dict:
+        return days.save_draft(self.db, self.request, date, activities)
+
+    @rpc
+    def delete_draft(self, date: str) -> dict:
+        return days.delete_draft(self.db, self.request, date)
+
+    @rpc
+    def my_day(self, date: str) -> dict:
+        return days.my_day(self.db, self.request, date)
+
+    @rpc
+    def my_month(self, year: int, month: int) -> dict:
+        return days.my_month(self.db, self.request, year, month)
+
+    @rpc
+    def rhk_for_day(self, date: str) -> dict:
+        return days.rhk_for_day(self.db, self.request, date)
+
+    @rpc
+    def submission_status(self, submission_id: str) -> dict:
+        return days.submission_status(self.db, self.request, submission_id)
+
+    # --- my team ------------------------------------------------------------------------------
+
+    @rpc
+    def team_days(self, start: str, end: str | None = None) -> dict:
+        return validation.team_days(self.db, self.request, start, end)
+
+    @rpc
+    def decide(self, entry_ids: list, action: str, note: str | None = None) -> dict:
+        result = validation.decide(self.db, OUTBOX, self.request, entry_ids, action, note)
+        self.relay.notify()
+        return result
+
+    # --- agency -------------------------------------------------------------------------------
+
+    @rpc
+    def settings(self, agency_id: str | None = None) -> dict:
+        return agency.get_settings(self.db, self.request, agency_id)
+
+    @rpc
+    def put_settings(self, settings: dict, agency_id: str | None = None) -> dict:
+        return agency.put_settings(self.db, self.request, settings, agency_id)
+
+    @rpc
+    def record_absence(self, nip: str, kind: str, start: str, end: str | None = None, note: str | None = None) -> dict:
+        return agency.record_absence(self.db, self.request, nip, kind, start, end, note)
+
+    @rpc
+    def absences(self, nip: str) -> dict:
+        return agency.list_absences(self.db, self.request, nip)

@@ -1,9 +1,129 @@
-"""The harian service's tables. It publishes its events through the outbox."""
+"""The harian service's tables: daily entries and the submissions that brought them, each
+employee-day's status (the read model supervisors, calendars and compliance numbers answer from),
+agency calendar settings, justified absences, and read-copies of staff and approved RHK."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
+from ekinerja_kernel.inbox import define_inbox
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 metadata = MetaData()
+
+# Read-copy of master data, from sync's employee events.
+employees = Table(
+    "employees", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("agency_id", String(64), nullable=True, index=True),
+    Column("unit_id", String(64), nullable=True, index=True),
+    Column("supervisor_nip", String(18), nullable=True, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The RHK of each employee's approved SKP per year, from skp.approved: what entries link to.
+approved_rhk = Table(
+    "approved_rhk", metadata,
+    Column("rhk_id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("skp_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("satuan", String(100), nullable=True),  # the kuantitas unit, offered as the default
+    Index("ix_approved_rhk_nip_year", "nip", "year"),
+)
+
+agency_settings = Table(
+    "agency_settings", metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("settings", JSON, nullable=False),  # as parse_agency_settings reads it
+    Column("reminder_hour", Integer, nullable=False),  # local hour of the blank-day reminder
+    Column("updated_by", String(18), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+absences = Table(
+    "absences", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # cuti | sakit | dinas_luar
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("recorded_by", String(18), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every submission the gateway accepted, once (its id is the dedup key): accepted or refused
+# with the problem, so the status URL always has an answer.
+submissions = Table(
+    "submissions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("date", Date, nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),  # when the gateway acknowledged it
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # diterima | ditolak | diganti
+    Column("problem", JSON, nullable=True),
+    Column("entries", Integer, nullable=False),
+    Column("request_id", String(64), nullable=True),
+)
+
+entries = Table(
+    "entries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("rhk_id", String(36), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("quantity", String(32), nullable=False),  # decimals as text: exact on every database
+    Column("satuan", String(100), nullable=False),
+    Column("quality", String(16), nullable=False),
+    Column("evidence_url", String(2048), nullable=False),
+    Column("minutes", Integer, nullable=True),
+    Column("state", String(16), nullable=False),  # draft | diajukan | disetujui | dikembalikan | diganti
+    Column("submission_id", String(36), nullable=True, index=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),  # first submission of the day
+    Column("note", Text, nullable=True),  # the supervisor's, when returned
+    Column("decided_by", String(18), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_entries_nip_date", "nip", "date"),
+)
+
+# One row per employee-day that has entries: the read model of statuses.
+day_status = Table(
+    "day_status", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("agency_id", String(64), nullable=True),
+    Column("unit_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("first_submitted_at", DateTime(timezone=True), nullable=True),
+    Column("late", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_day_status_agency_date", "agency_id", "date"),
+    Index("ix_day_status_unit_date", "unit_id", "date"),
+)
+
+inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "harian")

@@ -1,0 +1,186 @@
+"""The /api/v1/harian routes (daily progress). Submissions take the peak-safe path: checked for
+shape, handed to harian's durable queue with a publisher confirm, answered 202 with a status URL.
+Everything else is one RPC, like the other routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from ekinerja_kernel import config
+from ekinerja_kernel.bus import HARIAN_SUBMIT
+
+from .api import answer, api, call
+from .auth import ADMIN_ROLES, authenticate, requires_roles
+from .bodies import (
+    OPTIONAL,
+    OPTIONAL_BOOL,
+    OPTIONAL_LIST,
+    REQUIRED,
+    REQUIRED_INT,
+    REQUIRED_LIST,
+    Field,
+    body_fields,
+    invalid,
+    query_fields,
+)
+from .problems import GatewayProblem
+
+IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d8f8e-7c55-4e55-9d0b-6f2c1e0b5a11")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+MAX_ACTIVITIES = 50
+OPTIONAL_INT = Field("integer", required=False)
+
+
+def harian(method: str, *args: Any, idempotent: bool = False) -> Any:
+    return call("harian", method, *args, idempotent=idempotent)
+
+
+def _date_error(name: str, rule: str, en: str, id_: str) -> GatewayProblem:
+    return invalid([{"field": name, "rule": rule, "detail": en, "detail_id": id_}])
+
+
+def _day(value: Any, name: str = "date") -> dt.date:
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _date_error(name, "date", f"{name} must be a date as YYYY-MM-DD.",
+                          f"{name} harus berupa tanggal YYYY-MM-DD.") from None
+
+
+# --- my days -----------------------------------------------------------------------------------
+
+@api.get("/harian/rhk")
+def harian_rhk() -> Response:
+    fields = query_fields({"date": REQUIRED})
+    return answer(harian("rhk_for_day", _day(fields["date"]).isoformat(), idempotent=True))
+
+
+@api.get("/harian/days/<date>")
+def harian_day(date: str) -> Response:
+    return answer(harian("my_day", _day(date).isoformat(), idempotent=True))
+
+
+@api.put("/harian/days/<date>/draft")
+def harian_save_draft(date: str) -> Response:
+    fields = body_fields({"activities": REQUIRED_LIST})
+    return answer(harian("save_draft", _day(date).isoformat(), fields["activities"]))
+
+
+@api.delete("/harian/days/<date>/draft")
+def harian_delete_draft(date: str) -> Response:
+    return answer(harian("delete_draft", _day(date).isoformat()))
+
+
+@api.get("/harian/calendar")
+def harian_calendar() -> Response:
+    fields = query_fields({"year": REQUIRED_INT, "month": REQUIRED_INT})
+    return answer(harian("my_month", fields["year"], fields["month"], idempotent=True))
+
+
+@api.post("/harian/submissions")
+def harian_submit() -> Response:
+    """Submit a day: its activities, or (without them) the day's saved draft. 202 once the broker
+    holds it; harian applies the rules and the status URL tells the outcome."""
+    caller = authenticate()
+    fields = body_fields({"date": REQUIRED, "activities": OPTIONAL_LIST})
+    day = _day(fields["date"])
+    if day > config.today():
+        raise _date_error("date", "future-day", f"{day.isoformat()} is in the future: progress is recorded for "
+                          "work already done.", f"{day.isoformat()} adalah tanggal yang belum tiba: progres harian "
+                          "diisi untuk pekerjaan yang sudah dilakukan.")
+    activities = fields.get("activities")
+    if activities is not None and not (0 < len(activities) <= MAX_ACTIVITIES
+                                       and all(isinstance(a, dict) for a in activities)):
+        raise invalid([{"field": "activities", "rule": "list-of-objects",
+                        "detail": f"activities must be 1 to {MAX_ACTIVITIES} objects.",
+                        "detail_id": f"activities harus berisi 1 sampai {MAX_ACTIVITIES} objek."}])
+    limiter = current_app.extensions["submission_limiter"]
+    wait = limiter.hit(caller["nip"])
+    if wait:
+        seconds = max(1, int(wait) + 1)
+        raise GatewayProblem(429, "rate-limited", "Too many submissions",
+                             f"Too many submissions from your account. Try again in {seconds} s.",
+                             f"Terlalu banyak pengiriman dari akun Anda. Coba lagi dalam {seconds} detik.",
+                             headers={"Retry-After": str(seconds)}, retry_after=seconds)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise invalid([{"field": "Idempotency-Key", "rule": "format",
+                        "detail": "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+                        "detail_id": "Idempotency-Key harus 1 sampai 200 karakter ASCII yang terlihat."}])
+    # A retried submission (same caller, same key) gets the same id: harian stores it once.
+    submission_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller['nip']}:{key}") if key else uuid.uuid4())
+    accepted_at = dt.datetime.now(dt.UTC)
+    current_app.extensions["commands"].send(HARIAN_SUBMIT, caller["nip"], {
+        "id": submission_id, "nip": caller["nip"], "date": day.isoformat(), "activities": activities,
+        "accepted_at": accepted_at.isoformat()}, g.get("request_id"))
+    status_url = f"/api/v1/harian/submissions/{submission_id}"
+    response = answer({"id": submission_id, "status": "accepted", "date": day.isoformat(),
+                       "accepted_at": accepted_at.isoformat(), "status_url": status_url}, 202)
+    response.headers["Location"] = status_url
+    return response
+
+
+@api.get("/harian/submissions/<submission_id>")
+def harian_submission(submission_id: str) -> Response:
+    try:
+        uuid.UUID(submission_id)
+    except ValueError:
+        raise GatewayProblem(404, "http-404", "Not Found", "No such submission.", "Pengiriman tidak ditemukan.") \
+            from None
+    return answer(harian("submission_status", submission_id, idempotent=True))
+
+
+# --- my team -----------------------------------------------------------------------------------
+
+@api.get("/harian/team")
+def harian_team() -> Response:
+    fields = query_fields({"from": REQUIRED, "to": OPTIONAL})
+    start = _day(fields["from"], "from").isoformat()
+    end = _day(fields["to"], "to").isoformat() if fields.get("to") else None
+    return answer(harian("team_days", start, end, idempotent=True))
+
+
+@api.post("/harian/decisions")
+def harian_decide() -> Response:
+    """Approve or return one or many submitted entries of my team."""
+    fields = body_fields({"entry_ids": REQUIRED_LIST, "action": REQUIRED, "note": OPTIONAL})
+    return answer(call("harian", "decide", fields["entry_ids"], fields["action"], fields.get("note")))
+
+
+# --- agency ------------------------------------------------------------------------------------
+
+@api.get("/harian/settings")
+def harian_settings() -> Response:
+    fields = query_fields({"agency_id": OPTIONAL})
+    return answer(harian("settings", fields.get("agency_id"), idempotent=True))
+
+
+@api.put("/harian/settings")
+@requires_roles(*ADMIN_ROLES)
+def harian_put_settings() -> Response:
+    fields = query_fields({"agency_id": OPTIONAL})
+    body = body_fields({"work_saturday": OPTIONAL_BOOL, "backfill_days": OPTIONAL_INT,
+                        "reminder_hour": OPTIONAL_INT, "extra_holidays": OPTIONAL_LIST,
+                        "extra_working_days": OPTIONAL_LIST}, empty_ok=True)
+    return answer(call("harian", "put_settings", body, fields.get("agency_id")))
+
+
+@api.post("/harian/absences")
+@requires_roles(*ADMIN_ROLES)
+def harian_record_absence() -> Response:
+    fields = body_fields({"nip": REQUIRED, "kind": REQUIRED, "start": REQUIRED, "end": OPTIONAL, "note": OPTIONAL})
+    return answer(call("harian", "record_absence", fields["nip"], fields["kind"], fields["start"],
+                       fields.get("end"), fields.get("note")), 201)
+
+
+@api.get("/harian/absences")
+def harian_absences() -> Response:
+    fields = query_fields({"nip": REQUIRED})
+    return answer(harian("absences", fields["nip"], idempotent=True))

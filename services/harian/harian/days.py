@@ -1,0 +1,193 @@
+"""An employee's own days: drafts, the day as it stands, the month calendar, the RHK to choose from;
+and the rules every write of a day goes through (shared by drafts and submissions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel import config
+from ekinerja_kernel.caller import RequestContext, forbidden, require
+from ekinerja_kernel.db import unit_of_work, upsert
+from ekinerja_kernel.errors import FieldError, validation_error
+from ekinerja_kernel.events import as_utc, utcnow
+
+from . import staff
+from .domain.backfill import allowed_dates, check_entry_date
+from .domain.entry import Activity, parse_activities
+from .domain.month import month_view
+from .domain.status import EntryState, combine_states, is_late
+from .domain.workdays import read_date
+from .tables import day_status, entries, submissions
+
+SUPERSEDED = "diganti"  # an entry replaced by a later submission of the same day: kept, not counted
+
+
+def parse_day(value: Any) -> dt.date:
+    day, errors = read_date(value, "date")
+    if errors:
+        raise validation_error(errors)
+    return day
+
+
+def checked_activities(s: Session, owner: Any, day: dt.date, raw: Any, today: dt.date) -> tuple[Activity, ...]:
+    """The day's activities if `owner` may write them for `day` on `today`, else one problem:
+    the date rules first (they need no RHK), then the activities against the approved SKP."""
+    settings, _, _ = staff.settings_of(s, owner.agency_id)
+    check_entry_date(settings.calendar(), day, today, settings.backfill_days)
+    rhk = staff.rhk_choices(s, owner.nip, day.year)
+    if not rhk:
+        raise staff.no_approved_skp(day.year)
+    activities, errors = parse_activities(raw, {r.rhk_id for r in rhk})
+    if errors:
+        raise validation_error(errors, detail="The daily entry breaks one or more rules.",
+                               detail_id="Progres harian melanggar satu atau lebih aturan.")
+    return activities
+
+
+def store_activities(s: Session, nip: str, day: dt.date, activities: tuple[Activity, ...], state: str,
+                     submission_id: str | None = None, submitted_at: dt.datetime | None = None) -> None:
+    now = utcnow()
+    for seq, a in enumerate(activities):
+        s.execute(insert(entries).values(
+            id=str(uuid.uuid4()), nip=nip, date=day, seq=seq, rhk_id=a.rhk_id, description=a.description,
+            quantity=str(a.quantity), satuan=a.satuan, quality=str(a.quality), evidence_url=a.evidence_url,
+            minutes=a.minutes, state=state, submission_id=submission_id, submitted_at=submitted_at,
+            updated_at=now))
+
+
+def refresh_day(s: Session, owner: Any, day: dt.date) -> str | None:
+    """Recomputes the employee-day row of the read model from the day's live entries."""
+    rows = s.execute(select(entries.c.state, entries.c.submitted_at).where(
+        entries.c.nip == owner.nip, entries.c.date == day, entries.c.state != SUPERSEDED)).all()
+    status = combine_states(r.state for r in rows)
+    if status is None:
+        s.execute(delete(day_status).where(day_status.c.nip == owner.nip, day_status.c.date == day))
+        return None
+    first = min((as_utc(r.submitted_at) for r in rows if r.submitted_at), default=None)
+    previous = s.execute(select(day_status.c.first_submitted_at).where(
+        day_status.c.nip == owner.nip, day_status.c.date == day)).scalar()
+    first = min(x for x in (first, as_utc(previous)) if x) if (first or previous) else None
+    upsert(s, day_status, {"nip": owner.nip, "date": day}, {
+        "agency_id": owner.agency_id, "unit_id": owner.unit_id, "status": status.value, "entries": len(rows),
+        "first_submitted_at": first, "late": bool(first) and is_late(day, first, config.timezone()),
+        "updated_at": utcnow()})
+    return status.value
+
+
+def entry_view(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity,
+            "satuan": r.satuan, "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes,
+            "state": r.state, "note": r.note, "decided_by": r.decided_by,
+            "submitted_at": as_utc(r.submitted_at).isoformat() if r.submitted_at else None}
+
+
+def day_view(s: Session, nip: str, day: dt.date) -> dict[str, Any]:
+    rows = s.execute(select(entries).where(entries.c.nip == nip, entries.c.date == day,
+                                           entries.c.state != SUPERSEDED)
+                     .order_by(entries.c.state, entries.c.seq)).all()
+    summary = s.execute(select(day_status).where(day_status.c.nip == nip, day_status.c.date == day)).first()
+    refused = s.execute(select(submissions).where(submissions.c.nip == nip, submissions.c.date == day,
+                                                  submissions.c.status == "ditolak")
+                        .order_by(submissions.c.accepted_at.desc())).first()
+    return {"nip": nip, "date": day.isoformat(), "status": summary.status if summary else "belum_diisi",
+            "late": bool(summary and summary.late), "entries": [entry_view(r) for r in rows],
+            "last_refused_submission": submission_view(refused) if refused else None}
+
+
+def submission_view(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "nip": row.nip, "date": row.date.isoformat(), "status": row.status,
+            "entries": row.entries, "problem": row.problem, "accepted_at": as_utc(row.accepted_at).isoformat(),
+            "processed_at": as_utc(row.processed_at).isoformat()}
+
+
+# --- use cases ---------------------------------------------------------------------------------
+
+def save_draft(factory: sessionmaker[Session], ctx: RequestContext, date: Any, activities: Any) -> dict[str, Any]:
+    """The day's draft, replacing the previous draft of that day (submitted entries stay)."""
+    caller = require(ctx.caller)
+    day = parse_day(date)
+    with unit_of_work(factory) as s:
+        owner = staff.active_employee(s, caller)
+        parsed = checked_activities(s, owner, day, activities, config.today())
+        s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,
+                                        entries.c.state == EntryState.DRAFT.value))
+        store_activities(s, owner.nip, day, parsed, EntryState.DRAFT.value)
+        refresh_day(s, owner, day)
+        return day_view(s, owner.nip, day)
+
+
+def delete_draft(factory: sessionmaker[Session], ctx: RequestContext, date: Any) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    day = parse_day(date)
+    with unit_of_work(factory) as s:
+        owner = staff.active_employee(s, caller)
+        gone = s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,
+                                               entries.c.state == EntryState.DRAFT.value)).rowcount
+        if not gone:
+            raise validation_error([FieldError("date", "has-draft", f"There is no draft for {day.isoformat()}.",
+                                               f"Tidak ada draf untuk tanggal {day.isoformat()}.")])
+        refresh_day(s, owner, day)
+        return day_view(s, owner.nip, day)
+
+
+def my_day(factory: sessionmaker[Session], ctx: RequestContext, date: Any) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    day = parse_day(date)
+    with factory() as s:
+        return day_view(s, caller.nip, day)
+
+
+def my_month(factory: sessionmaker[Session], ctx: RequestContext, year: int, month: int) -> dict[str, Any]:
+    """Every day of the month with its status, and the blank working days, so no day is missed."""
+    caller = require(ctx.caller)
+    if not (isinstance(month, int) and 1 <= month <= 12 and isinstance(year, int) and 2020 <= year <= 2100):
+        raise validation_error([FieldError("month", "month", "year and month must be e.g. 2026 and 1..12.",
+                                           "year dan month harus mis. 2026 dan 1..12.")])
+    with factory() as s:
+        owner = staff.active_employee(s, caller)
+        start = dt.date(year, month, 1)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        settings, _, _ = staff.settings_of(s, owner.agency_id)
+        statuses = {r.date: r.status for r in s.execute(select(day_status).where(
+            day_status.c.nip == owner.nip, day_status.c.date >= start, day_status.c.date <= end))}
+        today = config.today()
+        view = month_view(settings.calendar(), staff.absences_of(s, owner.nip, start, end), year, month,
+                          statuses, today)
+        refused = {r.date for r in s.execute(select(submissions.c.date).where(
+            submissions.c.nip == owner.nip, submissions.c.date >= start, submissions.c.date <= end,
+            submissions.c.status == "ditolak"))}
+        return {"year": year, "month": month, "counts": view.counts(),
+                "blank_working_days": [d.isoformat() for d in view.blank_working_days],
+                "open_for_entry": [d.isoformat() for d in allowed_dates(settings.calendar(), today,
+                                                                        settings.backfill_days)],
+                "days": [{"date": d.date.isoformat(), "status": d.status.value, "working": d.working,
+                          "off": d.off.detail if d.off else None, "off_id": d.off.detail_id if d.off else None,
+                          "absence": d.absence.value if d.absence else None,
+                          "has_refused_submission": d.date in refused} for d in view.days]}
+
+
+def rhk_for_day(factory: sessionmaker[Session], ctx: RequestContext, date: Any) -> dict[str, Any]:
+    """The RHK of my approved SKP that an entry of that day can link to."""
+    caller = require(ctx.caller)
+    day = parse_day(date)
+    with factory() as s:
+        rows = staff.rhk_choices(s, caller.nip, day.year)
+        return {"date": day.isoformat(), "year": day.year,
+                "rhk": [{"id": r.rhk_id, "kind": r.kind, "text": r.text, "satuan": r.satuan} for r in rows]}
+
+
+def submission_status(factory: sessionmaker[Session], ctx: RequestContext, submission_id: str) -> dict[str, Any]:
+    """A submission as harian decided it, or "pending" while it still waits in the queue."""
+    caller = require(ctx.caller)
+    with factory() as s:
+        row = s.execute(select(submissions).where(submissions.c.id == submission_id)).first()
+        if row is None:
+            return {"id": submission_id, "status": "pending"}
+        if row.nip != caller.nip:
+            raise forbidden("This submission is someone else's.", "Pengiriman ini milik pegawai lain.")
+        return {**submission_view(row), "day": day_view(s, row.nip, row.date)}

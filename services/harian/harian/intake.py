@@ -1,0 +1,175 @@
+"""The peak-safe write path, harian's side: submissions the gateway accepted (202) wait in a
+durable queue; this consumer takes them in batches, applies the rules, stores each exactly once
+(the submission id is the key) in one transaction per batch, and acks only after the commit. A
+crash before the commit means redelivery, and the dedup key makes that harmless."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from kombu import Connection, Consumer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel import config, metrics
+from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
+from ekinerja_kernel.errors import DomainError
+from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.logs import set_request_id
+from ekinerja_kernel.outbox import Outbox
+from ekinerja_kernel.service import BackgroundLoop
+
+from . import days, staff
+from .domain.status import EntryState
+from .tables import entries, submissions
+
+log = logging.getLogger(__name__)
+
+
+def _refusal(code: str, detail: str, detail_id: str, status: int = 403) -> DomainError:
+    return DomainError(code=code, status=status, title="Submission refused", detail=detail, detail_id=detail_id)
+
+
+def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str, Any]]:
+    rows = s.execute(select(entries).where(entries.c.nip == nip, entries.c.date == day,
+                                           entries.c.state == EntryState.DRAFT.value).order_by(entries.c.seq)).all()
+    if not rows:
+        raise _refusal("nothing-to-submit", f"There is no draft for {day.isoformat()} to submit: send the "
+                       "activities with the submission, or save a draft first.",
+                       f"Tidak ada draf tanggal {day.isoformat()} untuk dikirim: kirim kegiatan bersama "
+                       "pengiriman, atau simpan draf terlebih dahulu.", 422)
+    return [{"rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity, "satuan": r.satuan,
+             "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes} for r in rows]
+
+
+def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.datetime) -> tuple[str, int, Any]:
+    """(status, entries stored, problem) for one submission; raises DomainError to refuse it."""
+    owner = staff.employee(s, data["nip"])
+    if owner is None or owner.status != "active":
+        raise _refusal("not-an-active-employee", "Your master data is not here or not active: ask your agency "
+                       "admin (admin instansi).", "Data induk Anda belum ada atau tidak aktif: hubungi admin instansi.")
+    day = days.parse_day(data.get("date"))
+    newer = s.execute(select(submissions.c.id).where(
+        submissions.c.nip == owner.nip, submissions.c.date == day, submissions.c.status == "diterima",
+        submissions.c.accepted_at > accepted_at)).first()
+    if newer is not None:
+        return "diganti", 0, None  # a later submission of the same day is already in force
+    raw = data.get("activities")
+    if raw is None:
+        raw = _activities_from_draft(s, owner.nip, day)
+    # The window is judged on the day the gateway accepted it, not on when the queue got to it.
+    activities = days.checked_activities(s, owner, day, raw, accepted_at.astimezone(config.timezone()).date())
+    s.execute(update(entries).where(
+        entries.c.nip == owner.nip, entries.c.date == day,
+        entries.c.state.in_([EntryState.DRAFT.value, EntryState.DIAJUKAN.value, EntryState.DIKEMBALIKAN.value]))
+        .values(state=days.SUPERSEDED, updated_at=utcnow()))
+    days.store_activities(s, owner.nip, day, activities, EntryState.DIAJUKAN.value, data["id"], accepted_at)
+    status = days.refresh_day(s, owner, day)
+    outbox.add(s, "harian.submitted", owner.nip, {
+        "submission_id": data["id"], "nip": owner.nip, "agency_id": owner.agency_id, "unit_id": owner.unit_id,
+        "date": day.isoformat(), "entries": len(activities), "day_status": status,
+        "accepted_at": accepted_at.isoformat()})
+    return "diterima", len(activities), None
+
+
+def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[dict[str, Any]]) -> dict[str, int]:
+    """Stores a batch of submission commands in one transaction; each is applied whole (savepoint)
+    or refused with its problem, and one already stored (a redelivery, a retry) is skipped."""
+    counts = {"diterima": 0, "ditolak": 0, "diganti": 0, "duplicate": 0}
+    with factory() as s, s.begin():
+        seen = {r.id for r in s.execute(select(submissions.c.id).where(
+            submissions.c.id.in_([m["data"]["id"] for m in batch])))}
+        for message in batch:
+            data = message["data"]
+            set_request_id(message.get("requestid"))  # the log follows the gateway's request
+            if data["id"] in seen:
+                counts["duplicate"] += 1
+                continue
+            seen.add(data["id"])
+            accepted_at = as_utc(dt.datetime.fromisoformat(data["accepted_at"]))
+            try:
+                with s.begin_nested():
+                    status, stored, problem = _apply(s, outbox, data, accepted_at)
+            except DomainError as exc:
+                status, stored, problem = "ditolak", 0, exc.to_problem()
+            s.execute(submissions.insert().values(
+                id=data["id"], nip=data["nip"], date=_date_or_epoch(data.get("date")), accepted_at=accepted_at,
+                processed_at=utcnow(), status=status, problem=problem, entries=stored,
+                request_id=message.get("requestid")))
+            counts[status] += 1
+    return counts
+
+
+def _date_or_epoch(value: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):  # refused for it; the row still records the submission
+        return dt.date(1970, 1, 1)
+
+
+class SubmissionIntake(BackgroundLoop):
+    """Consumes harian.submissions in batches (up to HARIAN_BATCH messages or HARIAN_BATCH_WAIT
+    seconds), one transaction per batch, acked after the commit."""
+
+    identifier = "submission-intake"
+    poll_setting = ("HARIAN_INTAKE_POLL_SECONDS", 0.0)
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def setup(self) -> None:
+        super().setup()
+        self.batch_size = config.env_int("HARIAN_BATCH", 300)
+        self.batch_wait = config.env_float("HARIAN_BATCH_WAIT", 0.05)
+        self.amqp_uri = self.container.config["AMQP_URI"]
+        self.heartbeat = int(self.container.config.get("HEARTBEAT", 15))
+        self._conn: Connection | None = None
+        self._pending: list[Any] = []
+
+    def _consumer(self) -> Connection:
+        if self._conn is None:
+            conn = Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5)
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            channel.basic_qos(0, self.batch_size, False)
+            consumer = Consumer(channel, queues=[HARIAN_SUBMISSIONS], callbacks=[self._received], accept=["json"])
+            consumer.consume()
+            self._conn = conn
+        return self._conn
+
+    def _received(self, body: Any, message: Any) -> None:
+        self._pending.append((body, message))
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        self._pending = []  # unacked: the broker redelivers them to the next connection
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # already broken
+                log.debug("closing a broken intake connection", exc_info=True)
+
+    def work_once(self) -> int:
+        try:
+            conn = self._consumer()
+            try:
+                conn.drain_events(timeout=1.0)
+                while len(self._pending) < self.batch_size:
+                    conn.drain_events(timeout=self.batch_wait)
+            except TimeoutError:
+                pass
+            if not self._pending:
+                conn.heartbeat_check()
+                return 0
+            batch, self._pending = self._pending, []
+            counts = process_batch(self.factory, self.outbox, [b for b, _ in batch])
+            batch[-1][1].channel.basic_ack(batch[-1][1].delivery_tag, multiple=True)
+        except Exception:
+            self.close()
+            raise
+        set_request_id(None)
+        for status, n in counts.items():
+            metrics.EVENTS_HANDLED.labels(self.service, "harian.submit:" + status, "ok").inc(n)
+        return len(batch)

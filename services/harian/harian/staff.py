@@ -1,0 +1,99 @@
+"""What harian knows of the rest of the system, kept from events (employees from sync, approved RHK
+from skp), and of each agency's calendar (its settings and the justified absences)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel.caller import Caller
+from ekinerja_kernel.db import unit_of_work, upsert
+from ekinerja_kernel.errors import DomainError
+from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.inbox import first_delivery
+
+from .domain.settings import AgencySettings, parse_agency_settings
+from .domain.workdays import Absence, AbsenceKind
+from .tables import absences, agency_settings, approved_rhk, employees, inbox
+
+DEFAULT_REMINDER_HOUR = 15
+
+
+def on_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
+    kind, data = envelope["type"], envelope["data"]
+    if kind not in ("ekinerja.employee.upserted.v1", "ekinerja.skp.approved.v1"):
+        return
+    with unit_of_work(factory) as s:
+        if not first_delivery(s, inbox, envelope):
+            return
+        if kind == "ekinerja.employee.upserted.v1":
+            upsert(s, employees, {"nip": data["nip"]}, {
+                "name": data["name"], "email": data.get("email"), "status": data["status"],
+                "agency_id": data.get("agency_id"), "unit_id": data.get("unit_id"),
+                "supervisor_nip": data.get("supervisor_nip"), "updated_at": utcnow()})
+        else:
+            _replace_rhk(s, data)
+
+
+def _replace_rhk(s: Session, data: dict[str, Any]) -> None:
+    """The approved version replaces the year's list; an older version arriving late changes nothing."""
+    current = s.execute(select(approved_rhk.c.version).where(
+        approved_rhk.c.nip == data["nip"], approved_rhk.c.year == data["year"])).scalar()
+    if current is not None and current > data["version"]:
+        return
+    s.execute(delete(approved_rhk).where(approved_rhk.c.nip == data["nip"], approved_rhk.c.year == data["year"]))
+    for r in data.get("rhk", []):
+        kuantitas = next((i for i in r.get("iki", []) if i.get("aspek") == "kuantitas"), {})
+        s.execute(insert(approved_rhk).values(
+            rhk_id=r["id"], nip=data["nip"], year=data["year"], skp_id=data["skp_id"], version=data["version"],
+            kind=r["kind"], text=r["text"], satuan=kuantitas.get("satuan")))
+
+
+def employee(s: Session, nip: str | None) -> Any:
+    if not nip:
+        return None
+    return s.execute(select(employees).where(employees.c.nip == nip)).first()
+
+
+def active_employee(s: Session, caller: Caller) -> Any:
+    row = employee(s, caller.nip)
+    if row is None or row.status != "active":
+        raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
+                          detail="Your master data is not here or not active yet; see /api/v1/me for details.",
+                          detail_id="Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.")
+    return row
+
+
+def rhk_choices(s: Session, nip: str, year: int) -> list[Any]:
+    return s.execute(select(approved_rhk).where(approved_rhk.c.nip == nip, approved_rhk.c.year == year)
+                     .order_by(approved_rhk.c.kind.desc(), approved_rhk.c.text)).all()
+
+
+def no_approved_skp(year: int) -> DomainError:
+    return DomainError(code="no-approved-skp", status=409, title="No approved SKP",
+                       detail=f"Daily progress links to the RHK of your approved SKP, and you have none for "
+                              f"{year} yet. Submit your SKP and ask your pejabat penilai to approve it.",
+                       detail_id=f"Progres harian dikaitkan dengan RHK SKP Anda yang telah disetujui, dan Anda "
+                                 f"belum memilikinya untuk tahun {year}. Ajukan SKP Anda dan minta pejabat "
+                                 "penilai menyetujuinya.",
+                       extra={"fixed_by": "you and your pejabat penilai", "fixed_by_id": "Anda dan pejabat penilai"})
+
+
+# --- agency calendar ---------------------------------------------------------------------------
+
+def settings_of(s: Session, agency_id: str | None) -> tuple[AgencySettings, int, dict[str, Any]]:
+    """The agency's settings (defaults when it has none): parsed, the reminder hour, and as stored."""
+    row = s.execute(select(agency_settings).where(agency_settings.c.agency_id == agency_id)).first()
+    if row is None:
+        return AgencySettings(), DEFAULT_REMINDER_HOUR, {}
+    return parse_agency_settings(row.settings), row.reminder_hour, row.settings
+
+
+def absences_of(s: Session, nip: str, start: dt.date, end: dt.date) -> list[Absence]:
+    rows = s.execute(select(absences).where(absences.c.nip == nip, absences.c.start_date <= end,
+                                            absences.c.end_date >= start)
+                     .order_by(absences.c.start_date)).all()
+    return [Absence(AbsenceKind(r.kind), r.start_date, r.end_date) for r in rows]
