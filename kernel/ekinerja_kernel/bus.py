@@ -9,6 +9,7 @@ from typing import Any
 from kombu import Connection, Exchange, Producer, Queue
 
 from .config import events_exchange
+from .events import event_type
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,8 @@ def command_queue(name: str, command_type: str) -> Queue:
 # The one command contract between the gateway and a service: a daily-progress submission that the
 # gateway acknowledged (202) and harian stores later. Its data: {id, nip, date, activities|null,
 # accepted_at}.
-HARIAN_SUBMIT = "ekinerja.harian.submit.v1"
-HARIAN_SUBMISSIONS = command_queue("harian.submissions", HARIAN_SUBMIT)
+HARIAN_SUBMIT = "harian.submit"
+HARIAN_SUBMISSIONS = command_queue("harian.submissions", event_type(HARIAN_SUBMIT))
 
 
 class ConfirmedPublisher:

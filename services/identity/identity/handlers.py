@@ -17,13 +17,14 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, not_found
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.inbox import first_delivery
+from ekinerja_kernel.mail import queue_mail
 
 from . import keys, mail
 from . import repository as repo
 from .domain import lockout, problems, totp
 from .domain.accounts import Account, login_blockers, roles
 from .domain.passwords import hash_password, require_policy, verify_password
-from .tables import inbox, mail_tokens, recovery_codes, refresh_tokens, sessions, tickets, trusted_devices
+from .tables import inbox, mail_queue, mail_tokens, recovery_codes, refresh_tokens, sessions, tickets, trusted_devices
 
 TICKET_SECONDS = {"mfa": 300, "enroll": 600}
 FRESH_LOGIN_SECONDS = 600
@@ -383,9 +384,9 @@ def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, n
             return {"status": "accepted"}
         cred = repo.credential(s, nip)
         if cred is not None and cred.activated_at is not None:
-            repo.queue_mail(s, account.email, *mail.already_active(account))
+            queue_mail(s, mail_queue, account.email, *mail.already_active(account))
         else:
-            repo.queue_mail(s, account.email, *mail.activation(account, _mail_token(s, nip, "activation")))
+            queue_mail(s, mail_queue, account.email, *mail.activation(account, _mail_token(s, nip, "activation")))
         _audit(s, ctx, "activation.requested", "ok", nip=nip, agency_id=agency_id)
         return {"status": "accepted"}
 
@@ -423,7 +424,7 @@ def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: st
         ok = account is not None and cred is not None and cred.activated_at is not None \
             and _same_email(account.email, email)
         if ok:
-            repo.queue_mail(s, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
+            queue_mail(s, mail_queue, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
         _audit(s, ctx, "password.reset_requested", "ok" if ok else "refused", nip=nip,
                agency_id=account.agency_id if account else None)
     if notify:

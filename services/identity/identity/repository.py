@@ -19,7 +19,6 @@ from .tables import (
     audit_events,
     credentials,
     guards,
-    mail_queue,
     recovery_codes,
     sessions,
     trusted_devices,
@@ -105,11 +104,6 @@ def clear_mfa(session: Session, nip: str) -> None:
                    mfa_last_step=None)
     session.execute(delete(recovery_codes).where(recovery_codes.c.nip == nip))
     session.execute(delete(trusted_devices).where(trusted_devices.c.nip == nip))
-
-
-def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> None:
-    session.execute(insert(mail_queue).values(to_addr=to_addr, subject=subject, body=body, created_at=utcnow(),
-                                              attempts=0))
 
 
 def audit(session: Session, type_: str, outcome: str, nip: str | None = None, actor_nip: str | None = None,

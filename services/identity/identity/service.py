@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nameko.messaging import consume
 
+from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
 from . import handlers, oidc
-from .relays import MailRelay
-from .tables import OUTBOX
+from .tables import OUTBOX, mail_queue
 
 MASTERDATA = event_queue("identity", "ekinerja.employee.#", "ekinerja.unit.#")
 
@@ -17,7 +17,7 @@ MASTERDATA = event_queue("identity", "ekinerja.employee.#", "ekinerja.unit.#")
 class IdentityService(ServiceBase):
     name = "identity"
     relay = OutboxRelay(OUTBOX)
-    mail = MailRelay()
+    mail = MailRelay(mail_queue)
     request = RequestInfo()
 
     @consume(MASTERDATA)

@@ -3,6 +3,7 @@
 from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text
 
 from ekinerja_kernel.inbox import define_inbox
+from ekinerja_kernel.mail import define_mail_queue
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 metadata = MetaData()
@@ -115,17 +116,7 @@ mail_tokens = Table(
     Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
-mail_queue = Table(
-    "mail_queue", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("to_addr", String(254), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text, nullable=True),
-)
+mail_queue = define_mail_queue(metadata)  # activation and reset mails, sent by the MailRelay
 
 signing_keys = Table(
     "signing_keys", metadata,

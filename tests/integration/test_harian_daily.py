@@ -1,0 +1,247 @@
+"""Daily progress through the gateway (issue #5) in the demo city's school: a teacher saves a draft
+and submits days (202 + status URL), the kepala sekolah approves or returns entries one by one or in
+bulk; the rules refuse with a precise problem; a retried submission is stored once; a submission
+made while harian is stopped is stored when it comes back. The teacher's approved RHK arrive as a
+real skp.approved event on the bus, as in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, holders, import_masterdata
+from sqlalchemy import create_engine, text
+
+from ekinerja_kernel import config
+from ekinerja_kernel.bus import ConfirmedPublisher
+from ekinerja_kernel.events import make_event
+from ekinerja_kernel.localservers import wait_for
+
+TODAY = config.today()
+RHK_A, RHK_B = str(uuid.uuid4()), str(uuid.uuid4())
+EVIDENCE = "https://drive.kotademo.go.id/sdn1/bukti.pdf"
+
+
+def activity(rhk_id=RHK_A, description="Mengajar matematika kelas 4", **changes):
+    return {"rhk_id": rhk_id, "description": description, "quantity": 2, "satuan": "jam pelajaran",
+            "quality": 100, "evidence_url": EVIDENCE, "minutes": 70, **changes}
+
+
+@pytest.fixture(scope="module")
+def people():
+    demo = demo_masterdata()
+    teachers = holders(demo, "pk-sdn1", "pk-guru-pertama")
+    return {"kepsek": holders(demo, "pk-sdn1", "pk-kepsek")[0], "guru": teachers[0], "other_guru": teachers[1],
+            "stranger": holders(demo, "pk-disdik", "pk-analis")[0],
+            "admin": next(e["nip"] for e in demo["employees"]
+                          if e["agency_id"] == "pemkotdemo" and "admin_instansi" in e["roles"])}
+
+
+@pytest.fixture(scope="module")
+def harian_db(service_databases):
+    engine = create_engine(service_databases["harian"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def gateway_module(rabbit, services):
+    return gateway_client(rabbit.amqp_uri)
+
+
+@pytest.fixture(scope="module")
+def users(gateway_module, demo_logins, people, rabbit, harian_db):
+    import_masterdata(rabbit.amqp_uri, demo_masterdata())
+    wait_for(lambda: _scalar(harian_db, "SELECT count(*) FROM employees WHERE nip = ANY(:n)",
+                             n=list(people.values())) == len(people), timeout=30, what="harian's copy of staff")
+    return {role: Client(gateway_module, demo_logins[nip]) for role, nip in people.items()}
+
+
+def _scalar(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+@pytest.fixture(scope="module")
+def open_days(users):
+    """Today is a working day for the city whatever day the suite runs (declared by its admin),
+    and the teachers' approved SKP for this year is known to harian."""
+    settings = users["admin"].put("/api/v1/harian/settings", json={
+        "extra_working_days": [TODAY.isoformat(), (TODAY - dt.timedelta(days=1)).isoformat()]})
+    assert settings.status_code == 200, settings.get_json()
+    return {"today": TODAY, "yesterday": TODAY - dt.timedelta(days=1)}
+
+
+@pytest.fixture(scope="module")
+def approved_skp(rabbit, people, harian_db, open_days):
+    publisher = ConfirmedPublisher(rabbit.amqp_uri)
+    for nip in (people["guru"], people["other_guru"]):
+        rhk = [{"id": RHK_A if nip == people["guru"] else str(uuid.uuid4()), "kind": "utama",
+                "text": "Terlaksananya pembelajaran", "intervenes": None, "iki": []},
+               {"id": RHK_B if nip == people["guru"] else str(uuid.uuid4()), "kind": "tambahan",
+                "text": "Tersusunnya laporan", "intervenes": None, "iki": []}]
+        publisher.publish(make_event("skp", "skp.approved", nip, {
+            "skp_id": str(uuid.uuid4()), "nip": nip, "year": TODAY.year, "agency_id": "pemkotdemo", "version": 1,
+            "state": "disetujui", "actor_nip": people["kepsek"], "rhk": rhk}))
+    publisher.close()
+    wait_for(lambda: _scalar(harian_db, "SELECT count(*) FROM approved_rhk WHERE nip = ANY(:n) AND year = :y",
+                             n=[people["guru"], people["other_guru"]], y=TODAY.year) == 4,
+             timeout=30, what="harian's copy of the approved RHK")
+
+
+def submit(client, day, activities=None, key=None):
+    headers = {**client.headers, **({"Idempotency-Key": key} if key else {})}
+    body = {"date": day.isoformat(), **({"activities": activities} if activities is not None else {})}
+    return client.gateway.post("/api/v1/harian/submissions", headers=headers, json=body)
+
+
+def outcome(client, accepted):
+    """The submission's status once harian has taken it from the queue."""
+    assert accepted.status_code == 202, accepted.get_json()
+    url = accepted.get_json()["status_url"]
+    assert accepted.headers["Location"] == url
+    found = {}
+
+    def decided():
+        found.update(client.get(url).get_json())
+        return found["status"] != "pending"
+
+    wait_for(decided, timeout=30, what=f"harian to process {url}")
+    return found
+
+
+def test_the_rhk_to_choose_from_are_those_of_the_approved_skp(users, approved_skp):
+    body = users["guru"].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()}).get_json()
+    assert {r["id"] for r in body["rhk"]} == {RHK_A, RHK_B}
+
+
+def test_a_draft_is_saved_then_submitted_as_is_and_announced(users, people, approved_skp, open_days, subscriber):
+    events = subscriber("ekinerja.harian.#")
+    draft = users["guru"].put(f"/api/v1/harian/days/{open_days['yesterday']}/draft",
+                              json={"activities": [activity(), activity(RHK_B, "Menyusun laporan harian")]})
+    assert draft.status_code == 200, draft.get_json()
+    assert draft.get_json()["status"] == "draft" and len(draft.get_json()["entries"]) == 2
+
+    result = outcome(users["guru"], submit(users["guru"], open_days["yesterday"]))
+    assert result["status"] == "diterima" and result["entries"] == 2
+    day = result["day"]
+    assert day["status"] == "diajukan" and {e["state"] for e in day["entries"]} == {"diajukan"}
+    event = events.next()
+    assert event["type"] == "ekinerja.harian.submitted.v1"
+    assert event["data"]["nip"] == people["guru"] and event["data"]["entries"] == 2
+
+
+def test_the_kepala_sekolah_approves_and_returns_and_the_teacher_sees_the_note(users, people, open_days):
+    team = users["kepsek"].get("/api/v1/harian/team", query_string={"from": open_days["yesterday"].isoformat(),
+                                                                    "to": open_days["today"].isoformat()}).get_json()
+    guru = next(m for m in team["team"] if m["nip"] == people["guru"])
+    day = next(d for d in guru["days"] if d["date"] == open_days["yesterday"].isoformat())
+    assert day["status"] == "diajukan"
+    first, second = (e["id"] for e in day["entries"])
+
+    approved = users["kepsek"].post("/api/v1/harian/decisions", json={"entry_ids": [first], "action": "approve"})
+    assert approved.status_code == 200, approved.get_json()
+    no_note = users["kepsek"].post("/api/v1/harian/decisions", json={"entry_ids": [second], "action": "return"})
+    assert no_note.status_code == 422 and no_note.mimetype == PROBLEM
+    returned = users["kepsek"].post("/api/v1/harian/decisions", json={
+        "entry_ids": [second], "action": "return", "note": "Lampirkan laporan yang sudah ditandatangani"})
+    assert returned.get_json()["days"][0]["day_status"] == "dikembalikan"
+    again = users["kepsek"].post("/api/v1/harian/decisions", json={"entry_ids": [first], "action": "approve"})
+    assert again.status_code == 409  # no longer waiting
+
+    mine = users["guru"].get(f"/api/v1/harian/days/{open_days['yesterday']}").get_json()
+    assert mine["status"] == "dikembalikan"
+    assert {e["state"]: e["note"] for e in mine["entries"]} == {
+        "disetujui": None, "dikembalikan": "Lampirkan laporan yang sudah ditandatangani"}
+
+
+def test_bulk_approval_and_strangers_change_nothing(users, people, open_days, harian_db):
+    for who in ("guru", "other_guru"):
+        rhk = users[who].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()}).get_json()["rhk"]
+        activities = [activity(rhk[0]["id"]), activity(rhk[1]["id"], "Rapat guru")]
+        assert outcome(users[who], submit(users[who], open_days["today"], activities))["status"] == "diterima"
+    ids = [row[0] for row in harian_db.connect().execute(text(
+        "SELECT id FROM entries WHERE date = :d AND state = 'diajukan' AND nip = ANY(:n)"),
+        {"d": open_days["today"], "n": [people["guru"], people["other_guru"]]})]
+    assert len(ids) == 4
+
+    stranger = users["stranger"].post("/api/v1/harian/decisions", json={"entry_ids": ids, "action": "approve"})
+    assert stranger.status_code == 403 and stranger.mimetype == PROBLEM
+    assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE id = ANY(:i) AND state = 'diajukan'", i=ids) == 4
+
+    bulk = users["kepsek"].post("/api/v1/harian/decisions", json={"entry_ids": ids, "action": "approve"})
+    assert bulk.status_code == 200, bulk.get_json()
+    assert sorted(d["nip"] for d in bulk.get_json()["days"]) == sorted([people["guru"], people["other_guru"]])
+    assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE id = ANY(:i) AND state = 'disetujui'", i=ids) == 4
+
+
+@pytest.mark.parametrize("make, field, rule", [
+    (lambda d: (d["today"] - dt.timedelta(days=40), [activity()]), "date", None),
+    (lambda d: (d["today"], [activity(rhk_id=str(uuid.uuid4()))]), "activities[0].rhk_id", "approved-skp-rhk"),
+    (lambda d: (d["today"], [activity(quantity=0, evidence_url="ftp://x")]), "activities[0].quantity",
+     "positive-number"),
+])
+def test_a_refused_submission_shows_its_reason_at_the_status_url(users, open_days, harian_db, make, field, rule):
+    day, activities = make(open_days)
+    result = outcome(users["other_guru"], submit(users["other_guru"], day, activities))
+    assert result["status"] == "ditolak"
+    errors = result["problem"]["errors"]
+    assert any(e["field"] == field and (rule is None or e["rule"] == rule) for e in errors), errors
+    assert all(e["detail"] and e["detail_id"] for e in errors)
+    assert _scalar(harian_db, "SELECT entries FROM submissions WHERE id = :i", i=result["id"]) == 0
+
+
+def test_the_rules_answer_at_once_where_they_can(users, open_days):
+    future = submit(users["guru"], open_days["today"] + dt.timedelta(days=1), [activity()])
+    assert future.status_code == 422 and future.get_json()["errors"][0]["rule"] == "future-day"
+    not_a_date = users["guru"].post("/api/v1/harian/submissions", json={"date": "23/11/2026"})
+    assert not_a_date.status_code == 422 and not_a_date.get_json()["errors"][0]["field"] == "date"
+    draft = users["guru"].put(f"/api/v1/harian/days/{open_days['today'] - dt.timedelta(days=40)}/draft",
+                              json={"activities": [activity()]})
+    assert draft.status_code == 422 and draft.get_json()["errors"][0]["field"] == "date"
+
+
+def test_the_same_idempotency_key_twice_is_stored_once(users, people, open_days, harian_db):
+    key = f"day-{uuid.uuid4()}"
+    first = submit(users["other_guru"], open_days["today"], [activity(
+        users["other_guru"].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()})
+        .get_json()["rhk"][0]["id"], "Piket sekolah")], key=key)
+    second = submit(users["other_guru"], open_days["today"], [activity(
+        users["other_guru"].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()})
+        .get_json()["rhk"][0]["id"], "Piket sekolah")], key=key)
+    assert first.get_json()["id"] == second.get_json()["id"]
+    assert outcome(users["other_guru"], second)["status"] == "diterima"
+    assert _scalar(harian_db, "SELECT count(*) FROM submissions WHERE id = :i", i=first.get_json()["id"]) == 1
+    assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE submission_id = :i",
+                   i=first.get_json()["id"]) == 1
+
+
+def test_a_submission_made_while_harian_is_stopped_is_stored_when_it_returns(users, services, open_days, harian_db):
+    services.stop("harian")
+    try:
+        accepted = submit(users["guru"], open_days["today"], [activity(description="Ulangan harian")])
+        assert accepted.status_code == 202
+        submission_id = accepted.get_json()["id"]
+        assert _scalar(harian_db, "SELECT count(*) FROM submissions WHERE id = :i", i=submission_id) == 0
+    finally:
+        services.start("harian")
+    assert outcome(users["guru"], accepted)["status"] == "diterima"
+    assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE submission_id = :i", i=submission_id) == 1
+
+
+def test_my_calendar_lists_every_day_and_the_blank_ones(users, open_days):
+    body = users["guru"].get("/api/v1/harian/calendar", query_string={"year": TODAY.year, "month": TODAY.month})
+    assert body.status_code == 200, body.get_json()
+    body = body.get_json()
+    days = {d["date"]: d for d in body["days"]}
+    assert len(days) >= 28
+    assert days[open_days["today"].isoformat()]["status"] == "diajukan"
+    assert open_days["today"].isoformat() not in body["blank_working_days"]
+    assert all(days[d]["working"] and days[d]["status"] == "belum_diisi" for d in body["blank_working_days"])
+
+
+def test_someone_elses_submission_status_is_refused(users, open_days):
+    accepted = submit(users["guru"], open_days["today"], [activity(description="Les tambahan")])
+    assert outcome(users["guru"], accepted)["status"] == "diterima"
+    assert users["other_guru"].get(accepted.get_json()["status_url"]).status_code == 403
