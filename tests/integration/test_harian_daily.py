@@ -245,3 +245,33 @@ def test_someone_elses_submission_status_is_refused(users, open_days):
     accepted = submit(users["guru"], open_days["today"], [activity(description="Les tambahan")])
     assert outcome(users["guru"], accepted)["status"] == "diterima"
     assert users["other_guru"].get(accepted.get_json()["status_url"]).status_code == 403
+
+
+def test_too_many_submissions_from_one_account_get_429_with_retry_after(rabbit, services, demo_logins, people,
+                                                                       open_days):
+    from ekinerja_gateway.app import create_app
+
+    strict = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000,
+                         "SUBMIT_RATE_LIMIT": 2}).test_client()
+    guru = Client(strict, demo_logins[people["other_guru"]])
+    codes = [submit(guru, open_days["today"], [activity(description=f"Kegiatan {i}")]).status_code
+             for i in range(2)]
+    refused = submit(guru, open_days["today"], [activity(description="Kegiatan 3")])
+    assert codes == [202, 202]
+    assert refused.status_code == 429 and refused.mimetype == PROBLEM
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_a_submission_the_broker_cannot_store_is_503_with_retry_after_not_accepted():
+    from harness import TokenMint
+
+    from ekinerja_gateway.app import create_app
+    from ekinerja_kernel.localservers import free_port
+
+    mint = TokenMint()
+    nowhere = create_app({"AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:{free_port()}/", "JWKS_LOADER": mint.jwks,
+                          "RPC_TIMEOUT": 1.0}).test_client()
+    response = nowhere.post("/api/v1/harian/submissions", json={"date": TODAY.isoformat(), "activities": [activity()]},
+                            headers={"Authorization": "Bearer " + mint.token("199001012015011001", ["pegawai"])})
+    assert response.status_code == 503 and response.mimetype == PROBLEM
+    assert int(response.headers["Retry-After"]) >= 1
