@@ -43,6 +43,9 @@ def services(rabbit, service_databases, metrics_ports, mailbox):
         os.environ[f"{name.upper()}_METRICS_PORT"] = str(port)
     os.environ["OUTBOX_POLL_SECONDS"] = "0.2"
     os.environ["MAIL_POLL_SECONDS"] = "0.2"
+    # Reminder mails follow the wall clock; tests call send_due_reminders with a chosen time instead,
+    # so the mails other tests count (activation, reset) are the only ones in the sink.
+    os.environ["HARIAN_REMINDERS"] = "off"
     running = Services(nameko_config(rabbit.amqp_uri))
     for name in SERVICE_CLASSES:
         running.start(name)

@@ -184,3 +184,28 @@ def harian_record_absence() -> Response:
 def harian_absences() -> Response:
     fields = query_fields({"nip": REQUIRED})
     return answer(harian("absences", fields["nip"], idempotent=True))
+
+
+# --- reminders and compliance -----------------------------------------------------------------
+
+REQUIRED_BOOL = Field("boolean")
+
+
+@api.get("/harian/reminders")
+def harian_reminder_preference() -> Response:
+    return answer(harian("reminder_preference", idempotent=True))
+
+
+@api.put("/harian/reminders")
+def harian_set_reminder_preference() -> Response:
+    fields = body_fields({"enabled": REQUIRED_BOOL})
+    return answer(call("harian", "set_reminder_preference", fields["enabled"]))
+
+
+@api.get("/harian/compliance")
+def harian_compliance() -> Response:
+    """Counts for an employee, a unit or an agency over a day or up to 31 days."""
+    fields = query_fields({"scope": REQUIRED, "id": REQUIRED, "from": REQUIRED, "to": OPTIONAL})
+    start = _day(fields["from"], "from").isoformat()
+    end = _day(fields["to"], "to").isoformat() if fields.get("to") else None
+    return answer(harian("compliance", fields["scope"], fields["id"], start, end, idempotent=True))

@@ -275,3 +275,17 @@ def test_a_submission_the_broker_cannot_store_is_503_with_retry_after_not_accept
                             headers={"Authorization": "Bearer " + mint.token("199001012015011001", ["pegawai"])})
     assert response.status_code == 503 and response.mimetype == PROBLEM
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_the_employee_is_told_by_mail_when_a_submission_is_refused(users, people, open_days, mailbox):
+    email = next(e["email"] for e in demo_masterdata()["employees"] if e["nip"] == people["other_guru"])
+    day = open_days["today"] - dt.timedelta(days=60)
+    result = outcome(users["other_guru"], submit(users["other_guru"], day, [activity()]))
+    assert result["status"] == "ditolak"
+
+    def told():
+        return [m for m in mailbox.messages(email) if day.isoformat() in m["Subject"]]
+
+    wait_for(told, timeout=30, what="the refusal mail")
+    body = told()[0].get_payload(decode=True).decode()
+    assert result["id"] in body and "outside-backfill-window" not in body and "date:" in body

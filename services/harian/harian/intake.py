@@ -18,12 +18,13 @@ from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.logs import set_request_id
+from ekinerja_kernel.mail import queue_mail
 from ekinerja_kernel.outbox import Outbox
 from ekinerja_kernel.service import BackgroundLoop
 
 from . import days, staff
 from .domain.status import EntryState
-from .tables import entries, submissions
+from .tables import entries, mail_queue, submissions
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,29 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
                     status, stored, problem = _apply(s, outbox, data, accepted_at)
             except DomainError as exc:
                 status, stored, problem = "ditolak", 0, exc.to_problem()
+                _tell_refused(s, data, problem)
             s.execute(submissions.insert().values(
                 id=data["id"], nip=data["nip"], date=_date_or_epoch(data.get("date")), accepted_at=accepted_at,
                 processed_at=utcnow(), status=status, problem=problem, entries=stored,
                 request_id=message.get("requestid")))
             counts[status] += 1
     return counts
+
+
+def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any]) -> None:
+    """Nothing vanishes silently: the employee gets a mail saying what was refused and why."""
+    person = staff.employee(s, data["nip"])
+    if person is None or not person.email:
+        return
+    reasons_id = "\n".join(f"  - {e['field']}: {e['detail_id']}" for e in problem.get("errors", [])) \
+        or f"  - {problem['detail_id']}"
+    reasons_en = "\n".join(f"  - {e['field']}: {e['detail']}" for e in problem.get("errors", [])) \
+        or f"  - {problem['detail']}"
+    day = data.get("date")
+    queue_mail(s, mail_queue, person.email, f"e-Kinerja: progres harian {day} tidak tersimpan / not saved",
+               f"Yth. {person.name},\n\nProgres harian tanggal {day} yang Anda kirim tidak dapat disimpan:\n"
+               f"{reasons_id}\n\nPerbaiki lalu kirim kembali. Status: /api/v1/harian/submissions/{data['id']}\n\n"
+               f"Your daily progress for {day} could not be saved:\n{reasons_en}\n\nFix it and submit again.\n")
 
 
 def _date_or_epoch(value: Any) -> dt.date:

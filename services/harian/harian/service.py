@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from nameko.messaging import consume
 
+from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
-from . import agency, days, staff, validation
+from . import agency, days, reminders, staff, validation
+from . import compliance as compliance_numbers
+from .closing import DayCloser
 from .intake import SubmissionIntake
-from .tables import OUTBOX
+from .reminders import ReminderLoop
+from .tables import OUTBOX, mail_queue
 
 FACTS = event_queue("harian", "ekinerja.employee.#", "ekinerja.skp.approved.#")
 
@@ -18,6 +22,9 @@ class HarianService(ServiceBase):
     name = "harian"
     relay = OutboxRelay(OUTBOX)
     intake = SubmissionIntake(OUTBOX)
+    mail = MailRelay(mail_queue)
+    reminder_loop = ReminderLoop(mail_queue)
+    day_closer = DayCloser(OUTBOX)
     request = RequestInfo()
 
     @consume(FACTS)
@@ -79,3 +86,17 @@ class HarianService(ServiceBase):
     @rpc
     def absences(self, nip: str) -> dict:
         return agency.list_absences(self.db, self.request, nip)
+
+    # --- reminders, compliance ----------------------------------------------------------------
+
+    @rpc
+    def reminder_preference(self) -> dict:
+        return reminders.reminder_preference(self.db, self.request)
+
+    @rpc
+    def set_reminder_preference(self, enabled: bool) -> dict:
+        return reminders.set_reminder_preference(self.db, self.request, enabled)
+
+    @rpc
+    def compliance(self, scope: str, id: str, start: str, end: str | None = None) -> dict:
+        return compliance_numbers.compliance(self.db, self.request, scope, id, start, end)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from ekinerja_kernel.inbox import define_inbox
+from ekinerja_kernel.mail import define_mail_queue
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 metadata = MetaData()
@@ -127,3 +128,47 @@ day_status = Table(
 inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "harian")
+
+# --- reminders, day closing (issue #5 items 4 and 7) ---------------------------------------------
+
+# Mails (blank-day reminders and supervisor digests), sent by the kernel's MailRelay.
+mail_queue = define_mail_queue(metadata)
+
+# Employees who do not want the blank-day reminder (nor, as supervisors, the digest).
+reminder_opt_outs = Table(
+    "reminder_opt_outs", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("opted_out_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per agency and working day whose reminders were queued: the "exactly once" guard.
+reminder_runs = Table(
+    "reminder_runs", metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+    Column("reminders", Integer, nullable=False),
+    Column("digests", Integer, nullable=False),
+)
+
+# The local date the day closer first saw each employee: no day before it is closed (a new hire
+# gets no blank days from before they existed here).
+employee_first_seen = Table(
+    "employee_first_seen", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("first_seen", Date, nullable=False),
+)
+
+# Each employee-day announced as harian.day_closed, with what was announced: closed once.
+day_closures = Table(
+    "day_closures", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("agency_id", String(64), nullable=True),
+    Column("unit_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("absence", String(16), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+)
