@@ -289,3 +289,18 @@ def test_the_employee_is_told_by_mail_when_a_submission_is_refused(users, people
     wait_for(told, timeout=30, what="the refusal mail")
     body = told()[0].get_payload(decode=True).decode()
     assert result["id"] in body and "outside-backfill-window" not in body and "date:" in body
+
+
+def test_compliance_numbers_for_the_school_and_who_may_see_them(users, people, open_days):
+    query = {"scope": "unit", "id": "pk-sdn1", "from": open_days["today"].isoformat()}
+    school = users["kepsek"].get("/api/v1/harian/compliance", query_string=query)
+    assert school.status_code == 200, school.get_json()
+    numbers = school.get_json()
+    # Both teachers wrote today (the earlier tests), and those entries are counted as filled.
+    assert numbers["filled"] >= 2 and numbers["headcount"] >= 2
+    assert numbers["employee_days"] == numbers["headcount"]
+    mine = users["guru"].get("/api/v1/harian/compliance", query_string={
+        "scope": "employee", "id": people["guru"], "from": open_days["today"].isoformat()}).get_json()
+    assert mine["filled"] == 1 and mine["blank"] == 0
+    refused = users["stranger"].get("/api/v1/harian/compliance", query_string=query)
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
