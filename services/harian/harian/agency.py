@@ -13,8 +13,10 @@ from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.outbox import Outbox
 
 from . import staff
+from .closing import reclose_for_absence
 from .domain.settings import parse_agency_settings
 from .domain.workdays import parse_absences
 from .tables import absences, agency_settings
@@ -64,8 +66,9 @@ def put_settings(factory: sessionmaker[Session], ctx: RequestContext, settings: 
         return _settings_view(s, chosen)
 
 
-def record_absence(factory: sessionmaker[Session], ctx: RequestContext, nip: Any, kind: Any, start: Any, end: Any,
-                   note: Any = None) -> dict[str, Any]:
+def record_absence(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, nip: Any, kind: Any,
+                   start: Any, end: Any, note: Any = None) -> dict[str, Any]:
+    """Records a justified absence; days it covers that were already closed are announced again."""
     caller = require(ctx.caller)
     parsed, errors = parse_absences([{"kind": kind, "start": start, "end": end}], "absence")
     if errors:
@@ -82,6 +85,7 @@ def record_absence(factory: sessionmaker[Session], ctx: RequestContext, nip: Any
             id=row_id, nip=person.nip, agency_id=person.agency_id, kind=absence.kind.value,
             start_date=absence.start, end_date=absence.end, note=note if isinstance(note, str) else None,
             recorded_by=caller.nip, recorded_at=utcnow()))
+        reclose_for_absence(s, outbox, person, absence)
         return _absence_view(s.execute(select(absences).where(absences.c.id == row_id)).first())
 
 

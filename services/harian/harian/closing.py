@@ -24,7 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 import eventlet
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
@@ -149,3 +149,23 @@ class DayCloser(BackgroundLoop):
         if closed:
             log.info("closed %d employee-days", closed)
         return 0  # everything due is closed; the next days become due with the clock
+
+
+def reclose_for_absence(s: Session, outbox: Outbox, person: Any, absence: Absence) -> int:
+    """A justification recorded late: every already-closed day it covers is announced again with
+    its new status (the allowance service recomputes from it), and the closure row follows."""
+    rows = s.execute(select(day_closures).where(
+        day_closures.c.nip == person.nip, day_closures.c.date >= absence.start,
+        day_closures.c.date <= absence.end)).all()
+    count = 0
+    for closure in rows:
+        row = s.execute(select(day_status).where(day_status.c.nip == person.nip,
+                                                 day_status.c.date == closure.date)).first()
+        data = _closing(person, closure.date, row, absence.kind)
+        if (data["status"], data["absence"]) == (closure.status, closure.absence):
+            continue
+        s.execute(update(day_closures).where(day_closures.c.nip == person.nip, day_closures.c.date == closure.date)
+                  .values(status=data["status"], absence=data["absence"], closed_at=utcnow()))
+        outbox.add(s, "harian.day_closed", person.nip, data)
+        count += 1
+    return count

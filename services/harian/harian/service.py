@@ -81,7 +81,9 @@ class HarianService(ServiceBase):
 
     @rpc
     def record_absence(self, nip: str, kind: str, start: str, end: str | None = None, note: str | None = None) -> dict:
-        return agency.record_absence(self.db, self.request, nip, kind, start, end, note)
+        result = agency.record_absence(self.db, OUTBOX, self.request, nip, kind, start, end, note)
+        self.relay.notify()
+        return result
 
     @rpc
     def absences(self, nip: str) -> dict:

@@ -160,3 +160,22 @@ def test_lookback_bounds_how_far_a_late_closer_reaches(factory):
     # The window on Fri 28 is Thu 27 and Fri 28; ten days before it start at Mon 17 (Independence Day);
     # Tue 25 is the Prophet's Birthday. The days before 17 Aug are left unclosed.
     assert sorted(ana) == ["2026-08-18", "2026-08-19", "2026-08-20", "2026-08-21", "2026-08-24", "2026-08-26"]
+
+
+def test_a_late_justification_announces_the_closed_blank_day_again_as_justified(factory):
+    from harian.closing import reclose_for_absence
+    from harian.domain.workdays import Absence, AbsenceKind
+
+    close_days(factory, OUTBOX, D(2026, 8, 14))
+    assert closed(factory, BEN)["2026-08-03"]["blank"] is True
+    before = len(events(factory))
+    with factory() as s, s.begin():
+        person = s.execute(select(employees).where(employees.c.nip == BEN)).first()
+        n = reclose_for_absence(s, OUTBOX, person, Absence(AbsenceKind.CUTI, D(2026, 8, 3), D(2026, 8, 3)))
+    again = events(factory)[before:]
+    assert n == 1 and [e["data"]["date"] for e in again] == ["2026-08-03"]
+    assert (again[0]["data"]["justified"], again[0]["data"]["absence"], again[0]["data"]["blank"]) == \
+        (True, "cuti", False)
+    with factory() as s, s.begin():  # the same justification again changes nothing, announces nothing
+        person = s.execute(select(employees).where(employees.c.nip == BEN)).first()
+        assert reclose_for_absence(s, OUTBOX, person, Absence(AbsenceKind.CUTI, D(2026, 8, 3), D(2026, 8, 3))) == 0
