@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
-from ekinerja_kernel.service import OutboxRelay, ServiceBase
+from nameko.messaging import consume
 
+from ekinerja_kernel.rpc import rpc
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+
+from . import facts, handlers
 from .tables import OUTBOX
+
+FACTS = event_queue("tukin", *facts.PATTERNS)
 
 
 class TukinService(ServiceBase):
     name = "tukin"
     relay = OutboxRelay(OUTBOX)
+    request = RequestInfo()
+
+    @consume(FACTS)
+    def on_fact(self, envelope: dict) -> None:
+        record_event(self.name, envelope, lambda e: facts.on_event(self.db, e))
+
+    @rpc
+    def put_policy(self, policy: dict) -> dict:
+        return handlers.put_policy(self.db, self.request, policy)
+
+    @rpc
+    def policies(self, agency_id: str | None = None) -> dict:
+        return handlers.list_policies(self.db, self.request, agency_id)
+
+    @rpc
+    def compute(self, month: str, agency_id: str | None = None) -> dict:
+        result = handlers.compute(self.db, OUTBOX, self.request, month, agency_id)
+        self.relay.notify()
+        return result
+
+    @rpc
+    def mine(self, month: str) -> dict:
+        return handlers.mine(self.db, self.request, month)
+
+    @rpc
+    def team(self, month: str) -> dict:
+        return handlers.team(self.db, self.request, month)
+
+    @rpc
+    def agency(self, month: str, agency_id: str | None = None, offset: int = 0, limit: int = 200) -> dict:
+        return handlers.agency(self.db, self.request, month, agency_id, offset, limit)
+
+    @rpc
+    def export_csv(self, month: str, agency_id: str | None = None) -> str:
+        return handlers.export_csv(self.db, self.request, month, agency_id)
+
+    @rpc
+    def promotion(self, nip: str | None = None) -> dict:
+        return handlers.promotion(self.db, self.request, nip)

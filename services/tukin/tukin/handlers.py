@@ -1,0 +1,179 @@
+"""Tukin use cases: policies (loaded by an agency admin), computing a month, and reading it: my own
+lines, my team's, the whole agency with totals, the payroll CSV, and the promotion hint."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
+from ekinerja_kernel.db import unit_of_work
+from ekinerja_kernel.errors import DomainError, not_found
+from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.outbox import Outbox
+
+from .domain.policy import parse_policy
+from .domain.promotion import promotion_hint
+from .monthly import compute_agency_month, latest_run, parse_month, run_view
+from .tables import employees, evaluations, policies, results, runs
+
+
+def _admin_of(caller: Caller, agency_id: str | None) -> str:
+    chosen = agency_id or caller.agency_id
+    if not chosen or not caller.administers(chosen):
+        raise forbidden("Only an admin of this agency manages and reads its allowances as a whole.",
+                        "Hanya admin instansi ini yang dapat mengelola dan membaca tunjangan instansinya.")
+    return chosen
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+def save_policy(s: Session, body: dict[str, Any], loaded_by: str) -> dict[str, Any]:
+    """Stores a policy version (validated whole first); the same agency and date again is a 409."""
+    policy = parse_policy(body)
+    exists = s.execute(select(policies.c.id).where(policies.c.agency_id == policy.agency_id,
+                                                   policies.c.effective_from == policy.effective_from)).first()
+    if exists:
+        raise DomainError(code="tukin-policy-exists", status=409, title="Policy version exists",
+                          detail=f"{policy.agency_id} already has a policy from {policy.effective_from}: "
+                                 "give the new version its own effective date.",
+                          detail_id=f"{policy.agency_id} sudah memiliki kebijakan mulai {policy.effective_from}: "
+                                    "beri versi baru tanggal berlaku sendiri.", extra={"field": "effective_from"})
+    s.execute(insert(policies).values(agency_id=policy.agency_id, effective_from=policy.effective_from,
+                                      body=policy.to_dict(), loaded_by=loaded_by, loaded_at=utcnow()))
+    return policy.to_dict()
+
+
+def put_policy(factory: sessionmaker[Session], ctx: RequestContext, body: Any) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    policy = parse_policy(body)
+    _admin_of(caller, policy.agency_id)
+    with unit_of_work(factory) as s:
+        return save_policy(s, body, caller.nip)
+
+
+def list_policies(factory: sessionmaker[Session], ctx: RequestContext, agency_id: str | None = None) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    chosen = agency_id or caller.agency_id
+    if chosen != caller.agency_id and not caller.administers(chosen):
+        raise forbidden("You can read your own agency's policy only.",
+                        "Anda hanya dapat membaca kebijakan instansi Anda.")
+    with factory() as s:
+        rows = s.execute(select(policies).where(policies.c.agency_id == chosen)
+                         .order_by(policies.c.effective_from)).all()
+        return {"agency_id": chosen, "policies": [{**r.body, "loaded_by": r.loaded_by,
+                                                   "loaded_at": r.loaded_at.isoformat()} for r in rows]}
+
+
+# --- computing --------------------------------------------------------------------------------
+
+def compute(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, month: str,
+            agency_id: str | None = None) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    chosen = _admin_of(caller, agency_id)
+    with unit_of_work(factory) as s:
+        return compute_agency_month(s, outbox, chosen, month, caller.nip)
+
+
+def _run(s: Session, agency_id: str | None, month: str) -> Any:
+    year, month_no = parse_month(month)
+    key = f"{year:04d}-{month_no:02d}"
+    run = latest_run(s, agency_id or "", key)
+    if run is None:
+        raise not_found("allowance computation", "Perhitungan tunjangan", f"{agency_id} {key}")
+    return run
+
+
+def mine(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dict[str, Any]:
+    """My own computation, line by line, with what changed at each revision."""
+    caller = require(ctx.caller)
+    with factory() as s:
+        run = _run(s, caller.agency_id, month)
+        rows = s.execute(select(results.c.body, results.c.difference, runs.c.revision, runs.c.computed_at)
+                         .join(runs, runs.c.id == results.c.run_id)
+                         .where(runs.c.agency_id == run.agency_id, runs.c.month == run.month,
+                                results.c.nip == caller.nip).order_by(runs.c.revision)).all()
+        if not rows:
+            raise not_found("allowance computation", "Perhitungan tunjangan", f"{caller.nip} {run.month}")
+        return {"run": run_view(run), "computation": rows[-1].body,
+                "revisions": [{"revision": r.revision, "computed_at": r.computed_at.isoformat(),
+                               "net": r.body.get("net"), "difference": r.difference} for r in rows]}
+
+
+def _summary(body: dict[str, Any]) -> dict[str, Any]:
+    if "error" in body:
+        return {"nip": body["nip"], "name": body["name"], "error": body["error"]["detail"],
+                "error_id": body["error"]["detail_id"]}
+    return {"nip": body["nip"], "name": body["name"], "kelas_jabatan": body["kelas_jabatan"], "gross": body["gross"],
+            "total_deduction": body["total_deduction"], "net": body["net"], "summary": body["summary"]}
+
+
+def team(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    with factory() as s:
+        run = _run(s, caller.agency_id, month)
+        rows = s.execute(select(results.c.body).where(results.c.run_id == run.id,
+                                                      results.c.supervisor_nip == caller.nip)
+                         .order_by(results.c.nip)).all()
+        return {"run": run_view(run), "team": [r.body for r in rows]}
+
+
+def agency(factory: sessionmaker[Session], ctx: RequestContext, month: str, agency_id: str | None = None,
+           offset: int = 0, limit: int = 200) -> dict[str, Any]:
+    caller = require(ctx.caller)
+    chosen = _admin_of(caller, agency_id)
+    limit = max(1, min(int(limit), 1000))
+    with factory() as s:
+        run = _run(s, chosen, month)
+        rows = s.execute(select(results.c.body).where(results.c.run_id == run.id).order_by(results.c.nip)
+                         .offset(max(0, int(offset))).limit(limit)).all()
+        return {"run": run_view(run), "totals": {"employees": run.employees, "gross": run.gross,
+                                                 "deductions": run.deductions, "net": run.net},
+                "offset": offset, "limit": limit, "employees": [_summary(r.body) for r in rows]}
+
+
+def export_csv(factory: sessionmaker[Session], ctx: RequestContext, month: str, agency_id: str | None = None) -> str:
+    """Payroll CSV: NIP, name, kelas jabatan, gross, one column per deduction rule, net."""
+    caller = require(ctx.caller)
+    chosen = _admin_of(caller, agency_id)
+    with factory() as s:
+        run = _run(s, chosen, month)
+        bodies = [r.body for r in s.execute(select(results.c.body).where(results.c.run_id == run.id)
+                                            .order_by(results.c.nip))]
+    kinds = sorted({line["kind"] for b in bodies for line in b.get("deductions", [])})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nip", "name", "kelas_jabatan", "gross", *[f"deduction_{k}" for k in kinds], "cap",
+                     "total_deduction", "net", "note"])
+    for b in bodies:
+        if "error" in b:
+            writer.writerow([b["nip"], b["name"], "", "", *["" for _ in kinds], "", "", "", b["error"]["detail"]])
+            continue
+        amounts = {k: sum(int(line["amount"]) for line in b["deductions"] if line["kind"] == k) for k in kinds}
+        cap = sum(int(c.get("amount", 0)) for c in b.get("caps", []))
+        writer.writerow([b["nip"], b["name"], b["kelas_jabatan"], b["gross"], *[amounts[k] for k in kinds], cap,
+                         b["total_deduction"], b["net"], ""])
+    return out.getvalue()
+
+
+def promotion(factory: sessionmaker[Session], ctx: RequestContext, nip: str | None = None) -> dict[str, Any]:
+    """Whether the annual predikat was at least Baik in each of the last two years (regular promotion)."""
+    caller = require(ctx.caller)
+    nip = nip or caller.nip
+    with factory() as s:
+        person = s.execute(select(employees).where(employees.c.nip == nip)).first()
+        if person is None:
+            raise not_found("employee", "Pegawai", nip)
+        if nip != caller.nip and person.supervisor_nip != caller.nip and not caller.administers(person.agency_id):
+            raise forbidden("This is someone else's record.", "Ini data pegawai lain.")
+        history = {r.year: r.predikat for r in s.execute(
+            select(evaluations).where(evaluations.c.nip == nip, evaluations.c.period_kind == "annual")
+            .order_by(evaluations.c.period_end))}
+        last_year = utcnow().year - 1
+        return {"nip": nip, "history": {str(y): p for y, p in sorted(history.items())},
+                **promotion_hint(history, last_year).to_dict()}
+

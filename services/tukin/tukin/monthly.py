@@ -1,0 +1,168 @@
+"""Computing an agency's month as a streaming batch: employees in chunks (keyset by NIP), their
+facts read in one query per chunk from tukin's own tables, each result written as it is made.
+Re-running a month that nothing changed is a no-op; a change makes a new revision that records,
+per employee, the difference from the previous one. Announced as tukin.computed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import eventlet
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ekinerja_kernel.errors import DomainError, FieldError, validation_error
+from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.outbox import Outbox
+
+from .domain.compute import compute_month
+from .domain.compute import difference as compare
+from .domain.facts import AbsenceKind, DayFacts, DayStatus, EmployeeMonth
+from .domain.policy import Policy, parse_policy, policy_in_force
+from .domain.predikat import Predikat
+from .tables import days, employees, evaluations, policies, results, returned, runs
+
+CHUNK = 500
+
+
+def parse_month(value: Any) -> tuple[int, int]:
+    try:
+        year, month = (int(x) for x in str(value).split("-"))
+        dt.date(year, month, 1)
+        return year, month
+    except (TypeError, ValueError):
+        raise validation_error([FieldError("month", "month", "month must be YYYY-MM, e.g. 2026-11.",
+                                           "month harus YYYY-MM, mis. 2026-11.")]) from None
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    first = dt.date(year, month, 1)
+    return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def stored_policies(s: Session, agency_id: str) -> list[tuple[int, Policy]]:
+    rows = s.execute(select(policies).where(policies.c.agency_id == agency_id)).all()
+    return [(r.id, parse_policy(r.body)) for r in rows]
+
+
+def policy_for(s: Session, agency_id: str, first: dt.date) -> tuple[int, Policy]:
+    stored = stored_policies(s, agency_id)
+    chosen = policy_in_force([p for _, p in stored], first, agency_id)
+    return next(i for i, p in stored if p is chosen), chosen
+
+
+def latest_run(s: Session, agency_id: str, month: str) -> Any:
+    return s.execute(select(runs).where(runs.c.agency_id == agency_id, runs.c.month == month)
+                     .order_by(runs.c.revision.desc()).limit(1)).first()
+
+
+def _chunks(s: Session, agency_id: str, size: int) -> Iterator[list[Any]]:
+    after = ""
+    while True:
+        rows = s.execute(select(employees).where(employees.c.agency_id == agency_id, employees.c.status == "active",
+                                                 employees.c.nip > after)
+                         .order_by(employees.c.nip).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].nip
+
+
+def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int) -> list[EmployeeMonth]:
+    first, last = month_bounds(year, month)
+    nips = [p.nip for p in people]
+    closed: dict[str, list[DayFacts]] = defaultdict(list)
+    for r in s.execute(select(days).where(days.c.nip.in_(nips), days.c.date >= first, days.c.date <= last)):
+        closed[r.nip].append(DayFacts(r.date, DayStatus(r.status), r.entries,
+                                      AbsenceKind(r.absence) if r.absence else None, r.late))
+    returns = dict(s.execute(select(returned.c.nip, func.count()).where(
+        returned.c.nip.in_(nips), returned.c.date >= first, returned.c.date <= last).group_by(returned.c.nip)).all())
+    latest: dict[str, Predikat] = {}
+    annual: dict[str, dict[int, Predikat]] = defaultdict(dict)
+    for r in s.execute(select(evaluations).where(evaluations.c.nip.in_(nips), evaluations.c.period_end <= last)
+                       .order_by(evaluations.c.period_end)):
+        latest[r.nip] = Predikat(r.predikat)  # ordered by period end: the last one wins
+        if r.period_kind == "annual":
+            annual[r.nip][r.year] = Predikat(r.predikat)
+    return [EmployeeMonth(p.nip, p.name, p.kelas_jabatan or 0, year, month, tuple(closed.get(p.nip, ())),
+                          returns.get(p.nip, 0), latest.get(p.nip), annual.get(p.nip, {}), agency_id)
+            for p in people]
+
+
+def compute_agency_month(s: Session, outbox: Outbox, agency_id: str, month_text: str, actor: str,
+                         chunk: int = CHUNK) -> dict[str, Any]:
+    """Computes (or recomputes) one agency-month inside the caller's transaction. Returns the run;
+    `new_revision` says whether anything changed. Employees who cannot be computed (no kelas
+    jabatan, no base amount for it) are listed with the reason, not silently left out."""
+    year, month = parse_month(month_text)
+    month_key = f"{year:04d}-{month:02d}"
+    policy_id, policy = policy_for(s, agency_id, dt.date(year, month, 1))
+    previous = latest_run(s, agency_id, month_key)
+    run_id = str(uuid.uuid4())
+    totals = {"gross": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
+    counted = changed = 0
+    skipped: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for people in _chunks(s, agency_id, chunk):
+        before = {}
+        if previous is not None:
+            before = {r.nip: r for r in s.execute(select(results.c.nip, results.c.body).where(
+                results.c.run_id == previous.id, results.c.nip.in_([p.nip for p in people])))}
+        info = {p.nip: p for p in people}
+        for facts in _facts(s, people, agency_id, year, month):
+            try:
+                body = compute_month(policy, facts).to_dict()
+            except DomainError as exc:
+                body = {"nip": facts.nip, "name": facts.name, "month": month_key, "error": exc.to_problem()}
+                skipped.append({"nip": facts.nip, "name": facts.name, "reason": exc.detail, "reason_id": exc.detail_id})
+            old = before.get(facts.nip)
+            difference = None
+            if old is None or old.body != body:
+                changed += 1
+                if old is not None and "error" not in old.body and "error" not in body:
+                    difference = compare(old.body, body).to_dict()
+            if "error" not in body:
+                counted += 1
+                totals["gross"] += Decimal(body["gross"])
+                totals["deductions"] += Decimal(body["total_deduction"])
+                totals["net"] += Decimal(body["net"])
+            person = info[facts.nip]
+            rows.append({"run_id": run_id, "nip": facts.nip, "unit_id": person.unit_id,
+                         "supervisor_nip": person.supervisor_nip, "net": body.get("net", "0"), "body": body,
+                         "difference": difference})
+        if rows and len(rows) >= chunk:
+            s.execute(insert(results), rows)
+            rows = []
+        eventlet.sleep(0)  # a long batch must not starve the AMQP heartbeats
+    if previous is not None and changed == 0 and _result_count(s, previous.id) == counted + len(skipped):
+        s.rollback()  # the same month again: nothing new to record
+        return {**run_view(previous), "new_revision": False}
+    if rows:
+        s.execute(insert(results), rows)
+    revision = (previous.revision + 1) if previous is not None else 1
+    s.execute(insert(runs).values(
+        id=run_id, agency_id=agency_id, month=month_key, revision=revision, policy_id=policy_id, employees=counted,
+        gross=str(totals["gross"]), deductions=str(totals["deductions"]), net=str(totals["net"]), changed=changed,
+        computed_by=actor, computed_at=utcnow()))
+    run = s.execute(select(runs).where(runs.c.id == run_id)).first()
+    outbox.add(s, "tukin.computed", agency_id, {
+        "run_id": run_id, "agency_id": agency_id, "month": month_key, "revision": revision,
+        "allowance_kind": policy.kind.value, "policy_effective_from": policy.effective_from.isoformat(),
+        "employees": counted, "skipped": len(skipped), "changed": changed, "gross": str(totals["gross"]),
+        "deductions": str(totals["deductions"]), "net": str(totals["net"])})
+    return {**run_view(run), "new_revision": True, "skipped": skipped}
+
+
+def _result_count(s: Session, run_id: str) -> int:
+    return s.execute(select(func.count()).select_from(results).where(results.c.run_id == run_id)).scalar_one()
+
+
+def run_view(run: Any) -> dict[str, Any]:
+    return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
+            "employees": run.employees, "changed": run.changed, "gross": run.gross, "deductions": run.deductions,
+            "net": run.net, "computed_by": run.computed_by, "computed_at": run.computed_at.isoformat()}
