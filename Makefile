@@ -17,7 +17,7 @@ DEMO_YEAR ?= $(shell date +%Y)
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test
+.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test bench
 
 help:
 	@echo "make up      start RabbitMQ, every service and the gateway with demo data"
@@ -51,6 +51,7 @@ demo-data: venv
 	$(BIN)/ekinerja-sync import deploy/demo/masterdata.json > $(EKINERJA_VAR_DIR)/log/demo-import.json
 	$(BIN)/ekinerja-identity demo-accounts deploy/demo/accounts.json
 	$(BIN)/ekinerja-skp demo-plans $(DEMO_YEAR)
+	$(BIN)/ekinerja-tukin policy load services/tukin/tukin/domain/policies/*.yaml
 
 up: venv system-deps-up
 	@deploy/bin/dev up
@@ -70,3 +71,8 @@ lint: venv
 
 test: venv system-deps-test lint
 	$(BIN)/pytest
+
+# --- benchmark ----------------------------------------------------------------------------
+# Peak benchmark of the stack `make up` runs (docs/benchmarks.md); BENCH_USERS, BENCH_SECONDS, ...
+bench: venv
+	$(BIN)/python -m bench

@@ -1,0 +1,17 @@
+"""python -m bench: what `make bench` runs — the 08:00 peak against the running stack, then the
+batch benchmarks that need no running stack (a Tukin month of a large agency)."""
+
+import os
+import sys
+from pathlib import Path
+
+from bench.peak import main as peak
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tukin_month  # noqa: E402  (a standalone script too: python bench/tukin_month.py)
+
+status = peak()
+if status != 2:  # the stack is up: go on with the batch benchmarks
+    print()
+    status = max(status, tukin_month.main(["--size", os.environ.get("BENCH_TUKIN_SIZE", "50000")]))
+raise SystemExit(status)
