@@ -34,12 +34,19 @@ def parse_day(value: Any) -> dt.date:
     return day
 
 
-def checked_activities(s: Session, owner: Any, day: dt.date, raw: Any, today: dt.date) -> tuple[Activity, ...]:
+def checked_activities(s: Session, owner: Any, day: dt.date, raw: Any, today: dt.date,
+                       memo: dict[Any, Any] | None = None) -> tuple[Activity, ...]:
     """The day's activities if `owner` may write them for `day` on `today`, else one problem:
-    the date rules first (they need no RHK), then the activities against the approved SKP."""
-    settings, _, _ = staff.settings_of(s, owner.agency_id)
+    the date rules first (they need no RHK), then the activities against the approved SKP.
+    `memo` lets a batch read each agency's settings and each employee's RHK once."""
+    memo = {} if memo is None else memo
+    if ("settings", owner.agency_id) not in memo:
+        memo[("settings", owner.agency_id)] = staff.settings_of(s, owner.agency_id)[0]
+    settings = memo[("settings", owner.agency_id)]
     check_entry_date(settings.calendar(), day, today, settings.backfill_days)
-    rhk = staff.rhk_choices(s, owner.nip, day.year)
+    if ("rhk", owner.nip, day.year) not in memo:
+        memo[("rhk", owner.nip, day.year)] = staff.rhk_choices(s, owner.nip, day.year)
+    rhk = memo[("rhk", owner.nip, day.year)]
     if not rhk:
         raise staff.no_approved_skp(day.year)
     activities, errors = parse_activities(raw, {r.rhk_id for r in rhk})
@@ -52,12 +59,11 @@ def checked_activities(s: Session, owner: Any, day: dt.date, raw: Any, today: dt
 def store_activities(s: Session, nip: str, day: dt.date, activities: tuple[Activity, ...], state: str,
                      submission_id: str | None = None, submitted_at: dt.datetime | None = None) -> None:
     now = utcnow()
-    for seq, a in enumerate(activities):
-        s.execute(insert(entries).values(
-            id=str(uuid.uuid4()), nip=nip, date=day, seq=seq, rhk_id=a.rhk_id, description=a.description,
-            quantity=str(a.quantity), satuan=a.satuan, quality=str(a.quality), evidence_url=a.evidence_url,
-            minutes=a.minutes, state=state, submission_id=submission_id, submitted_at=submitted_at,
-            updated_at=now))
+    s.execute(insert(entries), [
+        {"id": str(uuid.uuid4()), "nip": nip, "date": day, "seq": seq, "rhk_id": a.rhk_id,
+         "description": a.description, "quantity": str(a.quantity), "satuan": a.satuan, "quality": str(a.quality),
+         "evidence_url": a.evidence_url, "minutes": a.minutes, "state": state, "submission_id": submission_id,
+         "submitted_at": submitted_at, "updated_at": now} for seq, a in enumerate(activities)])
 
 
 def refresh_day(s: Session, owner: Any, day: dt.date) -> str | None:

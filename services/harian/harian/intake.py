@@ -45,7 +45,8 @@ def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str,
              "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes} for r in rows]
 
 
-def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.datetime) -> tuple[str, int, Any]:
+def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.datetime,
+           memo: dict[Any, Any]) -> tuple[str, int, Any]:
     """(status, entries stored, problem) for one submission; raises DomainError to refuse it."""
     owner = staff.employee(s, data["nip"])
     if owner is None or owner.status != "active":
@@ -61,7 +62,7 @@ def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.dat
     if raw is None:
         raw = _activities_from_draft(s, owner.nip, day)
     # The window is judged on the day the gateway accepted it, not on when the queue got to it.
-    activities = days.checked_activities(s, owner, day, raw, accepted_at.astimezone(config.timezone()).date())
+    activities = days.checked_activities(s, owner, day, raw, accepted_at.astimezone(config.timezone()).date(), memo)
     s.execute(update(entries).where(
         entries.c.nip == owner.nip, entries.c.date == day,
         entries.c.state.in_([EntryState.DRAFT.value, EntryState.DIAJUKAN.value, EntryState.DIKEMBALIKAN.value]))
@@ -79,6 +80,7 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
     """Stores a batch of submission commands in one transaction; each is applied whole (savepoint)
     or refused with its problem, and one already stored (a redelivery, a retry) is skipped."""
     counts = {"diterima": 0, "ditolak": 0, "diganti": 0, "duplicate": 0}
+    memo: dict[Any, Any] = {}  # agency settings and approved RHK, read once per batch
     with factory() as s, s.begin():
         seen = {r.id for r in s.execute(select(submissions.c.id).where(
             submissions.c.id.in_([m["data"]["id"] for m in batch])))}
@@ -92,7 +94,7 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
             accepted_at = as_utc(dt.datetime.fromisoformat(data["accepted_at"]))
             try:
                 with s.begin_nested():
-                    status, stored, problem = _apply(s, outbox, data, accepted_at)
+                    status, stored, problem = _apply(s, outbox, data, accepted_at, memo)
             except DomainError as exc:
                 status, stored, problem = "ditolak", 0, exc.to_problem()
                 _tell_refused(s, data, problem)
