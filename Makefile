@@ -76,3 +76,12 @@ test: venv system-deps-test lint
 # Peak benchmark of the stack `make up` runs (docs/benchmarks.md); BENCH_USERS, BENCH_SECONDS, ...
 bench: venv
 	$(BIN)/python -m bench
+
+# --- synthetic data -----------------------------------------------------------------------
+# A national-shaped master-data set of SIZE employees (valid NIP/NIK, unit trees, supervisor
+# chains) as an import file: var/synthetic-SIZE.json. Deterministic for a SEED.
+SIZE ?= 1000
+SEED ?= 2026
+.PHONY: data
+data: venv
+	$(BIN)/python -m sync.synthetic --size $(SIZE) --seed $(SEED) --out $(EKINERJA_VAR_DIR)/synthetic-$(SIZE).json

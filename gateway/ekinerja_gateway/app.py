@@ -18,7 +18,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, harian_api, metrics, problems, ratelimit  # noqa: F401  harian_api adds its routes to `api`
+from . import auth, harian_api, metrics, problems, ratelimit, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc

@@ -364,6 +364,8 @@ def test_openapi_security_matches_each_routes_auth_policy(jwks, clock):
             if path.startswith("/api/v1/auth/"):
                 assert operation["responses"]["429"] == {"$ref": "#/components/responses/RateLimited"}, where
             checked += 1
-    assert checked == 52  # every /api/v1 operation, public ones included (18 sign-in / master data, 18 SKP, 16 harian)
+    # every /api/v1 operation, public ones too: 18 sign-in/master data, 18 SKP, 16 harian, 8 tukin,
+    # 10 master-data diagnosis and repairs, 6 registry sync and PMM
+    assert checked == 76
     scheme = spec["components"]["securitySchemes"]["bearerAuth"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")

@@ -38,6 +38,8 @@ def procfile() -> dict[str, str]:
 
 
 PROCESSES = procfile()
+# Processes of the development stack only (`make up`), not deployed: no Kubernetes manifest.
+DEV_ONLY = {"registry"}
 
 
 def target_of(command: str) -> tuple[str, str, str]:
@@ -62,7 +64,14 @@ def deployment(name: str) -> dict:
 
 
 def test_procfile_lists_every_service_and_the_gateway():
-    assert set(PROCESSES) == {*SERVICES, "gateway"}
+    assert set(PROCESSES) == {*SERVICES, "gateway", *DEV_ONLY}
+
+
+def test_procfile_registry_is_the_simulator_serving_the_demo_data():
+    argv = shlex.split(PROCESSES["registry"])
+    assert argv[:3] == ["python", "-m", "sync.registry.simulator"]
+    assert (ROOT / argv[argv.index("--data") + 1]).is_file()
+    assert importlib.import_module("sync.registry.simulator").main
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -111,7 +120,7 @@ def test_runbook_exists_and_shows_the_procfile_command(name):
     assert PROCESSES[name] in runbook.read_text(encoding="utf-8"), f"{runbook} does not show the Procfile command"
 
 
-@pytest.mark.parametrize("name", sorted(PROCESSES))
+@pytest.mark.parametrize("name", sorted(set(PROCESSES) - DEV_ONLY))
 def test_k8s_deployment_runs_the_procfile_target(name):
     token, _, _ = target_of(PROCESSES[name])
 

@@ -8,10 +8,11 @@ from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
 from . import evaluations as evaluation_handlers
-from . import handlers, matriks, staff
+from . import handlers, matriks, pmm, staff
 from .tables import OUTBOX
 
-MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#")
+# Master data from sync, and teachers' RHK agreed in PMM (announced by sync).
+MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#", *pmm.PATTERNS)
 
 
 class SkpService(ServiceBase):
@@ -21,7 +22,8 @@ class SkpService(ServiceBase):
 
     @consume(MASTERDATA)
     def on_masterdata(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: staff.on_masterdata_event(self.db, e))
+        handler = pmm.on_pmm_event if pmm.is_pmm(envelope) else staff.on_masterdata_event
+        record_event(self.name, envelope, lambda e: handler(self.db, e))
 
     @rpc
     def create_skp(self, year: int, approach: str, rhk: list, ekspektasi_khusus: dict | None = None) -> dict:

@@ -2,6 +2,7 @@
 
 from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table
 
+from ekinerja_kernel.inbox import define_inbox
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 metadata = MetaData()
@@ -68,3 +69,98 @@ acting = Table(
 
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "sync")
+
+# --- diagnosis and admin repairs ---------------------------------------------------------------
+
+# Events from other services processed once each (by envelope id).
+inbox = define_inbox(metadata)
+
+# A read-copy of whose SKP is in force, from `ekinerja.skp.approved.v1`: sync does not own SKPs, but
+# the diagnosis must say whether an employee's supervisor has published theirs.
+skp_published = Table(
+    "skp_published", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("skp_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every repair an administrator makes to master data: who, when, what, and the record before/after.
+repair_audit = Table(
+    "repair_audit", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_nip", String(18), nullable=False, index=True),
+    Column("actor_roles", JSON, nullable=False),
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("request_id", String(128), nullable=True),
+)
+
+# --- registry sync (SIASN-style) and PMM -------------------------------------------------------
+
+# One row per sync run: scheduled incremental runs, an agency's full sync asked by its admin,
+# "Sinkronisasi ASN" of one NIP by its owner, a PMM import. Counts are of employees; `counts`
+# holds them per record kind. Status: queued, running, ok, partial (some rows refused), failed.
+sync_runs = Table(
+    "sync_runs", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),  # incremental, full, nip, pmm
+    Column("scope", String(64), nullable=False),  # an agency id, a NIP, or "*" (every agency)
+    Column("agency_id", String(64), nullable=True, index=True),
+    Column("trigger", String(16), nullable=False),  # schedule, admin, employee, cli
+    Column("requested_by", String(18), nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("queued_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("created", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("events", Integer, nullable=False, default=0),
+    Column("counts", JSON, nullable=False),
+    Column("errors", JSON, nullable=False),  # the first errors (row refusals, registry failures)
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("since", String(40), nullable=True),  # the registry's clock the run listed changes after
+    Column("until", String(40), nullable=True),  # ... and the one it listed up to (the next `since`)
+)
+
+# Where each agency's incremental sync stands (the registry's clock of its last complete listing),
+# and a lease so that one replica at a time runs the schedule.
+sync_cursors = Table(
+    "sync_cursors", metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("since", String(40), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# When each employee's record last came whole from the registry (and by which run): the PMM import
+# needs the principal synced first, and the diagnosis shows the last sync time.
+registry_synced = Table(
+    "registry_synced", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(36), nullable=False),
+)
+
+# The last PMM import of each teacher and semester: a new one is announced only when the agreed
+# RHK changed.
+pmm_imports = Table(
+    "pmm_imports", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("semester", Integer, primary_key=True),
+    Column("principal_nip", String(18), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("rhk", JSON, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(36), nullable=False),
+)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, not_found
-from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
 from .domain.policy import parse_policy
@@ -66,7 +66,7 @@ def list_policies(factory: sessionmaker[Session], ctx: RequestContext, agency_id
         rows = s.execute(select(policies).where(policies.c.agency_id == chosen)
                          .order_by(policies.c.effective_from)).all()
         return {"agency_id": chosen, "policies": [{**r.body, "loaded_by": r.loaded_by,
-                                                   "loaded_at": r.loaded_at.isoformat()} for r in rows]}
+                                                   "loaded_at": as_utc(r.loaded_at).isoformat()} for r in rows]}
 
 
 # --- computing --------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def mine(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dic
         if not rows:
             raise not_found("allowance computation", "Perhitungan tunjangan", f"{caller.nip} {run.month}")
         return {"run": run_view(run), "computation": rows[-1].body,
-                "revisions": [{"revision": r.revision, "computed_at": r.computed_at.isoformat(),
+                "revisions": [{"revision": r.revision, "computed_at": as_utc(r.computed_at).isoformat(),
                                "net": r.body.get("net"), "difference": r.difference} for r in rows]}
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
-from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
 from .domain.compute import compute_month
@@ -165,4 +165,4 @@ def _result_count(s: Session, run_id: str) -> int:
 def run_view(run: Any) -> dict[str, Any]:
     return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
             "employees": run.employees, "changed": run.changed, "gross": run.gross, "deductions": run.deductions,
-            "net": run.net, "computed_by": run.computed_by, "computed_at": run.computed_at.isoformat()}
+            "net": run.net, "computed_by": run.computed_by, "computed_at": as_utc(run.computed_at).isoformat()}

@@ -64,7 +64,7 @@ def _gender(digit: str) -> str:
                             "Digit jenis kelamin harus 1 atau 2.")
 
 
-def parse_nip(value: str) -> Nip:
+def parse_nip(value: str, today: dt.date | None = None) -> Nip:
     """Parse an 18-digit NIP or NI PPPK; raises InvalidIdentifier naming the broken rule."""
     if not isinstance(value, str) or not NIP_SHAPE.fullmatch(value):
         raise InvalidIdentifier("nip-18-digits", "A NIP is exactly 18 digits.",
@@ -81,6 +81,10 @@ def parse_nip(value: str) -> Nip:
     if not (birth.year < start_year):
         raise InvalidIdentifier("start-after-birth", "The start year must come after the birth year.",
                                 "Tahun pengangkatan harus setelah tahun lahir.")
+    today = today or dt.date.today()
+    if birth > today or start_year > today.year:  # real dates, but no NIP can have been issued yet
+        raise InvalidIdentifier("not-in-future", "The birth date or start year in it lies in the future.",
+                                "Tanggal lahir atau tahun pengangkatan di dalamnya berada di masa depan.")
     return Nip(value, kind, birth, _gender(gender_digit), start_year, start_month)
 
 

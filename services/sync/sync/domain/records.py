@@ -146,6 +146,11 @@ def parse_employee(row: dict[str, Any]) -> tuple[Employee, list[FieldError]]:
     if supervisor and nip_text and supervisor == nip_text:
         errors.append(FieldError("supervisor_nip", "not-self", "An employee cannot supervise themselves.",
                                  "Pegawai tidak boleh menjadi atasan dirinya sendiri."))
+    elif supervisor:
+        try:
+            parse_nip(supervisor)
+        except InvalidIdentifier as exc:  # named by its rule, not as a supervisor who "does not exist"
+            errors.append(exc.field_error("supervisor_nip"))
     employee = Employee(
         nip=nip_text, nik=nik_text, name=_text(row, "name", errors), email=email,
         employment_type=employment_type, status=_choice(row, "status", STATUSES, errors, default="active"),

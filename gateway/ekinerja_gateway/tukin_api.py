@@ -1,0 +1,89 @@
+"""The /api/v1/tukin routes (allowances): each checks the request's shape and makes one RPC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from flask import Response, request
+
+from .api import answer, api, call
+from .auth import ADMIN_ROLES, requires_roles
+from .bodies import OPTIONAL, REQUIRED, Field, body_fields, json_object, query_fields
+from .problems import GatewayProblem
+
+OPTIONAL_INT = Field("integer", required=False)
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+def tukin(method: str, *args: Any, idempotent: bool = False) -> Any:
+    return call("tukin", method, *args, idempotent=idempotent)
+
+
+def _policy_body() -> dict[str, Any]:
+    """A policy as JSON, or as YAML (the format agencies write them in)."""
+    if request.mimetype in YAML_TYPES:
+        try:
+            body = yaml.safe_load(request.get_data(as_text=True))
+        except yaml.YAMLError as exc:
+            raise GatewayProblem(400, "body-not-yaml", "Bad request", f"The YAML body cannot be read: {exc}",
+                                 f"Isi YAML tidak dapat dibaca: {exc}") from None
+        if not isinstance(body, dict):
+            raise GatewayProblem(400, "body-not-object", "Bad request", "The policy must be a mapping.",
+                                 "Kebijakan harus berupa pemetaan (mapping).")
+        return body
+    return json_object()
+
+
+@api.get("/tukin/policies")
+def tukin_policies() -> Response:
+    fields = query_fields({"agency_id": OPTIONAL})
+    return answer(tukin("policies", fields.get("agency_id"), idempotent=True))
+
+
+@api.post("/tukin/policies")
+@requires_roles(*ADMIN_ROLES)
+def tukin_put_policy() -> Response:
+    return answer(call("tukin", "put_policy", _policy_body()), 201)
+
+
+@api.post("/tukin/computations")
+@requires_roles(*ADMIN_ROLES)
+def tukin_compute() -> Response:
+    fields = body_fields({"month": REQUIRED, "agency_id": OPTIONAL})
+    return answer(call("tukin", "compute", fields["month"], fields.get("agency_id")))
+
+
+@api.get("/tukin/me")
+def tukin_mine() -> Response:
+    fields = query_fields({"month": REQUIRED})
+    return answer(tukin("mine", fields["month"], idempotent=True))
+
+
+@api.get("/tukin/team")
+def tukin_team() -> Response:
+    fields = query_fields({"month": REQUIRED})
+    return answer(tukin("team", fields["month"], idempotent=True))
+
+
+@api.get("/tukin/agency")
+@requires_roles(*ADMIN_ROLES)
+def tukin_agency() -> Response:
+    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL, "offset": OPTIONAL_INT, "limit": OPTIONAL_INT})
+    return answer(call("tukin", "agency", fields["month"], fields.get("agency_id"), fields.get("offset", 0),
+                       fields.get("limit", 200), idempotent=True))
+
+
+@api.get("/tukin/export.csv")
+@requires_roles(*ADMIN_ROLES)
+def tukin_export() -> Response:
+    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL})
+    text = call("tukin", "export_csv", fields["month"], fields.get("agency_id"), idempotent=True)
+    name = f"tukin-{fields.get('agency_id') or 'agency'}-{fields['month']}.csv"
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@api.get("/tukin/promotion")
+def tukin_promotion() -> Response:
+    fields = query_fields({"nip": OPTIONAL})
+    return answer(tukin("promotion", fields.get("nip"), idempotent=True))

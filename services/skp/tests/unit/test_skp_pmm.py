@@ -1,0 +1,115 @@
+"""PMM-agreed RHK (sync's `pmm.rhk_agreed`) become proposals in the teacher's SKP: proposed by the
+principal, cascading from the principal's RHK they name, accepted like a Matriks Peran Hasil cell;
+a repeated event changes nothing and a newer one replaces what is still open."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import insert, select
+
+from ekinerja_kernel.caller import Caller, RequestContext
+from ekinerja_kernel.db import make_engine, session_factory
+from ekinerja_kernel.events import utcnow
+from skp import handlers, matriks, pmm
+from skp.tables import OUTBOX, employees, metadata, proposals
+
+YEAR = 2027
+AGENCY = "kota"
+KADIS, KEPSEK, GURU = "197501012000031002", "197210102010071027", "198404132006021028"
+PARENT_TEXT = "Meningkatnya kualitas pembelajaran di satuan pendidikan"
+
+
+def iki(target: str = "2") -> list[dict]:
+    return [{"aspek": "kuantitas", "indikator": "Jumlah rombel", "target": target, "satuan": "rombel"},
+            {"aspek": "kualitas", "indikator": "Capaian", "target": "80", "satuan": "%"},
+            {"aspek": "waktu", "indikator": "Satu semester", "target": "6", "satuan": "bulan"}]
+
+
+def ctx(nip: str) -> RequestContext:
+    return RequestContext(caller=Caller(nip=nip, roles=("pegawai",), agency_id=AGENCY))
+
+
+@pytest.fixture
+def factory(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
+    metadata.create_all(engine)
+    factory = session_factory(engine)
+    with factory.begin() as s:
+        for nip, boss, kind, jenjang in ((KADIS, None, "struktural", "JPT Pratama"),
+                                         (KEPSEK, KADIS, "fungsional", "Ahli Madya"),
+                                         (GURU, KEPSEK, "fungsional", "Ahli Pertama")):
+            s.execute(insert(employees).values(nip=nip, name=f"Pegawai {nip[-4:]}", status="active", agency_id=AGENCY,
+                                               unit_id="u1", supervisor_nip=boss, position_id=None, position_name=None,
+                                               position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
+    kadis = handlers.create_skp(factory, ctx(KADIS), YEAR, "kuantitatif",
+                                [{"kind": "utama", "text": "Meningkatnya mutu pendidikan kota", "iki": iki()}])
+    handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")
+    handlers.create_skp(factory, ctx(KEPSEK), YEAR, "kuantitatif", [
+        {"kind": "utama", "text": PARENT_TEXT, "intervenes": kadis["rhk"][0]["id"], "iki": iki()},
+        {"kind": "utama", "text": "Meningkatnya karakter murid", "intervenes": kadis["rhk"][0]["id"], "iki": iki()}])
+    yield factory
+    engine.dispose()
+
+
+def event(semester: int, texts: list[str], parent: str | None = PARENT_TEXT, target: str = "2") -> dict:
+    return {"id": str(uuid.uuid4()), "type": "ekinerja.pmm.rhk_agreed.v1", "subject": GURU,
+            "data": {"nip": GURU, "agency_id": AGENCY, "principal_nip": KEPSEK, "year": YEAR, "semester": semester,
+                     "period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-06-30",
+                     "rhk": [{"pmm_id": f"p{i}", "text": t, "intervenes_text": parent, "iki": iki(target)}
+                             for i, t in enumerate(texts)]}}
+
+
+def rows(factory) -> list:
+    with factory() as s:
+        return s.execute(select(proposals).order_by(proposals.c.seq)).all()
+
+
+def test_agreed_rhk_become_proposals_of_the_principal_cascading_from_the_named_rhk(factory):
+    pmm.on_pmm_event(factory, event(1, ["Terlaksananya pembelajaran", "Tersusunnya modul ajar"]))
+
+    got = rows(factory)
+    assert [(p.source, p.proposer_nip, p.nip, p.year, p.seq, p.state) for p in got] == [
+        ("pmm", KEPSEK, GURU, YEAR, 1000, "diusulkan"), ("pmm", KEPSEK, GURU, YEAR, 1001, "diusulkan")]
+    kepsek_skp = handlers.my_skps(factory, ctx(KEPSEK))["skps"][0]
+    parent_id = next(r["id"] for r in handlers.get_skp(factory, ctx(KEPSEK), kepsek_skp["id"])["rhk"]
+                     if r["text"] == PARENT_TEXT)
+    assert {p.parent_rhk_id for p in got} == {parent_id}
+
+    mine = matriks.my_proposals(factory, ctx(GURU), YEAR)["proposals"]
+    accepted = matriks.accept(factory, ctx(GURU), mine[0]["id"])
+    assert accepted["proposal"]["state"] == "diterima"
+    assert accepted["skp"]["rhk"][0]["intervenes"] == parent_id and accepted["skp"]["state"] == "draft"
+
+
+def test_the_same_event_twice_changes_nothing(factory):
+    e = event(1, ["Terlaksananya pembelajaran"])
+    pmm.on_pmm_event(factory, e)
+    pmm.on_pmm_event(factory, e)
+    assert len(rows(factory)) == 1
+
+
+def test_a_newer_import_replaces_the_open_proposals_of_its_semester_only(factory):
+    pmm.on_pmm_event(factory, event(1, ["A", "B", "C"]))
+    pmm.on_pmm_event(factory, event(2, ["Semester dua"]))
+    first = {p.text: p for p in rows(factory)}
+    matriks.decline(factory, ctx(GURU), first["C"].id, "Tidak relevan")
+
+    pmm.on_pmm_event(factory, event(1, ["B", "D"], target="3"))
+
+    after = {p.text: p for p in rows(factory)}
+    assert set(after) == {"B", "C", "D", "Semester dua"}  # A withdrawn in PMM; C stays as declined history
+    assert after["B"].id == first["B"].id and after["B"].iki[0]["target"] == "3" and after["B"].seq == 1000
+    assert after["C"].state == "ditolak" and after["Semester dua"].seq == 2000
+
+
+def test_an_unknown_parent_text_falls_back_to_none_unless_the_principal_has_one_rhk(factory):
+    pmm.on_pmm_event(factory, event(1, ["X"], parent="Tidak ada di SKP kepala sekolah"))
+    assert rows(factory)[0].parent_rhk_id is None
+
+
+def test_other_pmm_event_types_are_ignored():
+    assert pmm.is_pmm({"type": "ekinerja.pmm.something_else.v1"})
+    assert not pmm.is_pmm({"type": "ekinerja.employee.upserted.v1"})
+    pmm.on_pmm_event(None, {"type": "ekinerja.pmm.something_else.v1", "data": {}})

@@ -1,0 +1,138 @@
+"""Diagnosis use cases: gather the facts about one employee and run the rules of domain/diagnosis.py;
+and the read-copy of SKPs in force that the rules need, kept from skp's public `skp.approved` events
+(sync does not own SKPs and asks no other service per request)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel import config
+from ekinerja_kernel.caller import ADMIN_ROLES, Caller, RequestContext, forbidden, require
+from ekinerja_kernel.db import unit_of_work
+from ekinerja_kernel.errors import FieldError, validation_error
+from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.inbox import first_delivery
+
+from .domain import diagnosis as rules
+from .domain.identifiers import require_nip
+from .tables import acting, employees, inbox, positions, skp_published, units
+
+SKP_APPROVED = "ekinerja.skp.approved.v1"
+# The public events sync keeps read-copies from (bound to the durable queue `sync.events`).
+EVENT_PATTERNS = ("ekinerja.skp.approved.#",)
+
+
+# --- the read-copy ------------------------------------------------------------------------------
+
+def on_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
+    """Record (nip, year) of each SKP in force; once per event id, the highest version kept."""
+    if envelope.get("type") != SKP_APPROVED:
+        return
+    data = envelope["data"]
+    with unit_of_work(factory) as s:
+        if not first_delivery(s, inbox, envelope):
+            return
+        key = (skp_published.c.nip == data["nip"], skp_published.c.year == int(data["year"]))
+        current = s.execute(select(skp_published.c.version).where(*key)).scalar()
+        values = {"skp_id": str(data["skp_id"]), "version": int(data["version"]),
+                  "approved_at": _event_time(envelope)}
+        if current is None:
+            s.execute(skp_published.insert().values(nip=data["nip"], year=int(data["year"]), **values))
+        elif current <= int(data["version"]):
+            s.execute(skp_published.update().where(*key).values(**values))
+
+
+def _event_time(envelope: dict[str, Any]) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(envelope["time"])
+    except (KeyError, TypeError, ValueError):
+        return utcnow()
+
+
+# --- gathering the facts ---------------------------------------------------------------------------
+
+def _person(s: Session, nip: str | None) -> rules.Person | None:
+    if not nip:
+        return None
+    row = s.execute(
+        select(employees, units.c.name.label("unit_name"), units.c.kind.label("unit_kind"),
+               units.c.parent_id.label("unit_parent_id"), positions.c.name.label("position_name"))
+        .outerjoin(units, units.c.id == employees.c.unit_id)
+        .outerjoin(positions, positions.c.id == employees.c.position_id)
+        .where(employees.c.nip == nip)).mappings().first()
+    if row is None:
+        return None
+    return rules.Person(
+        nip=row["nip"], name=row["name"], status=row["status"], agency_id=row["agency_id"], nik=row["nik"],
+        unit_id=row["unit_id"], unit_name=row["unit_name"], unit_kind=row["unit_kind"],
+        unit_parent_id=row["unit_parent_id"], position_id=row["position_id"],
+        position_name=row["position_name"], supervisor_nip=row["supervisor_nip"],
+        updated_at=as_utc(row["updated_at"]))
+
+
+def _seats(s: Session, unit_id: str, position_id: str) -> list[rules.Seat]:
+    rows = s.execute(select(acting.c.nip, acting.c.kind, acting.c.start_date, acting.c.end_date,
+                            employees.c.name)
+                     .join(employees, employees.c.nip == acting.c.nip)
+                     .where(acting.c.unit_id == unit_id, acting.c.position_id == position_id)
+                     .order_by(acting.c.start_date.desc())).all()
+    return [rules.Seat(r.nip, r.name, r.kind, r.start_date, r.end_date) for r in rows]
+
+
+def skp_in_force(s: Session, nip: str, year: int) -> bool:
+    return s.execute(select(skp_published.c.nip).where(skp_published.c.nip == nip,
+                                                       skp_published.c.year == year)).first() is not None
+
+
+def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
+           mfa_used: bool | None = None) -> rules.Facts:
+    employee = _person(s, nip)
+    supervisor = _person(s, employee.supervisor_nip) if employee else None
+    stand_in = None
+    if supervisor is not None and supervisor.status != "active":
+        stand_in = rules.find_stand_in(supervisor, today, lambda n: _person(s, n), lambda u, p: _seats(s, u, p),
+                                       owner_nip=nip)
+    return rules.Facts(nip=nip, year=year, now=now, employee=employee, supervisor=supervisor,
+                       supervisor_skp_in_force=bool(supervisor and skp_in_force(s, supervisor.nip, year)),
+                       stand_in=stand_in, mfa_used=mfa_used)
+
+
+# --- the use case ----------------------------------------------------------------------------------
+
+def _year(value: Any, today: dt.date) -> int:
+    if value is None:
+        return today.year
+    if isinstance(value, bool) or not isinstance(value, int) or not 2020 <= value <= 2100:
+        raise validation_error([FieldError("year", "range-2020-2100", "year must be a year from 2020 to 2100.",
+                                           "year harus tahun 2020 sampai 2100.")])
+    return value
+
+
+def _may_see(caller: Caller, nip: str, employee: rules.Person | None) -> bool:
+    if caller.nip == nip:
+        return True
+    if employee is None:  # nothing to leak but "not in master data", which is what an admin looks for
+        return any(caller.has(r) for r in ADMIN_ROLES)
+    return caller.administers(employee.agency_id)
+
+
+def diagnose(factory: sessionmaker[Session], ctx: RequestContext, nip: str | None = None,
+             year: int | None = None) -> dict[str, Any]:
+    """The caller's own diagnosis (no `nip`), or an admin's about an employee of their agency."""
+    caller = require(ctx.caller)
+    nip = nip or caller.nip
+    own = nip == caller.nip
+    if not own:
+        require_nip(nip)
+    today = config.today()
+    year = _year(year, today)
+    with factory() as s:
+        facts = gather(s, nip, year, today, utcnow(), mfa_used=("otp" in caller.amr) if own else None)
+    if not _may_see(caller, nip, facts.employee):
+        raise forbidden("Only the employee or an admin of their agency can see this diagnosis.",
+                        "Hanya pegawai yang bersangkutan atau admin instansinya yang dapat melihat diagnosis ini.")
+    return rules.report(facts)

@@ -1,0 +1,383 @@
+"""Why can't I sign in, or fill in my SKP? The diagnosis rules, in plain Python.
+
+Given a snapshot of facts about one employee (their master-data record or none, their supervisor,
+whether the supervisor's SKP is in force, how they signed in), each rule gives one finding: a
+stable `check`, its `status`, a `code` (the same code identity's sign-in refusals and skp's
+planning refusals use for that problem, so a client can link a refusal to the finding), what is
+wrong and why it matters, and who fixes it, in English and Indonesian.
+
+Statuses: `ok`; `problem` (blocks sign-in or the SKP); `warning` (nothing is blocked yet, but the
+data should be corrected); `skipped` (the check cannot run because an earlier one failed or it
+does not apply); `unknown` (this service does not know: see the finding's text); `info`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .identifiers import InvalidIdentifier, nik_nip_mismatches, parse_nik, parse_nip
+
+OK, PROBLEM, WARNING, SKIPPED, UNKNOWN, INFO = "ok", "problem", "warning", "skipped", "unknown", "info"
+
+# Who can fix what (DOMAIN.md glossary; ../shared/seeds: MyASN "Sinkronisasi ASN", BKD/BKPSDM,
+# the kepala sekolah who syncs first, the school's operator in Dapodik / Verval PTK).
+EMPLOYEE, SUPERVISOR, KEPALA_SEKOLAH, ADMIN_INSTANSI, OPERATOR_SEKOLAH = (
+    "employee", "supervisor", "kepala_sekolah", "admin_instansi", "operator_sekolah")
+FIXERS: dict[str, tuple[str, str]] = {
+    EMPLOYEE: ("the employee, in MyASN (Edit Profile, then 'Sinkronisasi ASN')",
+               "pegawai yang bersangkutan, di MyASN (Edit Profil, lalu 'Sinkronisasi ASN')"),
+    SUPERVISOR: ("the supervisor (atasan langsung)", "atasan langsung"),
+    KEPALA_SEKOLAH: ("the kepala sekolah, who syncs their own data first",
+                     "kepala sekolah, yang menyinkronkan datanya sendiri lebih dulu"),
+    OPERATOR_SEKOLAH: ("the school's data operator (Dapodik / Verval PTK)",
+                       "operator data sekolah (Dapodik / Verval PTK)"),
+    ADMIN_INSTANSI: ("the agency admin (BKD/BKPSDM)", "admin instansi (BKD/BKPSDM)"),
+}
+
+# What a problem stands in the way of.
+LOGIN, SKP = "login", "skp"
+
+
+@dataclass(frozen=True)
+class Person:
+    """An employee's master-data record, with the names and kinds the rules need."""
+
+    nip: str
+    name: str
+    status: str
+    agency_id: str
+    nik: str | None = None
+    unit_id: str | None = None
+    unit_name: str | None = None
+    unit_kind: str | None = None  # "unit" or "sekolah"
+    unit_parent_id: str | None = None
+    position_id: str | None = None
+    position_name: str | None = None
+    supervisor_nip: str | None = None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """Who approves in place of an inactive supervisor: an acting official (PLT/PLH) in their seat
+    today, or, failing that, the next active supervisor up the chain (atasan pejabat penilai)."""
+
+    nip: str
+    name: str
+    kind: str  # "PLT", "PLH" or "atasan"
+    end_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Seat:
+    """An acting assignment (PLT/PLH) of a seat: who, which kind, which dates."""
+
+    nip: str
+    name: str
+    kind: str
+    start_date: dt.date
+    end_date: dt.date
+
+
+def find_stand_in(supervisor: Person, on: dt.date, person: Callable[[str], Person | None],
+                  acting_in: Callable[[str, str], Iterable[Seat]], owner_nip: str | None = None,
+                  limit: int = 50) -> StandIn | None:
+    """Who approves for an inactive `supervisor` on day `on`, as skp decides it: a PLT (before a
+    PLH) in force in the seat of the supervisor (or, while that seat is empty of any, of the next
+    inactive one up), else the first active supervisor above."""
+    current: Person | None = supervisor
+    for level in range(limit):
+        if current is None:
+            return None
+        if current.unit_id and current.position_id:
+            seats = sorted(acting_in(current.unit_id, current.position_id), key=lambda a: a.kind != "PLT")
+            for a in seats:
+                if a.start_date <= on <= a.end_date and a.nip != owner_nip:
+                    return StandIn(a.nip, a.name, a.kind, a.end_date)
+        if current.status == "active":
+            return StandIn(current.nip, current.name, "atasan") if level and current.nip != owner_nip else None
+        if current.supervisor_nip is None:
+            return None
+        current = person(current.supervisor_nip)
+    return None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the rules look at, gathered by the caller of `diagnose` (no I/O here)."""
+
+    nip: str
+    year: int
+    now: dt.datetime
+    employee: Person | None
+    supervisor: Person | None = None  # None when the employee has none (or it is not recorded)
+    supervisor_skp_in_force: bool = False  # approved or published for `year` (from skp.approved)
+    stand_in: StandIn | None = None  # only looked up when the supervisor is not active
+    mfa_used: bool | None = None  # this sign-in used an authenticator code; None = not known here
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: str
+    code: str
+    detail: str
+    detail_id: str
+    why: str = ""
+    why_id: str = ""
+    fixers: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"check": self.check, "status": self.status, "code": self.code,
+                                "detail": self.detail, "detail_id": self.detail_id}
+        if self.why:
+            body["why"], body["why_id"] = self.why, self.why_id
+        if self.fixers:
+            body["fixed_by"] = "; ".join(FIXERS[f][0] for f in self.fixers)
+            body["fixed_by_id"] = "; ".join(FIXERS[f][1] for f in self.fixers)
+            body["fixers"] = list(self.fixers)
+        if self.blocks:
+            body["blocks"] = list(self.blocks)
+        body.update(self.extra)
+        return body
+
+
+def _school(person: Person | None) -> bool:
+    return person is not None and person.unit_kind == "sekolah"
+
+
+def _data_fixers(person: Person, first: tuple[str, ...] = (EMPLOYEE,)) -> tuple[str, ...]:
+    """Master data comes from the registry: the employee syncs it; a school's data goes through its
+    operator; the agency admin corrects what is still wrong."""
+    return (*first, *((OPERATOR_SEKOLAH,) if _school(person) else ()), ADMIN_INSTANSI)
+
+
+def _skipped(check: str, en: str, id_: str) -> Finding:
+    return Finding(check, SKIPPED, f"{check}-skipped", en, id_)
+
+
+# --- the rules, most fundamental first ------------------------------------------------------------
+
+def check_nip(f: Facts) -> Finding:
+    try:
+        kind = parse_nip(f.nip, today=f.now.date()).kind
+    except InvalidIdentifier as exc:
+        return Finding("nip", PROBLEM, "nip-invalid", f"{f.nip} is not a valid NIP: {exc.detail}",
+                       f"{f.nip} bukan NIP yang valid: {exc.detail_id}",
+                       "Sign-in and every record in e-Kinerja are keyed by the 18-digit NIP.",
+                       "Masuk dan semua data di e-Kinerja memakai NIP 18 digit sebagai kunci.",
+                       (EMPLOYEE,), (LOGIN, SKP))
+    if f.employee is None:
+        return Finding("nip", PROBLEM, "nip-not-found",
+                       f"NIP {f.nip} is not in e-Kinerja's master data: the civil-service registry (SIASN) "
+                       "has not delivered it yet.",
+                       f"NIP {f.nip} belum ada di data induk e-Kinerja: data kepegawaian (SIASN) belum "
+                       "mengirimkannya.",
+                       "Without a master-data record nobody can activate the account, sign in or make an SKP.",
+                       "Tanpa data induk, akun tidak dapat diaktivasi, tidak dapat masuk, dan SKP tidak dapat "
+                       "dibuat.",
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP))
+    return Finding("nip", OK, "nip-known", f"NIP {f.nip} ({kind}) is in the master data.",
+                   f"NIP {f.nip} ({kind}) ada di data induk.", extra={"employment_type": kind})
+
+
+def check_nik(f: Facts) -> Finding:
+    e = f.employee
+    if e is None:
+        return _skipped("nik", "No master-data record.", "Tidak ada data induk.")
+    try:
+        nik = parse_nik(e.nik or "", today=f.now.date())
+    except InvalidIdentifier as exc:
+        what = "missing" if not e.nik else f"not valid ({exc.detail})"
+        what_id = "kosong" if not e.nik else f"tidak valid ({exc.detail_id})"
+        return Finding("nik", PROBLEM, "nik-not-matched",
+                       f"Not an Active Civil Servant: the NIK in the civil-service registry is {what}, so it "
+                       "cannot match the population registry (Dukcapil).",
+                       f"Bukan ASN Aktif: NIK di data kepegawaian {what_id}, sehingga tidak dapat cocok dengan "
+                       "data kependudukan (Dukcapil).",
+                       "Activation checks the NIK, and sign-in through ASN Digital needs it to match.",
+                       "Aktivasi memeriksa NIK, dan masuk melalui ASN Digital mensyaratkan NIK yang cocok.",
+                       _data_fixers(e), (LOGIN,))
+    try:
+        nip = parse_nip(e.nip, today=f.now.date())
+    except InvalidIdentifier:
+        nip = None
+    flags = nik_nip_mismatches(nik, nip) if nip else []
+    if flags:
+        return Finding("nik", WARNING, "nik-nip-mismatch",
+                       " ".join(x.detail for x in flags) + " One of the two numbers is recorded wrongly.",
+                       " ".join(x.detail_id for x in flags) + " Salah satu dari kedua nomor tercatat keliru.",
+                       "Nothing is blocked yet, but a NIK that disagrees with the NIP is a sign of a data error "
+                       "that can fail the check against the population registry.",
+                       "Belum ada yang terhambat, tetapi NIK yang tidak sesuai dengan NIP menandakan kesalahan "
+                       "data yang dapat menggagalkan pemeriksaan ke data kependudukan.",
+                       _data_fixers(e), extra={"rules": [x.rule for x in flags]})
+    return Finding("nik", OK, "nik-matched", "The NIK is recorded and agrees with the NIP.",
+                   "NIK tercatat dan sesuai dengan NIP.")
+
+
+def check_status(f: Facts) -> Finding:
+    e = f.employee
+    if e is None:
+        return _skipped("status", "No master-data record.", "Tidak ada data induk.")
+    if e.status != "active":
+        return Finding("status", PROBLEM, "account-inactive",
+                       f"The employment status in the master data is '{e.status}', not active.",
+                       f"Status kepegawaian di data induk '{e.status}', bukan aktif.",
+                       "An inactive employee cannot sign in and the SKP menu stays closed.",
+                       "Pegawai yang tidak aktif tidak dapat masuk dan menu SKP tetap tertutup.",
+                       (ADMIN_INSTANSI,), (LOGIN, SKP))
+    return Finding("status", OK, "status-active", "The employment status is active.",
+                   "Status kepegawaian aktif.")
+
+
+def check_unit_position(f: Facts) -> Finding:
+    e = f.employee
+    if e is None:
+        return _skipped("unit-position", "No master-data record.", "Tidak ada data induk.")
+    missing = [(en, id_) for ok, en, id_ in ((e.unit_id, "unit (unor)", "unit organisasi (unor)"),
+                                             (e.position_id, "position (jabatan)", "jabatan")) if not ok]
+    if missing:
+        return Finding("unit-position", PROBLEM, "no-unit-position",
+                       f"No {' and no '.join(m[0] for m in missing)} is recorded.",
+                       f"{' dan '.join(m[1] for m in missing).capitalize()} belum tercatat.",
+                       "The SKP is made for a position in a unit: without them no SKP can be made.",
+                       "SKP dibuat untuk jabatan pada suatu unit: tanpa keduanya SKP tidak dapat dibuat.",
+                       _data_fixers(e), (SKP,), extra={"missing": [m[0].split()[0] for m in missing]})
+    return Finding("unit-position", OK, "unit-position-set",
+                   f"Unit: {e.unit_name}; position: {e.position_name}.",
+                   f"Unit: {e.unit_name}; jabatan: {e.position_name}.",
+                   extra={"unit_id": e.unit_id, "position_id": e.position_id})
+
+
+def _is_top(e: Person) -> bool:
+    """The head of an organisation: at the root of the unit tree, nobody above."""
+    return e.unit_id is not None and e.unit_parent_id is None
+
+
+def check_supervisor(f: Facts) -> Finding:
+    e = f.employee
+    if e is None:
+        return _skipped("supervisor", "No master-data record.", "Tidak ada data induk.")
+    if e.supervisor_nip is None:
+        if _is_top(e):
+            return Finding("supervisor", OK, "top-official",
+                           "No supervisor: as head of the organisation, the SKP is published, not approved.",
+                           "Tanpa atasan: sebagai pimpinan organisasi, SKP diterbitkan sendiri, tidak disetujui.")
+        fixers = (KEPALA_SEKOLAH, OPERATOR_SEKOLAH, ADMIN_INSTANSI) if _school(e) else (ADMIN_INSTANSI,)
+        return Finding("supervisor", PROBLEM, "no-supervisor",
+                       "No supervisor (pejabat penilai) is recorded.",
+                       "Atasan langsung (pejabat penilai) belum tercatat.",
+                       "Nobody can approve the SKP or the daily progress, and the RHK have nothing to cascade from.",
+                       "Tidak ada yang dapat menyetujui SKP maupun progres harian, dan RHK tidak memiliki "
+                       "RHK atasan untuk diintervensi.",
+                       fixers, (SKP,))
+    s = f.supervisor
+    name = s.name if s else e.supervisor_nip
+    return Finding("supervisor", OK, "supervisor-set", f"Supervisor: {name} (NIP {e.supervisor_nip}).",
+                   f"Atasan: {name} (NIP {e.supervisor_nip}).", extra={"supervisor_nip": e.supervisor_nip})
+
+
+def check_supervisor_active(f: Facts) -> Finding:
+    e, s = f.employee, f.supervisor
+    if e is None or e.supervisor_nip is None or s is None:
+        return _skipped("supervisor-active", "No supervisor to check.", "Tidak ada atasan untuk diperiksa.")
+    if s.status == "active":
+        return Finding("supervisor-active", OK, "supervisor-active", f"The supervisor {s.name} is active.",
+                       f"Atasan {s.name} aktif.")
+    fixers = (OPERATOR_SEKOLAH, ADMIN_INSTANSI) if _school(e) else (ADMIN_INSTANSI,)
+    base_en = f"The supervisor {s.name} (NIP {s.nip}) is no longer active."
+    base_id = f"Atasan {s.name} (NIP {s.nip}) sudah tidak aktif."
+    stand = f.stand_in
+    if stand is not None:
+        if stand.kind in ("PLT", "PLH"):
+            until = f" until {stand.end_date.isoformat()}" if stand.end_date else ""
+            until_id = f" sampai {stand.end_date.isoformat()}" if stand.end_date else ""
+            en = f"{base_en} {stand.name} acts in their position as {stand.kind}{until} and approves meanwhile."
+            id_ = f"{base_id} {stand.name} menjabat sebagai {stand.kind}{until_id} dan menyetujui sementara."
+        else:
+            en = f"{base_en} Meanwhile the next supervisor up, {stand.name}, approves (atasan pejabat penilai)."
+            id_ = f"{base_id} Sementara itu atasan berikutnya, {stand.name}, yang menyetujui (atasan pejabat penilai)."
+        return Finding("supervisor-active", WARNING, "supervisor-inactive", en, id_,
+                       "Nothing is blocked today, but the supervisor should be replaced in the master data.",
+                       "Hari ini belum ada yang terhambat, tetapi atasan perlu diganti di data induk.",
+                       fixers, extra={"stand_in": {"nip": stand.nip, "name": stand.name, "kind": stand.kind}})
+    return Finding("supervisor-active", PROBLEM, "penilai-missing",
+                   f"{base_en} Nobody acts in their position (PLT/PLH) and nobody active is above them.",
+                   f"{base_id} Tidak ada PLT/PLH pada jabatannya dan tidak ada atasan aktif di atasnya.",
+                   "Nobody can approve the SKP or the daily progress.",
+                   "Tidak ada yang dapat menyetujui SKP maupun progres harian.",
+                   fixers, (SKP,))
+
+
+def check_supervisor_skp(f: Facts) -> Finding:
+    e, s = f.employee, f.supervisor
+    if e is None or e.supervisor_nip is None or s is None:
+        return _skipped("supervisor-skp", "No supervisor whose SKP could be checked.",
+                        "Tidak ada atasan yang SKP-nya dapat diperiksa.")
+    if f.supervisor_skp_in_force:
+        return Finding("supervisor-skp", OK, "supervisor-skp-in-force",
+                       f"The supervisor {s.name} has an approved or published SKP for {f.year}.",
+                       f"Atasan {s.name} sudah memiliki SKP tahun {f.year} yang disetujui atau diterbitkan.")
+    fixers = (KEPALA_SEKOLAH,) if _school(s) else (SUPERVISOR,)
+    return Finding("supervisor-skp", PROBLEM, "supervisor-skp-missing",
+                   f"The supervisor {s.name} (NIP {s.nip}) has no approved or published SKP for {f.year} yet.",
+                   f"Atasan {s.name} (NIP {s.nip}) belum memiliki SKP tahun {f.year} yang disetujui atau "
+                   "diterbitkan.",
+                   "Each RHK must intervene (cascade from) one of the supervisor's RHK: the supervisor makes "
+                   "and gets approval for their SKP first.",
+                   "Setiap RHK harus mengintervensi RHK atasan: atasan membuat dan menyelesaikan persetujuan "
+                   "SKP-nya lebih dulu.",
+                   fixers, (SKP,), extra={"supervisor_nip": s.nip, "year": f.year})
+
+
+def check_mfa(f: Facts) -> Finding:
+    if f.mfa_used:
+        return Finding("mfa", OK, "mfa-used", "This sign-in used an authenticator code (MFA).",
+                       "Proses masuk ini memakai kode autentikator (MFA).")
+    return Finding("mfa", UNKNOWN, "mfa-unknown",
+                   "The master-data service does not keep the MFA state: see the account settings "
+                   "(GET /api/v1/me shows mfa_enabled).",
+                   "Layanan data induk tidak menyimpan status MFA: lihat pengaturan akun "
+                   "(GET /api/v1/me menampilkan mfa_enabled).")
+
+
+def check_last_sync(f: Facts) -> Finding:
+    e = f.employee
+    if e is None or e.updated_at is None:
+        return _skipped("last-sync", "No master-data record.", "Tidak ada data induk.")
+    at = e.updated_at if e.updated_at.tzinfo else e.updated_at.replace(tzinfo=dt.UTC)
+    stamp = at.astimezone(dt.UTC).isoformat()
+    return Finding("last-sync", INFO, "last-sync",
+                   f"The master-data record last changed at {stamp}. If the registry (SIASN/MyASN) shows newer "
+                   "data, sync again.",
+                   f"Data induk terakhir berubah pada {stamp}. Jika data kepegawaian (SIASN/MyASN) lebih baru, "
+                   "lakukan sinkronisasi ulang.", extra={"at": stamp})
+
+
+RULES = (check_nip, check_nik, check_status, check_unit_position, check_supervisor, check_supervisor_active,
+         check_supervisor_skp, check_mfa, check_last_sync)
+
+
+def diagnose(facts: Facts) -> list[Finding]:
+    return [rule(facts) for rule in RULES]
+
+
+def report(facts: Facts) -> dict[str, Any]:
+    findings = diagnose(facts)
+    problems = [x for x in findings if x.status == PROBLEM]
+    return {
+        "nip": facts.nip,
+        "name": facts.employee.name if facts.employee else None,
+        "year": facts.year,
+        "checked_at": facts.now.astimezone(dt.UTC).isoformat(),
+        "blocked": sorted({b for x in problems for b in x.blocks}),
+        "problems": len(problems),
+        "warnings": sum(1 for x in findings if x.status == WARNING),
+        "findings": [x.to_dict() for x in findings],
+    }

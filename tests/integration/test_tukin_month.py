@@ -1,0 +1,156 @@
+"""Allowances through the gateway (issue #6) for the demo ministry, October 2026: the admin loads the
+Tukin policy (a bad one is refused with the field named), harian's closed days and skp's evaluation
+arrive as real events, the admin computes the month, the employee reads their lines; a late
+justification recomputed makes revision 2 with the difference recorded; nobody reads another's."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, import_masterdata
+from sqlalchemy import create_engine, text
+
+from ekinerja_kernel.bus import ConfirmedPublisher
+from ekinerja_kernel.events import make_event
+from ekinerja_kernel.localservers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ROOT / "services" / "tukin" / "tukin" / "domain" / "policies" / "kemendemo.yaml"
+EKO, CITRA, ADMIN, FITRI = "198005122013071005", "197501201999022003", "199502212020111013", "199106032017052006"
+MONTH = "2026-10"
+BLANK = [dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 8)]
+WORKING = [dt.date(2026, 10, d) for d in range(1, 32) if calendar.weekday(2026, 10, d) < 5]
+
+
+@pytest.fixture(scope="module")
+def tukin_db(service_databases):
+    engine = create_engine(service_databases["tukin"])
+    yield engine
+    engine.dispose()
+
+
+def _count(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+@pytest.fixture(scope="module")
+def users(rabbit, services, demo_logins, tukin_db):
+    import_masterdata(rabbit.amqp_uri, demo_masterdata())
+    wait_for(lambda: _count(tukin_db, "SELECT kelas_jabatan FROM employees WHERE nip = :n", n=EKO) == 6,
+             timeout=30, what="tukin's copy of staff")
+    gateway = gateway_client(rabbit.amqp_uri)
+    return {nip: Client(gateway, demo_logins[nip]) for nip in (EKO, CITRA, ADMIN, FITRI)}
+
+
+def _closed_day(day: dt.date, blank: bool, justified: bool = False) -> dict:
+    status = "justified" if justified else "belum_diisi" if blank else "disetujui"
+    return {"nip": EKO, "agency_id": "kemendemo", "unit_id": "kd-bag-prog", "date": day.isoformat(),
+            "status": status, "entries": 0 if blank or justified else 1, "blank": blank and not justified,
+            "justified": justified, "absence": "sakit" if justified else None, "late": False}
+
+
+@pytest.fixture(scope="module")
+def october(rabbit, users, tukin_db):
+    """October as harian closed it (3 blank working days) and a Kurang evaluation from skp."""
+    publisher = ConfirmedPublisher(rabbit.amqp_uri)
+    for day in WORKING:
+        publisher.publish(make_event("harian", "harian.day_closed", EKO, _closed_day(day, day in BLANK)))
+    publisher.publish(make_event("skp", "skp.evaluated", EKO, {
+        "skp_id": str(uuid.uuid4()), "nip": EKO, "agency_id": "kemendemo", "year": 2026,
+        "period": {"id": str(uuid.uuid4()), "kind": "quarterly", "seq": 3, "start": "2026-07-01", "end": "2026-09-30"},
+        "rating_hasil_kerja": "di_bawah_ekspektasi", "rating_perilaku": "sesuai_ekspektasi", "predikat": "kurang",
+        "angka_kredit": None, "penilai_nip": CITRA}))
+    publisher.close()
+    wait_for(lambda: _count(tukin_db, "SELECT count(*) FROM days WHERE nip = :n AND date >= '2026-10-01'", n=EKO)
+             == len(WORKING) and _count(tukin_db, "SELECT count(*) FROM evaluations WHERE nip = :n", n=EKO) == 1,
+             timeout=30, what="tukin's copy of October")
+    return publisher
+
+
+def test_a_bad_policy_is_refused_with_the_field_named_and_a_good_one_loaded(users):
+    admin = users[ADMIN]
+    bad = POLICY.read_text().replace("discipline: 40", "discipline: 30")
+    refused = admin.gateway.post("/api/v1/tukin/policies", data=bad,
+                                 headers={**admin.headers, "Content-Type": "application/yaml"})
+    assert refused.status_code == 422 and refused.mimetype == PROBLEM
+    assert any(e["field"].startswith("split") for e in refused.get_json()["errors"]), refused.get_json()
+    by_staff = users[EKO].gateway.post("/api/v1/tukin/policies", data=POLICY.read_text(),
+                                       headers={**users[EKO].headers, "Content-Type": "application/yaml"})
+    assert by_staff.status_code == 403
+
+    loaded = admin.gateway.post("/api/v1/tukin/policies", data=POLICY.read_text(),
+                                headers={**admin.headers, "Content-Type": "application/yaml"})
+    assert loaded.status_code == 201, loaded.get_json()
+    again = admin.gateway.post("/api/v1/tukin/policies", data=POLICY.read_text(),
+                               headers={**admin.headers, "Content-Type": "application/yaml"})
+    assert again.status_code == 409
+
+
+def test_the_month_is_computed_and_each_line_explained(users, october, subscriber):
+    events = subscriber("ekinerja.tukin.#")
+    run = users[ADMIN].post("/api/v1/tukin/computations", json={"month": MONTH})
+    assert run.status_code == 200, run.get_json()
+    assert run.get_json()["revision"] == 1 and run.get_json()["new_revision"] is True
+    announced = events.next()
+    assert announced["type"] == "ekinerja.tukin.computed.v1" and announced["data"]["month"] == MONTH
+
+    mine = users[EKO].get("/api/v1/tukin/me", query_string={"month": MONTH}).get_json()["computation"]
+    # Kelas 6: Rp 2.702.000; performance 60% = 1.621.200, discipline 40% = 1.080.800.
+    assert (mine["gross"], mine["performance_part"], mine["discipline_part"]) == ("2702000", "1621200", "1080800")
+    lines = {line["kind"]: line for line in mine["deductions"]}
+    assert set(lines) == {"blank_day", "predikat"}
+    assert lines["blank_day"]["amount"] == "81060"  # 3 blank days × 2.5% = 7.5% of 1.080.800
+    assert lines["predikat"]["amount"] == "16212"  # Kurang: 1% of 1.621.200
+    assert mine["net"] == "2604728"
+    assert all(line["explanation"]["id"] and line["explanation"]["en"] for line in mine["deductions"])
+
+
+def test_recomputing_unchanged_data_changes_nothing(users, october):
+    again = users[ADMIN].post("/api/v1/tukin/computations", json={"month": MONTH}).get_json()
+    assert again["revision"] == 1 and again["new_revision"] is False
+
+
+def test_a_late_justification_makes_a_revision_with_the_difference(users, october, rabbit, tukin_db):
+    publisher = ConfirmedPublisher(rabbit.amqp_uri)
+    publisher.publish(make_event("harian", "harian.day_closed", EKO, _closed_day(BLANK[0], True, justified=True)))
+    publisher.close()
+    wait_for(lambda: _count(tukin_db, "SELECT status FROM days WHERE nip = :n AND date = :d", n=EKO, d=BLANK[0])
+             == "justified", timeout=30, what="the justification in tukin")
+    run = users[ADMIN].post("/api/v1/tukin/computations", json={"month": MONTH}).get_json()
+    assert run["revision"] == 2 and run["new_revision"] is True and run["changed"] >= 1
+
+    mine = users[EKO].get("/api/v1/tukin/me", query_string={"month": MONTH}).get_json()
+    assert mine["computation"]["net"] == "2631748"  # 2 blank days now: 5% of 1.080.800 = 54.040
+    assert [r["revision"] for r in mine["revisions"]] == [1, 2]
+    assert mine["revisions"][0]["net"] == "2604728"  # the first answer is kept, not overwritten
+    assert mine["revisions"][1]["difference"], "the change must be recorded"
+
+
+def test_nobody_reads_anothers_allowance(users):
+    assert users[FITRI].get("/api/v1/tukin/agency", query_string={"month": MONTH}).status_code == 403
+    assert users[FITRI].get("/api/v1/tukin/promotion", query_string={"nip": EKO}).status_code == 403
+    assert users[FITRI].get("/api/v1/tukin/export.csv", query_string={"month": MONTH}).status_code == 403
+    team = users[CITRA].get("/api/v1/tukin/team", query_string={"month": MONTH}).get_json()
+    assert EKO in [c["nip"] for c in team["team"]]
+    assert all(c["nip"] != FITRI or c for c in team["team"])
+    fitri_team = users[FITRI].get("/api/v1/tukin/team", query_string={"month": MONTH}).get_json()
+    assert fitri_team["team"] == []
+
+
+def test_the_payroll_export_and_the_agency_totals(users):
+    exported = users[ADMIN].get("/api/v1/tukin/export.csv", query_string={"month": MONTH})
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    eko = next(r for r in rows if r["nip"] == EKO)
+    assert (eko["gross"], eko["deduction_blank_day"], eko["deduction_predikat"], eko["net"]) == \
+        ("2702000", "54040", "16212", "2631748")
+    whole = users[ADMIN].get("/api/v1/tukin/agency", query_string={"month": MONTH}).get_json()
+    assert whole["totals"]["employees"] == len([r for r in rows if r["net"]])
+    assert int(whole["totals"]["net"]) == sum(int(r["net"]) for r in rows if r["net"])
