@@ -1,5 +1,6 @@
 """python -m bench: what `make bench` runs — the 08:00 peak against the running stack, then the
-batch benchmarks that need no running stack (a Tukin month of a large agency)."""
+batch benchmarks that need no running stack: a Tukin month of a large agency and a full
+master-data sync of a national-shaped data set."""
 
 import os
 import sys
@@ -8,10 +9,13 @@ from pathlib import Path
 from bench.peak import main as peak
 
 sys.path.insert(0, str(Path(__file__).parent))
-import tukin_month  # noqa: E402  (a standalone script too: python bench/tukin_month.py)
+import sync_full  # noqa: E402  (standalone scripts too: python bench/sync_full.py)
+import tukin_month  # noqa: E402
 
 status = peak()
 if status != 2:  # the stack is up: go on with the batch benchmarks
     print()
     status = max(status, tukin_month.main(["--size", os.environ.get("BENCH_TUKIN_SIZE", "50000")]))
+    print()
+    status = max(status, sync_full.main(["--size", os.environ.get("BENCH_SYNC_SIZE", "100000")]))
 raise SystemExit(status)
