@@ -19,7 +19,7 @@ from ekinerja_kernel.inbox import first_delivery
 
 from .domain import diagnosis as rules
 from .domain.identifiers import require_nip
-from .tables import acting, employees, inbox, positions, skp_published, units
+from .tables import acting, employees, inbox, positions, registry_synced, skp_published, units
 
 SKP_APPROVED = "ekinerja.skp.approved.v1"
 # The public events sync keeps read-copies from (bound to the durable queue `sync.events`).
@@ -71,7 +71,8 @@ def _person(s: Session, nip: str | None) -> rules.Person | None:
         unit_id=row["unit_id"], unit_name=row["unit_name"], unit_kind=row["unit_kind"],
         unit_parent_id=row["unit_parent_id"], position_id=row["position_id"],
         position_name=row["position_name"], supervisor_nip=row["supervisor_nip"],
-        updated_at=as_utc(row["updated_at"]))
+        updated_at=as_utc(row["updated_at"]),
+        synced_at=as_utc(s.execute(select(registry_synced.c.synced_at).where(registry_synced.c.nip == nip)).scalar()))
 
 
 def _seats(s: Session, unit_id: str, position_id: str) -> list[rules.Seat]:

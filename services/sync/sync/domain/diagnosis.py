@@ -58,6 +58,7 @@ class Person:
     position_name: str | None = None
     supervisor_nip: str | None = None
     updated_at: dt.datetime | None = None
+    synced_at: dt.datetime | None = None  # last fetched from the registry (SIASN/MyASN), if ever
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,14 @@ def check_last_sync(f: Facts) -> Finding:
         return _skipped("last-sync", "No master-data record.", "Tidak ada data induk.")
     at = e.updated_at if e.updated_at.tzinfo else e.updated_at.replace(tzinfo=dt.UTC)
     stamp = at.astimezone(dt.UTC).isoformat()
+    if e.synced_at is not None:
+        synced = (e.synced_at if e.synced_at.tzinfo else e.synced_at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+        return Finding("last-sync", INFO, "last-sync",
+                       f"Last synced from the registry (SIASN/MyASN) at {synced.isoformat()}; the record last "
+                       f"changed at {stamp}. If the registry shows newer data, sync again (Sinkronisasi ASN).",
+                       f"Terakhir disinkronkan dari SIASN/MyASN pada {synced.isoformat()}; data induk terakhir "
+                       f"berubah pada {stamp}. Jika SIASN/MyASN lebih baru, lakukan Sinkronisasi ASN.",
+                       extra={"at": stamp, "synced_at": synced.isoformat()})
     return Finding("last-sync", INFO, "last-sync",
                    f"The master-data record last changed at {stamp}. If the registry (SIASN/MyASN) shows newer "
                    "data, sync again.",

@@ -240,3 +240,14 @@ def test_stand_in_is_the_next_active_supervisor_up():
     sup = boss(status="inactive", supervisor_nip=top.nip)
     found = d.find_stand_in(sup, TODAY, people(sup, top), lambda u, p: [])
     assert (found.nip, found.kind) == (top.nip, "atasan")
+
+
+
+def test_last_sync_names_the_registry_sync_time_when_there_is_one():
+    import datetime as dt
+
+    synced = dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)
+    found = finding(facts(employee=person(synced_at=synced)), "last-sync")
+    assert found["synced_at"] == synced.isoformat()
+    assert "2026-11-20" in found["detail"] and "SIASN/MyASN" in found["detail_id"]
+    assert "synced_at" not in finding(facts(), "last-sync")
