@@ -1,5 +1,9 @@
-"""What the SKP integration tests share: signed-in gateway users, plan builders, and the demo master
-data re-imported (other modules empty sync) with skp's read-copy waited for."""
+"""What the SKP, harian and tukin integration tests share: gateway users, plan builders, and the demo
+master data re-imported (other modules empty sync) with a service's read-copy waited for.
+
+The users' access tokens are signed by a test key the gateway trusts (TokenMint), with each demo
+account's NIP, roles and agency: these tests are about planning, daily progress and allowances, and
+signing in (argon2, TOTP steps that may each be used once) is proven by the identity tests."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import os
 from collections.abc import Iterable
 
-from harness import nameko_config, totp_code
+from harness import TokenMint, nameko_config
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
@@ -65,24 +69,23 @@ def wait_for_skp_copy(skp_url: str, nips: Iterable[str], demo: dict) -> None:
         engine.dispose()
 
 
-def gateway_client(amqp_uri: str):
+MINT = TokenMint()
+
+
+def gateway_client(amqp_uri: str, **settings):
     from ekinerja_gateway.app import create_app
 
-    app = create_app({"AMQP_URI": amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000})
+    app = create_app({"AMQP_URI": amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000,
+                      "JWKS_LOADER": MINT.jwks, **settings})
     return app.test_client()
 
 
 class Client:
-    """A signed-in user of the gateway."""
+    """A user of the gateway, holding an access token with their account's NIP, roles and agency."""
 
     def __init__(self, gateway, account: dict) -> None:
-        body = gateway.post("/api/v1/auth/login", json={"nip": account["nip"], "password": account["password"]})
-        body = body.get_json()
-        if body["status"] == "mfa_required":
-            body = gateway.post("/api/v1/auth/mfa", json={"mfa_ticket": body["mfa_ticket"],
-                                                          "code": totp_code(account["totp_secret"])}).get_json()
-        assert body["status"] == "authenticated", body
-        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {body['access_token']}"}
+        token = MINT.token(account["nip"], list(account["roles"]), account["agency_id"], ttl=3600)
+        self.gateway, self.headers = gateway, {"Authorization": f"Bearer {token}"}
 
     def get(self, path, **kw):
         return self.gateway.get(path, headers=self.headers, **kw)

@@ -249,10 +249,8 @@ def test_someone_elses_submission_status_is_refused(users, open_days):
 
 def test_too_many_submissions_from_one_account_get_429_with_retry_after(rabbit, services, demo_logins, people,
                                                                        open_days):
-    from ekinerja_gateway.app import create_app
 
-    strict = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000,
-                         "SUBMIT_RATE_LIMIT": 2}).test_client()
+    strict = gateway_client(rabbit.amqp_uri, SUBMIT_RATE_LIMIT=2)
     guru = Client(strict, demo_logins[people["other_guru"]])
     codes = [submit(guru, open_days["today"], [activity(description=f"Kegiatan {i}")]).status_code
              for i in range(2)]
