@@ -10,10 +10,11 @@ import sys
 import time
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.config import database_url
-from ekinerja_kernel.db import make_engine, session_factory
+from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
 from ekinerja_kernel.errors import DomainError
 
 from . import evaluations, handlers
@@ -86,6 +87,24 @@ def demo_plans(factory, agencies: list[str], year: int, wait: float) -> int:
     return 0
 
 
+def announce(factory: sessionmaker[Session], year: int | None = None) -> int:
+    """skp.approved again for every SKP in force (its approved version), for a consumer that joined
+    late or lost its read-copy (daily progress offers these RHK); consumers replace by version."""
+    sent = 0
+    with unit_of_work(factory) as s:
+        query = select(skps).where(skps.c.approved_version.is_not(None))
+        if year is not None:
+            query = query.where(skps.c.year == year)
+        for row in s.execute(query.order_by(skps.c.nip, skps.c.year)):
+            OUTBOX.add(s, "skp.approved", row.nip, {
+                "skp_id": row.id, "nip": row.nip, "year": row.year, "agency_id": row.agency_id,
+                "version": row.approved_version, "state": "disetujui", "actor_nip": row.nip,
+                "rhk": handlers._rhk_event(s, row, row.approved_version)})
+            sent += 1
+    print(f"{sent} approved SKPs announced again")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ekinerja-skp")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,9 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("year", type=int)
     demo.add_argument("--agency", action="append", default=None)
     demo.add_argument("--wait", type=float, default=60)
+    again = sub.add_parser("announce", help="announce every approved SKP again (a consumer that joined late)")
+    again.add_argument("--year", type=int, default=None)
     args = parser.parse_args(argv)
     engine = make_engine(database_url("skp"))
     try:
+        if args.command == "announce":
+            return announce(session_factory(engine), args.year)
         return demo_plans(session_factory(engine), args.agency or ["kemendemo", "pemkotdemo"], args.year, args.wait)
     finally:
         engine.dispose()

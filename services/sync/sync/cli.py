@@ -1,4 +1,5 @@
 """`ekinerja-sync import FILE`: load master data into the sync database.
+`ekinerja-sync announce [--agency ID]`: announce all current master data again (a new consumer).
 
 Writes through the same use case as the RPC, so the outbox carries the events and the running
 service's relay publishes them.
@@ -14,6 +15,7 @@ from ekinerja_kernel.config import database_url
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 
+from .announce import announce
 from .files import read_import_file
 from .handlers import KINDS, import_records
 from .tables import OUTBOX
@@ -25,9 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="import a JSON or CSV file of master data")
     imp.add_argument("file")
     imp.add_argument("--kind", choices=KINDS, default="employees", help="record kind of a CSV file")
+    again = sub.add_parser("announce", help="announce all current master data again, for a consumer that "
+                                            "joined late or lost its read-copy")
+    again.add_argument("--agency", default=None, help="only this agency")
     args = parser.parse_args(argv)
 
     engine = make_engine(database_url("sync"))
+    if args.command == "announce":
+        try:
+            print(json.dumps(announce(session_factory(engine), OUTBOX, args.agency)))
+            return 0
+        finally:
+            engine.dispose()
     try:
         report = import_records(session_factory(engine), OUTBOX, read_import_file(args.file, args.kind))
     except (OSError, ValueError) as exc:

@@ -354,3 +354,21 @@ def test_the_unit_heads_own_evaluation_is_not_in_the_staff_distribution(world):
     assert done["finalised"] == ["guru1", "guru2", "guru3"] and done["counted"] == 3 and done["warnings"] == []
     head = uc.skp_evaluations(world.factory, ctx("kepsek"), world.skp[("kepsek", YEAR)]["id"])["evaluations"][0]
     assert head["state"] == "dinilai" and head["penilai_nip"] == "kadis"
+
+
+def test_announce_sends_every_approved_skp_again_with_its_approved_rhk(world):
+    from skp.cli import announce
+
+    def approved_events():
+        with world.factory() as s:
+            bodies = [json.loads(b) for b in s.execute(select(outbox_table.c.body).order_by(outbox_table.c.seq))
+                      .scalars()]
+        return [e for e in bodies if e["type"] == "ekinerja.skp.approved.v1"]
+
+    first = approved_events()
+    assert announce(world.factory) == 0
+    again = approved_events()[len(first):]
+    assert sorted(e["data"]["nip"] for e in again) == sorted({e["data"]["nip"] for e in first}) != []
+    by_nip = {e["data"]["nip"]: e["data"] for e in first}
+    assert all(e["data"]["rhk"] == by_nip[e["data"]["nip"]]["rhk"] for e in again)
+    assert all(e["data"]["version"] == by_nip[e["data"]["nip"]]["version"] for e in again)

@@ -429,3 +429,21 @@ def test_an_inactive_employee_cannot_act(world):
     import_records(world, OUTBOX, payload)
     report = import_records(world, OUTBOX, {"acting": [plh(nip=STAFF)]})
     assert [(e["field"], e["rule"]) for e in report["errors"]] == [("nip", "active")]
+
+
+# --- announcing everything again (a consumer that joined late) --------------------------------------
+
+def test_announce_repeats_the_current_data_as_the_import_announced_it(factory):
+    from sync.announce import announce
+
+    assert import_records(factory, OUTBOX, base_payload())["rejected"] == 0
+    first = {(e["type"], e["subject"]): e["data"] for e in outbox_events(factory)}
+    before = len(outbox_events(factory))
+
+    counts = announce(factory, OUTBOX)
+
+    again = outbox_events(factory)[before:]
+    assert counts == {"units": 2, "employees": 3, "acting": 0}
+    assert sorted(e["type"] for e in again) == ["ekinerja.employee.upserted.v1"] * 3 + ["ekinerja.unit.upserted.v1"] * 2
+    assert all(e["data"] == first[(e["type"], e["subject"])] for e in again)  # the same facts, new event ids
+    assert announce(factory, OUTBOX, agency_id="another-agency") == {"units": 0, "employees": 0, "acting": 0}
