@@ -17,7 +17,15 @@ from .domain import changes
 from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
 from .domain.identifiers import require_nip
-from .domain.records import RowErrors, parse_acting, parse_agency, parse_employee, parse_position, parse_unit
+from .domain.records import (
+    RowErrors,
+    acting_official_errors,
+    parse_acting,
+    parse_agency,
+    parse_employee,
+    parse_position,
+    parse_unit,
+)
 from .repository import MasterData
 from .schemas import employee_json
 
@@ -169,15 +177,9 @@ class _Import:
                 if position.agency_id != record.agency_id:
                     raise _err("position_id", "same-agency", "The position belongs to another agency.",
                                "Jabatan tersebut milik instansi lain.")
-                official = self.repo.employee(record.nip)
-                if official is None:
-                    raise _missing("nip", "Employee", "Pegawai", record.nip)
-                if official.status != "active":
-                    raise _err("nip", "active", "An acting official must be an active employee.",
-                               "Pejabat PLT/PLH harus pegawai aktif.")
-                if (official.unit_id, official.position_id) == (record.unit_id, record.position_id):
-                    raise _err("nip", "not-holder", "This employee already holds the position in this unit.",
-                               "Pegawai ini sudah memegang jabatan tersebut di unit ini.")
+                errors = acting_official_errors(self.repo.employee(record.nip), record)
+                if errors:
+                    raise RowErrors(errors)
                 old = self.repo.acting(record.id)
                 events = changes.acting_events(old, record)
                 if events:

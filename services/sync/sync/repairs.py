@@ -26,7 +26,7 @@ from .domain import diagnosis as rules
 from .domain.graph import creates_cycle
 from .domain.identifiers import InvalidIdentifier, parse_nip, require_nip
 from .domain.model import Employee
-from .domain.records import EMAIL, RowErrors, parse_acting
+from .domain.records import EMAIL, RowErrors, acting_official_errors, parse_acting
 from .repository import MasterData
 from .schemas import employee_json, mask_email
 from .tables import employees, repair_audit
@@ -226,15 +226,11 @@ def record_acting(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestCo
             raise _invalid("position_id", "exists", f"Agency {unit.agency_id} has no position {new.position_id}.",
                            f"Instansi {unit.agency_id} tidak memiliki jabatan {new.position_id}.")
         official = repo.employee(new.nip)
-        if official is None:
-            raise _invalid("nip", "exists", f"Employee {new.nip} does not exist.", f"Pegawai {new.nip} tidak ada.")
-        _in_scope(caller, official.agency_id)
-        if official.status != "active":
-            raise _invalid("nip", "active", "An acting official must be an active employee.",
-                           "Pejabat PLT/PLH harus pegawai aktif.")
-        if (official.unit_id, official.position_id) == (new.unit_id, new.position_id):
-            raise _invalid("nip", "not-holder", "This employee already holds the position in this unit.",
-                           "Pegawai ini sudah memegang jabatan tersebut di unit ini.")
+        if official is not None:
+            _in_scope(caller, official.agency_id)
+        errors = acting_official_errors(official, new)
+        if errors:
+            raise validation_error(errors)
         events = changes.acting_events(old, new)
         names: list[str] = []
         if events:

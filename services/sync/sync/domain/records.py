@@ -176,6 +176,20 @@ def _date(row: dict[str, Any], name: str, errors: list[FieldError]) -> date | No
         return None
 
 
+def acting_official_errors(official: Employee | None, record: Acting) -> list[FieldError]:
+    """Who may act in a seat: an existing, active employee who does not hold that seat already."""
+    if official is None:
+        return [FieldError("nip", "exists", f"Employee {record.nip} does not exist.",
+                           f"Pegawai {record.nip} tidak ada.")]
+    if official.status != "active":
+        return [FieldError("nip", "active", "An acting official must be an active employee.",
+                           "Pejabat PLT/PLH harus pegawai aktif.")]
+    if (official.unit_id, official.position_id) == (record.unit_id, record.position_id):
+        return [FieldError("nip", "not-holder", "This employee already holds the position in this unit.",
+                           "Pegawai ini sudah memegang jabatan tersebut di unit ini.")]
+    return []
+
+
 def parse_acting(row: dict[str, Any]) -> Acting:
     errors: list[FieldError] = []
     nip = _text(row, "nip", errors)
