@@ -36,6 +36,7 @@ from ekinerja_kernel.service import BackgroundLoop
 from . import staff
 from .domain.backfill import earliest_allowed
 from .domain.status import DayStatus
+from .domain.status import day_status as status_of_day
 from .domain.workdays import Absence, AbsenceKind
 from .tables import absences, day_closures, day_status, employee_first_seen, employees
 
@@ -56,10 +57,8 @@ def closable_days(calendar: Any, backfill_days: int, today: dt.date,
 def _closing(person: Any, day: dt.date, row: Any, absence: AbsenceKind | None) -> dict[str, Any]:
     if row is not None:
         status, count, late = row.status, row.entries, bool(row.late)
-    elif absence is not None:
-        status, count, late = DayStatus.JUSTIFIED.value, 0, False
-    else:
-        status, count, late = DayStatus.BELUM_DIISI.value, 0, False
+    else:  # a working day with nothing written: blank, unless an absence justifies it
+        status, count, late = status_of_day((), absence=absence).value, 0, False
     return {"nip": person.nip,
             "agency_id": row.agency_id if row is not None and row.agency_id else person.agency_id,
             "unit_id": row.unit_id if row is not None and row.unit_id else person.unit_id,

@@ -118,7 +118,7 @@ def save_draft(factory: sessionmaker[Session], ctx: RequestContext, date: Any, a
     caller = require(ctx.caller)
     day = parse_day(date)
     with unit_of_work(factory) as s:
-        owner = staff.active_employee(s, caller)
+        owner = staff.active_employee(s, caller.nip)
         parsed = checked_activities(s, owner, day, activities, config.today())
         s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,
                                         entries.c.state == EntryState.DRAFT.value))
@@ -131,7 +131,7 @@ def delete_draft(factory: sessionmaker[Session], ctx: RequestContext, date: Any)
     caller = require(ctx.caller)
     day = parse_day(date)
     with unit_of_work(factory) as s:
-        owner = staff.active_employee(s, caller)
+        owner = staff.active_employee(s, caller.nip)
         gone = s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,
                                                entries.c.state == EntryState.DRAFT.value)).rowcount
         if not gone:
@@ -155,7 +155,7 @@ def my_month(factory: sessionmaker[Session], ctx: RequestContext, year: int, mon
         raise validation_error([FieldError("month", "month", "year and month must be e.g. 2026 and 1..12.",
                                            "year dan month harus mis. 2026 dan 1..12.")])
     with factory() as s:
-        owner = staff.active_employee(s, caller)
+        owner = staff.active_employee(s, caller.nip)
         start = dt.date(year, month, 1)
         end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         settings, _, _ = staff.settings_of(s, owner.agency_id)

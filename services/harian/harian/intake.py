@@ -29,18 +29,15 @@ from .tables import entries, mail_queue, submissions
 log = logging.getLogger(__name__)
 
 
-def _refusal(code: str, detail: str, detail_id: str, status: int = 403) -> DomainError:
-    return DomainError(code=code, status=status, title="Submission refused", detail=detail, detail_id=detail_id)
-
-
 def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str, Any]]:
     rows = s.execute(select(entries).where(entries.c.nip == nip, entries.c.date == day,
                                            entries.c.state == EntryState.DRAFT.value).order_by(entries.c.seq)).all()
     if not rows:
-        raise _refusal("nothing-to-submit", f"There is no draft for {day.isoformat()} to submit: send the "
-                       "activities with the submission, or save a draft first.",
-                       f"Tidak ada draf tanggal {day.isoformat()} untuk dikirim: kirim kegiatan bersama "
-                       "pengiriman, atau simpan draf terlebih dahulu.", 422)
+        raise DomainError(code="nothing-to-submit", status=422, title="Nothing to submit",
+                          detail=f"There is no draft for {day.isoformat()} to submit: send the activities with "
+                                 "the submission, or save a draft first.",
+                          detail_id=f"Tidak ada draf tanggal {day.isoformat()} untuk dikirim: kirim kegiatan "
+                                    "bersama pengiriman, atau simpan draf terlebih dahulu.")
     return [{"rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity, "satuan": r.satuan,
              "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes} for r in rows]
 
@@ -48,10 +45,7 @@ def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str,
 def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.datetime,
            memo: dict[Any, Any]) -> tuple[str, int, Any]:
     """(status, entries stored, problem) for one submission; raises DomainError to refuse it."""
-    owner = staff.employee(s, data["nip"])
-    if owner is None or owner.status != "active":
-        raise _refusal("not-an-active-employee", "Your master data is not here or not active: ask your agency "
-                       "admin (admin instansi).", "Data induk Anda belum ada atau tidak aktif: hubungi admin instansi.")
+    owner = staff.active_employee(s, data["nip"])
     day = days.parse_day(data.get("date"))
     newer = s.execute(select(submissions.c.id).where(
         submissions.c.nip == owner.nip, submissions.c.date == day, submissions.c.status == "diterima",

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ekinerja_kernel.caller import Caller
 from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
@@ -58,8 +57,8 @@ def employee(s: Session, nip: str | None) -> Any:
     return s.execute(select(employees).where(employees.c.nip == nip)).first()
 
 
-def active_employee(s: Session, caller: Caller) -> Any:
-    row = employee(s, caller.nip)
+def active_employee(s: Session, nip: str) -> Any:
+    row = employee(s, nip)
     if row is None or row.status != "active":
         raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
                           detail="Your master data is not here or not active yet; see /api/v1/me for details.",

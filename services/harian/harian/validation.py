@@ -18,7 +18,8 @@ from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.outbox import Outbox
 
 from . import days, staff
-from .domain.status import EntryState
+from .domain.status import DayStatus, EntryState
+from .domain.status import day_status as status_of_day
 from .domain.workdays import EmployeeCalendar
 from .tables import day_status, employees, entries
 
@@ -59,16 +60,10 @@ def team_days(factory: sessionmaker[Session], ctx: RequestContext, start: Any,
             rows, blank = [], []
             for info in cal.days(first, last):
                 row = summary.get((m.nip, info.date))
-                if row is not None:
-                    status = row.status
-                elif not info.working:
-                    status = "libur"
-                elif info.absence is not None:
-                    status = "justified"
-                else:
-                    status = "belum_diisi"
-                    if info.date < today:
-                        blank.append(info.date.isoformat())
+                status = row.status if row is not None else \
+                    status_of_day((), working_day=info.working, absence=info.absence).value
+                if status == DayStatus.BELUM_DIISI and info.date < today:
+                    blank.append(info.date.isoformat())
                 rows.append({"date": info.date.isoformat(), "status": status, "late": bool(row and row.late),
                              "absence": info.absence.value if info.absence else None,
                              "entries": live.get((m.nip, info.date), [])})

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .status import DayStatus
+from .status import DayStatus, day_status
 from .workdays import Absence, AbsenceKind, AgencyCalendar, DayOff, EmployeeCalendar
 
 
@@ -58,13 +58,9 @@ def month_view(calendar: AgencyCalendar, absences: Iterable[Absence], year: int,
         given = DayStatus(given) if given is not None else None
         if given is not None and given.from_entries:
             status = given
-        elif not info.working:
-            status = DayStatus.LIBUR
-        elif info.absence is not None:
-            status = DayStatus.JUSTIFIED
         else:
-            status = DayStatus.BELUM_DIISI
-            if today is None or info.date < today:
+            status = day_status((), working_day=info.working, absence=info.absence)
+            if status is DayStatus.BELUM_DIISI and (today is None or info.date < today):
                 blank.append(info.date)
         days.append(MonthDay(info.date, status, info.working, info.off, info.absence))
     return MonthView(year, month, tuple(days), tuple(blank))
