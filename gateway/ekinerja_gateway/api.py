@@ -14,12 +14,12 @@ from .auth import ADMIN_ROLES, public, public_with_ticket, requires_roles
 from .bodies import (
     OPTIONAL,
     OPTIONAL_BOOL,
+    OPTIONAL_INT,
     OPTIONAL_LIST,
     OPTIONAL_OBJECT,
     REQUIRED,
     REQUIRED_INT,
     REQUIRED_LIST,
-    Field,
     body_fields,
     field_error,
     invalid,
@@ -176,7 +176,7 @@ def admin_reset_mfa(nip: str) -> Response:
 @api.get("/admin/audit")
 @requires_roles(*ADMIN_ROLES)
 def audit_events() -> Response:
-    params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": Field("integer", required=False)})
+    params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": OPTIONAL_INT})
     return answer(identity("audit_events", idempotent=True, **params))
 
 
@@ -264,7 +264,6 @@ def skp_action(skp_id: str, action: str) -> Response:
 
 # -- SKP evaluation (periods, realisasi, ratings, finalising a unit) ---------------------------------
 
-OPTIONAL_INT = Field("integer", required=False)
 
 
 @api.get("/skp/periods")

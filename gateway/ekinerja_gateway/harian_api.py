@@ -19,6 +19,7 @@ from .auth import ADMIN_ROLES, authenticate, requires_roles
 from .bodies import (
     OPTIONAL,
     OPTIONAL_BOOL,
+    OPTIONAL_INT,
     OPTIONAL_LIST,
     REQUIRED,
     REQUIRED_INT,
@@ -33,7 +34,6 @@ from .problems import GatewayProblem
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d8f8e-7c55-4e55-9d0b-6f2c1e0b5a11")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 MAX_ACTIVITIES = 50
-OPTIONAL_INT = Field("integer", required=False)
 
 
 def harian(method: str, *args: Any, idempotent: bool = False) -> Any:

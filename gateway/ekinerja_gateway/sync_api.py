@@ -10,9 +10,15 @@ from flask import Response
 
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, requires_roles
-from .bodies import OPTIONAL, OPTIONAL_BOOL, REQUIRED, REQUIRED_INT, Field, body_fields, query_fields
-
-OPTIONAL_INT = Field("integer", required=False)
+from .bodies import (
+    OPTIONAL,
+    OPTIONAL_BOOL,
+    OPTIONAL_INT,
+    REQUIRED,
+    REQUIRED_INT,
+    body_fields,
+    query_fields,
+)
 
 
 def sync(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:

@@ -9,10 +9,16 @@ from flask import Response, request
 
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, requires_roles
-from .bodies import OPTIONAL, REQUIRED, Field, body_fields, json_object, query_fields
+from .bodies import (
+    OPTIONAL,
+    OPTIONAL_INT,
+    REQUIRED,
+    body_fields,
+    json_object,
+    query_fields,
+)
 from .problems import GatewayProblem
 
-OPTIONAL_INT = Field("integer", required=False)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
