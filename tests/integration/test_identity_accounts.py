@@ -1,7 +1,10 @@
-"""Accounts through the gateway: activation by email, forced MFA enrolment, deactivation, the
-master-data problems that block sign-in, and admin actions with their audit trail (issue #3)."""
+"""Accounts through the gateway: activation by email, forced MFA enrolment, deactivation, which
+master-data problems block sign-in (only those sync's diagnosis says block it), and admin actions
+with their audit trail (issue #3)."""
 
 from __future__ import annotations
+
+import json
 
 import pyotp
 import pytest
@@ -18,6 +21,7 @@ ENROL = ("199104052019032002", "3171014504910002", "Sinta Enrol")
 LEAVER = ("199306072019031003", "3171010706930003", "Tono Leaver")
 NO_BOSS = ("199408092019032004", "3171014908940004", "Umi Noboss")
 NO_UNIT = ("199510112019031005", "3171011110950005", "Vino Nounit")
+SUSPENDED = ("199612132019032006", "3171015312960006", "Wati Cuti")
 PASSWORD = "Kinerja-Baru-2026"
 
 
@@ -180,7 +184,22 @@ def test_deactivated_employee_loses_access(gateway, rpc, mailbox, demo_logins, s
     engine.dispose()
 
 
-def test_master_data_problems_are_named_with_who_fixes_them(gateway, rpc, demo_logins, service_databases, head):
+def findings_arrived(identity_db, nip: str, code: str):
+    """Sync's diagnosis of `nip` (employee.diagnosed) is in identity's read-copy and names `code`."""
+    def check() -> bool:
+        with identity_db.connect() as conn:
+            row = conn.execute(text("SELECT findings FROM master_data_findings WHERE nip = :n"), {"n": nip}).first()
+        found = (json.loads(row[0]) if isinstance(row[0], str) else row[0]) if row else []
+        return any(f["code"] == code for f in found)
+    return check
+
+
+# CHANGED (sign-in refusals come from sync's diagnosis): this replaces
+# test_master_data_problems_are_named_with_who_fixes_them, which expected activation to be refused
+# with `no-supervisor` / `no-unit-position`. Those problems block only the SKP (skp and the
+# diagnosis explain them after sign-in), so sign-in must work for the employee to see them.
+def test_no_supervisor_or_no_unit_does_not_block_activation_or_sign_in(gateway, rpc, mailbox, demo_logins,
+                                                                       service_databases, head):
     engine = identity_engine(service_databases)
     no_boss = demo_row(head, *NO_BOSS)
     no_boss["supervisor_nip"] = None
@@ -188,11 +207,44 @@ def test_master_data_problems_are_named_with_who_fixes_them(gateway, rpc, demo_l
     no_unit["unit_id"] = None
     import_employees(rpc, engine, no_boss, no_unit)
 
-    # NIP + NIK prove who asks, so activation already names the problem precisely.
     for (nip, nik, _), row, code in ((NO_BOSS, no_boss, "no-supervisor"), (NO_UNIT, no_unit, "no-unit-position")):
-        response = gateway.post("/api/v1/auth/activation", json={"nip": nip, "nik": nik, "email": row["email"]})
-        assert response.status_code == 403, response.get_json()
-        body = response.get_json()
-        assert body["code"] == code
-        assert body["fixed_by"] and body["fixed_by_id"] and body["detail_id"]
+        # Wait for the diagnosis, so sign-in is shown to work with the finding known, not before it.
+        wait_for(findings_arrived(engine, nip, code), timeout=20, what=f"sync's diagnosis ({code}) in identity")
+        activated = activate(gateway, mailbox, nip, nik, row["email"])
+        assert activated.status_code == 200, activated.get_json()
+        login = gateway.post("/api/v1/auth/login", json={"nip": nip, "password": PASSWORD})
+        assert login.status_code == 200, login.get_json()
+        assert login.get_json()["status"] == "authenticated"
+    engine.dispose()
+
+
+def test_a_sign_in_refusal_is_the_finding_the_diagnosis_shows(gateway, rabbit, rpc, mailbox, demo_logins,
+                                                               service_databases, head):
+    """One story: what blocks sign-in is sync's diagnosis finding, word for word (issue #7 item 3)."""
+    from skp_world import Client, gateway_client
+
+    engine = identity_engine(service_databases)
+    nip, nik, name = SUSPENDED
+    row = demo_row(head, nip, nik, name)
+    import_employees(rpc, engine, row)
+    assert activate(gateway, mailbox, nip, nik, row["email"]).status_code == 200
+
+    import_employees(rpc, engine, {**row, "status": "inactive"})
+    wait_for(findings_arrived(engine, nip, "account-inactive"), timeout=20, what="sync's diagnosis in identity")
+    refused = gateway.post("/api/v1/auth/login", json={"nip": nip, "password": PASSWORD})
+
+    admin = next(a for a in demo_logins.values() if "admin_instansi" in a["roles"] and a["agency_id"] == "kemendemo")
+    report = Client(gateway_client(rabbit.amqp_uri), admin).get(f"/api/v1/employees/{nip}/diagnosis").get_json()
+    shown = next(f for f in report["findings"] if f["code"] == "account-inactive")
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
+    body = refused.get_json()
+    assert body["code"] == "account-inactive" and body["finding"] == shown
+    assert body["detail"] == f"{shown['detail']} {shown['why']} Who can fix it: {shown['fixed_by']}."
+    assert body["detail_id"].startswith(shown["detail_id"]) and body["fixed_by_id"] == shown["fixed_by_id"]
+
+    # Repaired in master data: the diagnosis clears, and sign-in works again.
+    import_employees(rpc, engine, row)
+    wait_for(lambda: not findings_arrived(engine, nip, "account-inactive")(), timeout=20,
+             what="the cleared diagnosis in identity")
+    assert gateway.post("/api/v1/auth/login", json={"nip": nip, "password": PASSWORD}).status_code == 200
     engine.dispose()

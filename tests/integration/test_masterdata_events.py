@@ -17,8 +17,11 @@ def all_published(engine) -> bool:
         return conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar() == 0
 
 
+DIAGNOSED = "ekinerja.employee.diagnosed.v1"
+
+
 def test_change_is_announced_once_and_reimport_is_silent(rpc, sync_db, subscriber):
-    sub = subscriber("ekinerja.employee.#")
+    sub = subscriber("ekinerja.employee.upserted.#")
     payload = base_payload()
     payload["employees"] = [employee(NIP, NIK, "Budi")]
 
@@ -53,9 +56,10 @@ def test_deactivation_and_supervisor_change_have_their_own_events(rpc, sync_db, 
     rpc.sync.import_records({"employees": [employee(NIP, NIK, "Budi", supervisor=BOSS, status="inactive")]})
 
     got = {}
-    for _ in range(3):
+    while len(got) < 3:
         event = sub.next()
-        got[event["type"]] = event
+        if event["type"] != DIAGNOSED:  # the findings follow from the background loop, in any order
+            got[event["type"]] = event
     assert set(got) == {"ekinerja.employee.upserted.v1", "ekinerja.employee.deactivated.v1",
                         "ekinerja.supervisor.changed.v1"}
     assert got["ekinerja.supervisor.changed.v1"]["data"] == {

@@ -147,15 +147,19 @@ def findings(response) -> dict:
     return {f["check"]: f for f in response.get_json()["findings"]}
 
 
-def sync_events(sub, quiet: float = 2.0) -> list[dict]:
-    """Every sync event that arrives until none has come for `quiet` seconds."""
+DIAGNOSED = "ekinerja.employee.diagnosed.v1"
+
+
+def sync_events(sub, quiet: float = 2.0, diagnosed: bool = False) -> list[dict]:
+    """Every sync event that arrives until none has come for `quiet` seconds; without the
+    employees' findings (employee.diagnosed, sent by a background loop) unless `diagnosed`."""
     found = []
     while True:
         try:
             event = sub.next(timeout=quiet)
         except queue.Empty:
             return found
-        if event["source"] == "/ekinerja/sync":
+        if event["source"] == "/ekinerja/sync" and (diagnosed or event["type"] != DIAGNOSED):
             found.append(event)
 
 

@@ -140,13 +140,17 @@ def sync_agency(admin, **body) -> dict:
                     what="the agency's sync run")
 
 
-def drain(sub, seconds: float = 1.5) -> list[dict]:
+def drain(sub, seconds: float = 1.5, diagnosed: bool = False) -> list[dict]:
+    """The events until none has come for `seconds`; without the employees' findings
+    (employee.diagnosed, sent by a background loop after a change) unless `diagnosed`."""
     got = []
     while True:
         try:
-            got.append(sub.next(timeout=seconds))
+            event = sub.next(timeout=seconds)
         except queue.Empty:
             return got
+        if diagnosed or event["type"] != "ekinerja.employee.diagnosed.v1":
+            got.append(event)
 
 
 def test_the_scheduled_initial_sync_brings_every_agency(initial, admin):

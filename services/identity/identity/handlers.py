@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 import uuid
@@ -72,8 +73,16 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
             revoked = repo.revoke_sessions(s, data["nip"], "deactivated")
             repo.audit(s, "account.deactivated", "ok", nip=data["nip"], agency_id=data.get("agency_id"),
                        detail={"sessions_revoked": revoked})
+        elif kind == "ekinerja.employee.diagnosed.v1":
+            repo.save_findings(s, data, _instant(data["checked_at"]))
         elif kind == "ekinerja.unit.upserted.v1":
             repo.save_unit(s, data)
+
+
+def _instant(value: str) -> dt.datetime:
+    """An ISO 8601 time from an event, in UTC (a time without a zone is taken as UTC)."""
+    parsed = dt.datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 # --- tokens and sessions ---------------------------------------------------------------------
@@ -179,7 +188,7 @@ def login(factory: sessionmaker[Session], ctx: Context, nip: str, password: str,
             _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason="credentials")
             raise problems.invalid_credentials()
         repo.save_guard(s, nip, "password", lockout.Guard())
-        blockers = login_blockers(account, repo.unit(s, account.unit_id))
+        blockers = login_blockers(account, repo.findings(s, nip))
         if blockers:
             _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code)
             raise blockers[0]
@@ -375,7 +384,7 @@ def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, n
             _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="no-match")
             return {"status": "accepted"}
         # NIP and NIK together prove who asks: now the data problems may be named precisely.
-        blockers = login_blockers(account, repo.unit(s, account.unit_id))
+        blockers = login_blockers(account, repo.findings(s, nip))
         if blockers:
             _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code)
             raise blockers[0]

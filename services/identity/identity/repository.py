@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ekinerja_kernel.db import upsert
 from ekinerja_kernel.events import as_utc, utcnow
 
-from .domain.accounts import Account, UnitInfo
+from .domain.accounts import Account
 from .domain.lockout import Guard
 from .tables import (
     accounts,
@@ -19,6 +19,7 @@ from .tables import (
     audit_events,
     credentials,
     guards,
+    master_data_findings,
     recovery_codes,
     sessions,
     trusted_devices,
@@ -45,11 +46,26 @@ def has_subordinates(session: Session, nip: str) -> bool:
         accounts.c.supervisor_nip == nip, accounts.c.status == "active")).scalar_one() > 0
 
 
-def unit(session: Session, unit_id: str | None) -> UnitInfo | None:
-    if not unit_id:
-        return None
-    row = session.execute(select(units).where(units.c.id == unit_id)).first()
-    return UnitInfo(row.id, row.parent_id, row.kind) if row else None
+def findings(session: Session, nip: str) -> list[dict[str, Any]]:
+    """The latest problems and warnings sync's diagnosis announced for `nip` ([] if none yet)."""
+    row = session.execute(select(master_data_findings.c.findings).where(master_data_findings.c.nip == nip)).first()
+    return list(row.findings) if row else []
+
+
+def save_findings(session: Session, data: dict[str, Any], checked_at: dt.datetime) -> bool:
+    """Keep the diagnosis checked at `checked_at` (UTC) unless a later one is already kept (events can
+    arrive out of order); True when it was kept."""
+    key = master_data_findings.c.nip == data["nip"]
+    row = session.execute(select(master_data_findings.c.checked_at).where(key).with_for_update()).first()
+    if row is not None and as_utc(row.checked_at) > checked_at:
+        return False
+    values = {"agency_id": data["agency_id"], "checked_at": checked_at, "blocked": list(data["blocked"]),
+              "findings": list(data["findings"])}
+    if row is None:
+        session.execute(insert(master_data_findings).values(nip=data["nip"], **values))
+    else:
+        session.execute(update(master_data_findings).where(key).values(**values))
+    return True
 
 
 def save_unit(session: Session, data: dict[str, Any]) -> None:

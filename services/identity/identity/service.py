@@ -11,6 +11,8 @@ from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event
 from . import handlers, oidc
 from .tables import OUTBOX, mail_queue
 
+# `ekinerja.employee.#` takes employee.upserted / .deactivated and sync's diagnosis
+# (employee.diagnosed): tests/unit/test_identity_findings.py checks the routing key reaches this queue.
 MASTERDATA = event_queue("identity", "ekinerja.employee.#", "ekinerja.unit.#")
 
 

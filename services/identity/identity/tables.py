@@ -24,6 +24,17 @@ accounts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Read-copy of sync's diagnosis (ekinerja.employee.diagnosed.v1): each employee's latest problems
+# and warnings, by checked_at. Sign-in refusals quote them, so they say what the diagnosis says.
+master_data_findings = Table(
+    "master_data_findings", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Column("blocked", JSON, nullable=False),
+    Column("findings", JSON, nullable=False),
+)
+
 units = Table(
     "units", metadata,
     Column("id", String(64), primary_key=True),

@@ -15,6 +15,7 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.outbox import Outbox
 
 from .domain import changes
+from .findings import reannounce
 from .repository import MasterData
 from .tables import acting, employees, units
 
@@ -43,7 +44,8 @@ def _chunks(factory: sessionmaker[Session], column: Any, agency_column: Any,
 
 def announce(factory: sessionmaker[Session], outbox: Outbox, agency_id: str | None = None) -> dict[str, int]:
     """Puts unit.upserted, employee.upserted and acting.assigned for every record (of one agency, or
-    all) in the outbox, in chunks of CHUNK records per transaction; the running relay publishes them."""
+    all) in the outbox, in chunks of CHUNK records per transaction; the running relay publishes them.
+    And queues everyone's findings to be sent again (employee.diagnosed, by the running service)."""
     counts = {"units": 0, "employees": 0, "acting": 0}
     for s, keys in _chunks(factory, units.c.id, units.c.agency_id, agency_id):
         repo = MasterData(s)
@@ -68,4 +70,5 @@ def announce(factory: sessionmaker[Session], outbox: Outbox, agency_id: str | No
             for name, data in changes.acting_events(None, record):
                 outbox.add(s, name, record.nip, data)
             counts["acting"] += 1
+    reannounce(factory, agency_id)
     return counts

@@ -17,6 +17,7 @@ from ekinerja_kernel.errors import FieldError, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.inbox import first_delivery
 
+from . import rediagnose
 from .domain import diagnosis as rules
 from .domain.identifiers import require_nip
 from .tables import acting, employees, inbox, positions, registry_synced, skp_published, units
@@ -42,6 +43,7 @@ def on_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
                   "approved_at": _event_time(envelope)}
         if current is None:
             s.execute(skp_published.insert().values(nip=data["nip"], year=int(data["year"]), **values))
+            rediagnose.skp_in_force(s, data["nip"])
         elif current <= int(data["version"]):
             s.execute(skp_published.update().where(*key).values(**values))
 

@@ -13,6 +13,7 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.outbox import Outbox
 
+from . import rediagnose
 from .domain import changes
 from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
@@ -77,6 +78,7 @@ class _Import:
     def _announce(self, events: list[tuple[str, dict[str, Any]]], subject: str) -> None:
         for name, data in events:
             self.outbox.add(self.session, name, subject, data)
+            rediagnose.touch(self.session, name, subject, data)
             self.events += 1
 
     def _keyed(self, kind: str, rows: list[dict[str, Any]], key_field: str, dep_field: str):

@@ -20,7 +20,7 @@ from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
-from . import diagnosis
+from . import diagnosis, rediagnose
 from .domain import changes
 from .domain import diagnosis as rules
 from .domain.graph import creates_cycle
@@ -95,6 +95,7 @@ def _announce(s: Session, outbox: Outbox, subject: str, events: Iterable[tuple[s
     names = []
     for name, data in events:
         outbox.add(s, name, subject, data)
+        rediagnose.touch(s, name, subject, data)
         names.append(name)
     return names
 

@@ -16,6 +16,9 @@ Settings (environment):
   SYNC_REGISTRY_PAGE_SIZE (500), SYNC_BATCH_SIZE (rows per transaction; 500)
   SYNC_REGISTRY_INTERACTIVE_TIMEOUT (read timeout of a user's own sync, s; 2; two tries)
   SYNC_PMM_URL (default: the registry's URL) and SYNC_PMM_* like the registry's
+
+And the loop that announces each employee's findings when they change (findings.py), always on:
+  SYNC_FINDINGS_POLL_SECONDS (how often the diagnosis queue is looked at; 1), SYNC_FINDINGS_BATCH (200)
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.service import BackgroundLoop, OutboxRelay
 
+from . import findings
 from .registry.breaker import CircuitBreaker
 from .registry.client import RegistryClient, RegistrySettings, RetryPolicy
 from .runs import SCHEDULE_LEASE, Syncer, acquire_lease, claim_queued, last_scheduled, release_lease
@@ -127,3 +131,28 @@ class RegistrySync(BackgroundLoop):
             return False
         last = last_scheduled(self.factory)
         return last is None or utcnow() - last >= dt.timedelta(seconds=self.interval)
+
+
+class FindingsPublisher(BackgroundLoop):
+    """Announces each employee's findings when they change (findings.py): drains the diagnosis
+    queue, and sweeps once a day for what changes by date alone."""
+
+    identifier = "findings-publisher"
+    poll_setting = ("SYNC_FINDINGS_POLL_SECONDS", 1.0)
+
+    def setup(self) -> None:
+        super().setup()
+        self.batch = config.env_int("SYNC_FINDINGS_BATCH", 200)
+        self.swept_on: dt.date | None = None
+        relays = [d for d in self.container.dependencies if isinstance(d, OutboxRelay)]
+        self.wake_relay: Callable[[], None] = relays[0].notify if relays else (lambda: None)
+
+    def work_once(self) -> int:
+        today = config.today()
+        if self.swept_on != today:
+            findings.sweep(self.factory, today)
+            self.swept_on = today
+        done, sent = findings.publish_queued(self.factory, OUTBOX, self.batch)
+        if sent:
+            self.wake_relay()
+        return done

@@ -10,7 +10,7 @@ from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event
 from . import diagnosis, handlers, repairs
 from . import pmm as pmm_import
 from . import runs as registry_runs
-from .schedule import RegistrySync
+from .schedule import FindingsPublisher, RegistrySync
 from .tables import OUTBOX
 
 # Public events sync keeps read-copies from: skp.approved (whose SKP is in force, for the diagnosis).
@@ -20,6 +20,7 @@ FACTS = event_queue("sync", *diagnosis.EVENT_PATTERNS)
 class SyncService(ServiceBase):
     name = "sync"
     relay = OutboxRelay(OUTBOX)
+    findings = FindingsPublisher()
     request = RequestInfo()
 
     @rpc
@@ -31,6 +32,7 @@ class SyncService(ServiceBase):
         report = handlers.import_records(self.db, OUTBOX, payload)
         if report["events"]:
             self.relay.notify()
+            self.findings.notify()
         return report
 
     # --- diagnosis and admin repairs (issue 7) ---------------------------------------------------
@@ -38,6 +40,7 @@ class SyncService(ServiceBase):
     @consume(FACTS)
     def on_fact(self, envelope: dict) -> None:
         record_event(self.name, envelope, lambda e: diagnosis.on_event(self.db, e))
+        self.findings.notify()
 
     @rpc
     def diagnose(self, nip: str | None = None, year: int | None = None) -> dict:
@@ -46,6 +49,7 @@ class SyncService(ServiceBase):
     def _repaired(self, result: dict) -> dict:
         if result.get("events"):
             self.relay.notify()
+            self.findings.notify()
         return result
 
     @rpc

@@ -1,6 +1,6 @@
 """The sync service's tables: it is the one owner of master data."""
 
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table
 
 from ekinerja_kernel.inbox import define_inbox
 from ekinerja_kernel.outbox import Outbox, define_outbox
@@ -84,6 +84,24 @@ skp_published = Table(
     Column("skp_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
     Column("approved_at", DateTime(timezone=True), nullable=False),
+)
+
+# Employees whose diagnosis must be run again because something it looks at changed (their record,
+# their supervisor's, an acting seat above them, the supervisor's SKP), queued in the transaction of
+# the change; `cascade` = their direct subordinates too. Drained by findings.FindingsPublisher.
+diagnosis_queue = Table(
+    "diagnosis_queue", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("cascade", Boolean, nullable=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# The findings last announced per employee (`employee.diagnosed` is sent only when they change).
+diagnosis_published = Table(
+    "diagnosis_published", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
 )
 
 # Every repair an administrator makes to master data: who, when, what, and the record before/after.

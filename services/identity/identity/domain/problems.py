@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ekinerja_kernel.errors import DomainError, FieldError
 
 
@@ -64,9 +67,13 @@ def password_wrong() -> DomainError:
                                           "Kata sandi saat ini salah.")])
 
 
-def data_problem(code: str, detail: str, detail_id: str, fixed_by: str, fixed_by_id: str) -> DomainError:
-    """A login that cannot go on because of master data: say what, and who fixes it."""
-    return DomainError(code=code, status=403, title="Your master data blocks sign-in",
-                       detail=f"{detail} Who can fix it: {fixed_by}.",
-                       detail_id=f"{detail_id} Yang dapat memperbaiki: {fixed_by_id}.",
-                       extra={"fixed_by": fixed_by, "fixed_by_id": fixed_by_id})
+def master_data_blocks(finding: Mapping[str, Any]) -> DomainError:
+    """Sign-in refused by one finding of sync's diagnosis: what is wrong, why, and who fixes it, in its
+    own words, with the whole finding so a client can show (or link to) exactly what the diagnosis shows."""
+    fixed_by, fixed_by_id = finding.get("fixed_by") or "", finding.get("fixed_by_id") or ""
+    detail = [finding["detail"], finding.get("why"), fixed_by and f"Who can fix it: {fixed_by}."]
+    detail_id = [finding["detail_id"], finding.get("why_id"), fixed_by_id and f"Yang dapat memperbaiki: {fixed_by_id}."]
+    return DomainError(code=finding["code"], status=403, title="Your master data blocks sign-in",
+                       detail=" ".join(x for x in detail if x), detail_id=" ".join(x for x in detail_id if x),
+                       extra={"fixed_by": fixed_by, "fixed_by_id": fixed_by_id,
+                              "fixers": list(finding.get("fixers") or ()), "finding": dict(finding)})

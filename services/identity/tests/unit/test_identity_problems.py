@@ -42,10 +42,36 @@ def test_invalid_credentials_is_always_the_same_text():
     assert a.detail_id and a.detail_id != a.detail
 
 
-def test_data_problem_names_who_fixes_it():
-    problem = problems.data_problem("x", "Broken.", "Rusak.", "the admin", "admin").to_problem()
-    assert problem["status"] == 403
-    assert problem["fixed_by"] == "the admin"
-    assert problem["fixed_by_id"] == "admin"
-    assert problem["detail"].endswith("Who can fix it: the admin.")
-    assert problem["detail_id"].endswith("Yang dapat memperbaiki: admin.")
+FINDING = {"check": "nik", "status": "problem", "code": "nik-not-matched", "detail": "Not an Active Civil Servant.",
+           "detail_id": "Bukan ASN Aktif.", "why": "Activation checks the NIK.", "why_id": "Aktivasi memeriksa NIK.",
+           "fixed_by": "the employee; the agency admin (BKD/BKPSDM)",
+           "fixed_by_id": "pegawai; admin instansi (BKD/BKPSDM)", "fixers": ["employee", "admin_instansi"],
+           "blocks": ["login"]}
+
+
+def test_master_data_blocks_quotes_the_finding_and_names_who_fixes_it():
+    problem = problems.master_data_blocks(FINDING).to_problem()
+    assert problem["status"] == 403 and problem["code"] == "nik-not-matched"
+    assert problem["title"] == "Your master data blocks sign-in"
+    assert problem["detail"] == ("Not an Active Civil Servant. Activation checks the NIK. "
+                                 "Who can fix it: the employee; the agency admin (BKD/BKPSDM).")
+    assert problem["detail_id"] == ("Bukan ASN Aktif. Aktivasi memeriksa NIK. "
+                                    "Yang dapat memperbaiki: pegawai; admin instansi (BKD/BKPSDM).")
+    assert problem["fixed_by"] == FINDING["fixed_by"] and problem["fixed_by_id"] == FINDING["fixed_by_id"]
+    assert problem["fixers"] == ["employee", "admin_instansi"]
+    assert problem["finding"] == FINDING
+
+
+def test_master_data_blocks_without_the_optional_parts():
+    bare = {k: FINDING[k] for k in ("check", "status", "code", "detail", "detail_id")}
+    problem = problems.master_data_blocks(bare).to_problem()
+    assert problem["detail"] == "Not an Active Civil Servant."
+    assert problem["detail_id"] == "Bukan ASN Aktif."
+    assert problem["fixed_by"] == "" and problem["fixers"] == [] and problem["finding"] == bare
+
+
+def test_master_data_blocks_does_not_share_the_finding():
+    finding = dict(FINDING)
+    problem = problems.master_data_blocks(finding)
+    finding["detail"] = "changed"
+    assert problem.extra["finding"]["detail"] == "Not an Active Civil Servant."

@@ -14,6 +14,8 @@ does not apply); `unknown` (this service does not know: see the finding's text);
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -390,3 +392,25 @@ def report(facts: Facts) -> dict[str, Any]:
         "warnings": sum(1 for x in findings if x.status == WARNING),
         "findings": [x.to_dict() for x in findings],
     }
+
+
+def announced(facts: Facts) -> dict[str, Any] | None:
+    """The data of `employee.diagnosed`: the problems and warnings, exactly as the diagnosis shows
+    them, for identity's sign-in refusals and skp's planning refusals. None without a record."""
+    if facts.employee is None:
+        return None
+    findings = [x for x in diagnose(facts) if x.status in (PROBLEM, WARNING)]
+    return {
+        "nip": facts.nip,
+        "agency_id": facts.employee.agency_id,
+        "year": facts.year,
+        "checked_at": facts.now.astimezone(dt.UTC).isoformat(),
+        "blocked": sorted({b for x in findings if x.status == PROBLEM for b in x.blocks}),
+        "findings": [x.to_dict() for x in findings],
+    }
+
+
+def digest(data: dict[str, Any]) -> str:
+    """What makes two announcements the same: everything but the time of the check."""
+    same = {k: v for k, v in data.items() if k != "checked_at"}
+    return hashlib.sha256(json.dumps(same, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

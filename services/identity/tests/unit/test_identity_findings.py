@@ -1,0 +1,214 @@
+"""Sync's diagnosis kept in identity (ekinerja.employee.diagnosed.v1) and the sign-in and activation
+refusals taken from it, through identity's handlers on a real SQLite database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ekinerja_kernel.caller import RequestContext
+from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.errors import DomainError
+from ekinerja_kernel.events import make_event
+from identity import handlers
+from identity import repository as repo
+from identity.domain.passwords import hash_password
+from identity.service import MASTERDATA
+from identity.tables import audit_events, inbox, mail_queue, master_data_findings, metadata
+
+NIP = "199001012015031001"
+NIK = "3171010101900001"
+EMAIL = "budi@uji.go.id"
+PASSWORD = "Kinerja-Uji-2026"
+CTX = RequestContext(ip="10.1.2.3", user_agent="pytest", request_id="req-1")
+
+NIK_PROBLEM = {
+    "check": "nik", "status": "problem", "code": "nik-not-matched",
+    "detail": "Not an Active Civil Servant: the NIK in the civil-service registry is missing.",
+    "detail_id": "Bukan ASN Aktif: NIK di data kepegawaian kosong.",
+    "why": "Activation checks the NIK.", "why_id": "Aktivasi memeriksa NIK.",
+    "fixed_by": "the employee, in MyASN; the agency admin (BKD/BKPSDM)",
+    "fixed_by_id": "pegawai yang bersangkutan, di MyASN; admin instansi (BKD/BKPSDM)",
+    "fixers": ["employee", "admin_instansi"], "blocks": ["login"]}
+NO_SUPERVISOR = {
+    "check": "supervisor", "status": "problem", "code": "no-supervisor",
+    "detail": "No supervisor (pejabat penilai) is recorded.", "detail_id": "Atasan langsung belum tercatat.",
+    "why": "Nobody can approve the SKP.", "why_id": "Tidak ada yang dapat menyetujui SKP.",
+    "fixed_by": "the agency admin (BKD/BKPSDM)", "fixed_by_id": "admin instansi (BKD/BKPSDM)",
+    "fixers": ["admin_instansi"], "blocks": ["skp"]}
+
+
+def topic_matches(pattern: str, key: str) -> bool:
+    """RabbitMQ topic matching: `*` is one word, `#` zero or more."""
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and p[0] in ("*", k[0]) and match(p[1:], k[1:])
+    return match(pattern.split("."), key.split("."))
+
+
+def upserted(status="active", **over):
+    data = {"nip": NIP, "nik": NIK, "name": "Budi Santoso", "email": EMAIL, "status": status,
+            "agency_id": "kemendemo", "unit_id": "kd-bag-eval", "position_id": "kd-prakom",
+            "supervisor_nip": "197001012000011001", "roles": [], **over}
+    return make_event("sync", "employee.upserted", NIP, data)
+
+
+def diagnosed(checked_at, *findings):
+    blocked = sorted({b for f in findings if f["status"] == "problem" for b in f.get("blocks", [])})
+    return make_event("sync", "employee.diagnosed", NIP, {
+        "nip": NIP, "agency_id": "kemendemo", "year": 2026, "checked_at": checked_at,
+        "blocked": blocked, "findings": list(findings)})
+
+
+@pytest.fixture
+def factory(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
+    metadata.create_all(engine)
+    f = session_factory(engine)
+    handlers.on_masterdata_event(f, upserted())
+    with unit_of_work(f) as s:
+        repo.set_credential(s, NIP, password_hash=hash_password(PASSWORD), activated_at=None)
+    yield f
+    engine.dispose()
+
+
+def stored(factory):
+    with factory() as s:
+        return s.execute(select(master_data_findings)).mappings().all()
+
+
+def login(factory, password=PASSWORD):
+    return handlers.login(factory, CTX, NIP, password)
+
+
+def refusal(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    return caught.value
+
+
+# --- the read-copy --------------------------------------------------------------------------------
+
+def test_the_diagnosis_event_reaches_identitys_durable_queue():
+    assert MASTERDATA.durable
+    keys = [b.routing_key for b in MASTERDATA.bindings]
+    assert any(topic_matches(k, "ekinerja.employee.diagnosed.v1") for k in keys), keys
+
+
+def test_findings_are_stored_from_the_event(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM, NO_SUPERVISOR))
+
+    (row,) = stored(factory)
+    assert row["nip"] == NIP and row["agency_id"] == "kemendemo"
+    assert row["blocked"] == ["login", "skp"]
+    assert row["findings"] == [NIK_PROBLEM, NO_SUPERVISOR]
+    with factory() as s:
+        assert repo.findings(s, NIP) == [NIK_PROBLEM, NO_SUPERVISOR]
+        assert repo.findings(s, "198001012005011001") == []
+
+
+def test_a_newer_diagnosis_replaces_the_findings_even_with_none(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T08:00:00Z"))
+
+    (row,) = stored(factory)
+    assert row["findings"] == [] and row["blocked"] == []
+
+
+def test_an_older_diagnosis_arriving_late_is_ignored(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T08:00:00+00:00"))
+    # 07:30 in Jakarta is 00:30 UTC: older, whatever the offset it is written with.
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:30:00+07:00", NIK_PROBLEM))
+
+    (row,) = stored(factory)
+    assert row["findings"] == []
+    with factory() as s:
+        assert s.execute(select(inbox.c.type)).scalars().all().count("ekinerja.employee.diagnosed.v1") == 2
+
+
+def test_a_duplicate_delivery_is_ignored(factory):
+    first = diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM)
+    handlers.on_masterdata_event(factory, first)
+    # The same event id again is not processed again, even if it looked newer (the inbox decides first).
+    again = {**first, "data": {**first["data"], "checked_at": "2026-11-23T09:00:00+00:00", "findings": []}}
+    handlers.on_masterdata_event(factory, again)
+
+    (row,) = stored(factory)
+    assert row["findings"] == [NIK_PROBLEM]
+    with factory() as s:
+        assert s.execute(select(inbox.c.event_id).where(inbox.c.event_id == first["id"])).scalars().all() \
+            == [first["id"]]
+
+
+# --- sign-in ----------------------------------------------------------------------------------------
+
+def test_sign_in_is_refused_with_the_diagnosis_own_finding(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM, NO_SUPERVISOR))
+
+    problem = refusal(lambda: login(factory)).to_problem()
+    assert problem["status"] == 403 and problem["code"] == "nik-not-matched"
+    assert problem["title"] == "Your master data blocks sign-in"
+    assert problem["detail"] == (f"{NIK_PROBLEM['detail']} {NIK_PROBLEM['why']} "
+                                 f"Who can fix it: {NIK_PROBLEM['fixed_by']}.")
+    assert problem["detail_id"] == (f"{NIK_PROBLEM['detail_id']} {NIK_PROBLEM['why_id']} "
+                                    f"Yang dapat memperbaiki: {NIK_PROBLEM['fixed_by_id']}.")
+    assert problem["fixers"] == NIK_PROBLEM["fixers"] and problem["finding"] == NIK_PROBLEM
+    with factory() as s:
+        audit = s.execute(select(audit_events).order_by(audit_events.c.id.desc())).mappings().first()
+    assert audit["type"] == "login.failed" and audit["detail"] == {"reason": "nik-not-matched"}
+
+
+def test_a_wrong_password_learns_nothing_about_the_findings(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
+
+    assert refusal(lambda: login(factory, "Salah-Sandi-2026")).code == "invalid-credentials"
+
+
+def test_problems_that_block_only_the_skp_let_the_employee_sign_in(factory):
+    handlers.on_masterdata_event(factory, upserted(supervisor_nip=None, unit_id=None))
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NO_SUPERVISOR))
+
+    assert login(factory)["status"] == "authenticated"
+
+
+def test_sign_in_works_again_once_the_diagnosis_is_clean(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T09:00:00+00:00"))
+
+    assert login(factory)["status"] == "authenticated"
+
+
+def test_an_inactive_account_is_refused_before_the_diagnosis_arrives(factory):
+    handlers.on_masterdata_event(factory, upserted(status="inactive"))
+
+    problem = refusal(lambda: login(factory)).to_problem()
+    assert problem["code"] == "account-inactive" and problem["status"] == 403
+    assert "admin" in problem["fixed_by"] and problem["detail_id"]
+
+
+# --- activation ---------------------------------------------------------------------------------
+
+def test_activation_names_a_finding_that_blocks_sign_in(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
+
+    error = refusal(lambda: handlers.request_activation(factory, CTX, NIP, NIK, EMAIL))
+    assert error.code == "nik-not-matched" and error.extra["finding"] == NIK_PROBLEM
+    with factory() as s:
+        assert s.execute(select(mail_queue)).first() is None
+
+
+def test_activation_goes_on_with_problems_that_block_only_the_skp(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NO_SUPERVISOR))
+
+    assert handlers.request_activation(factory, CTX, NIP, NIK, EMAIL) == {"status": "accepted"}
+    with factory() as s:
+        assert s.execute(select(mail_queue.c.to_addr)).scalars().all() == [EMAIL]
+
+
+def test_activation_with_a_wrong_nik_names_nothing(factory):
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
+
+    assert handlers.request_activation(factory, CTX, NIP, "3171010101010001", EMAIL) == {"status": "accepted"}
