@@ -216,8 +216,12 @@ def skp_proposals() -> Response:
 
 @api.post("/skp/proposals/<proposal_id>/accept")
 def accept_skp_proposal(proposal_id: str) -> Response:
-    fields = body_fields({"iki": OPTIONAL_LIST, "kind": OPTIONAL}, empty_ok=True)
-    return answer(call("skp", "accept_proposal", proposal_id, fields.get("iki"), fields.get("kind") or "utama"))
+    fields = body_fields({"iki": OPTIONAL_LIST, "kind": OPTIONAL, "intervenes": OPTIONAL}, empty_ok=True)
+    # `intervenes` goes by name and only when given: a request without it still suits an skp
+    # that predates the field (rolling deploys).
+    chosen = {"intervenes": fields["intervenes"]} if fields.get("intervenes") else {}
+    return answer(call("skp", "accept_proposal", proposal_id, fields.get("iki"), fields.get("kind") or "utama",
+                       **chosen))
 
 
 @api.post("/skp/proposals/<proposal_id>/decline")

@@ -55,14 +55,30 @@ def plans():
     return {}
 
 
-def test_a_plan_cannot_start_before_the_supervisors(users):
+def test_a_plan_cannot_start_before_the_supervisors(users, service_databases, people):
+    # skp words the refusal with sync's diagnosis finding once its copy has it (employee.diagnosed).
+    engine = create_engine(service_databases["skp"])
+
+    def diagnosed():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM master_data_findings WHERE nip = :n"),
+                                {"n": people["staff"]}).scalar() == 1
+
+    wait_for(diagnosed, timeout=30, what="sync's diagnosis of the staff member in skp")
+    engine.dispose()
     response = users["staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif",
                                                         "rhk": [rhk("Menyusun laporan", "x")]})
 
     assert response.status_code == 409 and response.mimetype == PROBLEM
     body = response.get_json()
-    assert body["code"] == "supervisor-skp-missing" and body["supervisor_nip"]
-    assert "belum membuat SKP" in body["detail_id"]
+    assert body["code"] == "supervisor-skp-missing" and body["supervisor_nip"] == people["kabag"]
+    # One story: the refusal is the finding GET /api/v1/me/diagnosis shows, with why and who fixes it.
+    shown = {f["code"]: f for f in users["staff"].get("/api/v1/me/diagnosis").get_json()["findings"]}
+    finding = shown["supervisor-skp-missing"]
+    assert body["detail"] == f"{finding['detail']} {finding['why']}"
+    assert body["detail_id"] == f"{finding['detail_id']} {finding['why_id']}"
+    assert (body["fixed_by"], body["fixers"]) == (finding["fixed_by"], ["supervisor"])
+    assert body["finding"]["code"] == "supervisor-skp-missing"
 
 
 def test_the_cascade_from_head_to_staff(users, people, plans, subscriber):

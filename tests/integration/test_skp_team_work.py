@@ -1,11 +1,14 @@
 """How a supervisor's work reaches the team and who acts as penilai (issue #4, items 3 and 6), in the
 demo ministry for 2029 (a year no other module plans): the Matriks Peran Hasil turns cells into
 proposed RHK that each subordinate accepts or declines; a PLH recorded in master data approves for
-their dates; when the penilai is no longer active, the atasan pejabat penilai approves."""
+their dates; when the penilai is no longer active, the atasan pejabat penilai approves. A PMM RHK
+whose text matches none of the supervisor's RHK is accepted by naming the one it intervenes, and a
+refusal for a master-data precondition says what sync's diagnosis (`employee.diagnosed`) says."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from skp_world import (
@@ -22,6 +25,8 @@ from skp_world import (
 from sqlalchemy import create_engine, text
 
 from ekinerja_kernel import config
+from ekinerja_kernel.bus import ConfirmedPublisher
+from ekinerja_kernel.events import make_event, utcnow
 from ekinerja_kernel.localservers import wait_for
 
 YEAR = 2029
@@ -34,12 +39,14 @@ def demo():
 
 @pytest.fixture(scope="module")
 def people(demo):
-    """sekjen → karo → kabag (Program) → staff and other_staff; kabag_eval heads a sibling section."""
+    """sekjen → karo → kabag (Program) → staff and other_staff; kabag_eval heads a sibling section
+    (with stranger and eval_staff)."""
     return {"sekjen": holders(demo, "kd-setjen", "kd-sekjen")[0], "karo": holders(demo, "kd-biro-ren", "kd-karo")[0],
             "kabag": holders(demo, "kd-bag-prog", "kd-kabag")[0], "staff": holders(demo, "kd-bag-prog", "kd-prakom")[0],
             "other_staff": holders(demo, "kd-bag-prog", "kd-pengadm")[0],
             "kabag_eval": holders(demo, "kd-bag-eval", "kd-kabag")[0],
-            "stranger": holders(demo, "kd-bag-eval", "kd-prakom")[0]}
+            "stranger": holders(demo, "kd-bag-eval", "kd-prakom")[0],
+            "eval_staff": holders(demo, "kd-bag-eval", "kd-perencana")[0]}
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +221,92 @@ def test_when_the_penilai_leaves_the_atasan_pejabat_penilai_approves(users, peop
     assert skp_id in [s["id"] for s in team["waiting_for_me"]]
     approved = users["karo"].post(f"/api/v1/skp/{skp_id}/approve")
     assert approved.status_code == 200 and approved.get_json()["state"] == "disetujui", approved.get_json()
+
+
+def _publish(rabbit, *events) -> None:
+    """Events as sync announces them, on the real exchange."""
+    publisher = ConfirmedPublisher(rabbit.amqp_uri)
+    try:
+        for event in events:
+            publisher.publish(event)
+    finally:
+        publisher.close()
+
+
+def _count(service_databases, sql, **params) -> int:
+    engine = create_engine(service_databases["skp"])
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_an_unmatched_pmm_rhk_is_accepted_naming_the_supervisor_rhk_it_intervenes(users, people, plans, rabbit,
+                                                                                  service_databases):
+    me, boss = people["eval_staff"], people["kabag_eval"]
+    # sync's diagnosis: the supervisor has no SKP for 2029 yet. Checked "later" than any check sync
+    # itself makes during the run, so this stays the latest one.
+    finding = {"check": "supervisor-skp", "status": "problem", "code": "supervisor-skp-missing",
+               "detail": f"The supervisor (NIP {boss}) has no approved or published SKP for {YEAR} yet.",
+               "detail_id": f"Atasan (NIP {boss}) belum memiliki SKP tahun {YEAR} yang disetujui atau diterbitkan.",
+               "why": "Each RHK must intervene one of the supervisor's RHK.",
+               "why_id": "Setiap RHK harus mengintervensi RHK atasan.",
+               "fixed_by": "the supervisor (atasan langsung)", "fixed_by_id": "atasan langsung",
+               "fixers": ["supervisor"], "blocks": ["skp"], "supervisor_nip": boss, "year": YEAR}
+    checked_at = (utcnow() + dt.timedelta(hours=1)).isoformat()
+    pmm_rhk = "Terselenggaranya evaluasi program berbasis data"
+    _publish(rabbit,
+             make_event("sync", "employee.diagnosed", me, {"nip": me, "agency_id": "kemendemo", "year": YEAR,
+                                                           "checked_at": checked_at, "blocked": ["skp"],
+                                                           "findings": [finding]}),
+             make_event("sync", "pmm.rhk_agreed", me, {
+                 "nip": me, "agency_id": "kemendemo", "principal_nip": boss, "year": YEAR, "semester": 1,
+                 "period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-06-30",
+                 "rhk": [{"pmm_id": str(uuid.uuid4()), "text": pmm_rhk, "intervenes_text": "Tidak ada di SKP atasan",
+                          "iki": iki("2")}]}))
+    proposal = wait_for(lambda: next((p for p in users["eval_staff"].get(
+        "/api/v1/skp/proposals", query_string={"year": YEAR}).get_json()["proposals"] if p["source"] == "pmm"),
+        None), timeout=30, what="skp to turn the PMM RHK into a proposal")
+    wait_for(lambda: _count(service_databases, "SELECT count(*) FROM master_data_findings WHERE nip = :n",
+                            n=me) == 1, timeout=30, what="skp's copy of sync's diagnosis")
+    accept = f"/api/v1/skp/proposals/{proposal['id']}/accept"
+    assert proposal["parent_rhk_id"] is None
+
+    # The supervisor has no SKP: refused in the words of sync's diagnosis.
+    early = users["eval_staff"].post(accept)
+    problem = early.get_json()
+    assert early.status_code == 409 and early.mimetype == PROBLEM and problem["code"] == "supervisor-skp-missing"
+    assert problem["detail"] == f"{finding['detail']} {finding['why']}"
+    # The whole finding rides along (nameko's RPC turns numbers in a problem into strings: `year`).
+    assert problem["finding"] == {**finding, "year": str(YEAR)}
+    assert (problem["fixed_by"], problem["fixers"], problem["supervisor_nip"]) == (
+        finding["fixed_by"], ["supervisor"], boss)
+
+    # The supervisor plans two RHK, neither of which the PMM text names.
+    made = users["kabag_eval"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Tersusunnya laporan evaluasi program", plans["karo"]["rhk"][0]["id"]),
+        rhk("Terpantaunya capaian kinerja unit", plans["karo"]["rhk"][0]["id"])]})
+    assert made.status_code == 201, made.get_json()
+    choices = {r["id"]: r["text"] for r in made.get_json()["rhk"]}
+
+    missing = users["eval_staff"].post(accept)
+    wrong = users["eval_staff"].post(accept, json={"intervenes": plans["karo"]["rhk"][0]["id"]})  # not the boss's
+    for response, rule in ((missing, "required"), (wrong, "supervisor-rhk")):
+        body = response.get_json()
+        assert response.status_code == 422 and response.mimetype == PROBLEM, body
+        assert [(e["field"], e["rule"]) for e in body["errors"]] == [("intervenes", rule)]
+        assert body["detail"] and body["detail_id"] and body["errors"][0]["detail_id"]
+        assert {c["id"]: c["text"] for c in body["choices"]} == choices
+    still = users["eval_staff"].get("/api/v1/skp/proposals", query_string={"year": YEAR}).get_json()["proposals"]
+    assert [(p["id"], p["state"]) for p in still] == [(proposal["id"], "diusulkan")]
+    assert [p for p in users["eval_staff"].get("/api/v1/skp").get_json()["skps"] if p["year"] == YEAR] == []
+
+    chosen = made.get_json()["rhk"][1]["id"]
+    accepted = users["eval_staff"].post(accept, json={"intervenes": chosen})
+
+    body = accepted.get_json()
+    assert accepted.status_code == 200, body
+    assert body["proposal"]["state"] == "diterima" and body["proposal"]["parent_rhk_id"] == chosen
+    assert [(r["text"], r["intervenes"]) for r in body["skp"]["rhk"]] == [(pmm_rhk, chosen)]
+    assert body["skp"]["state"] == "draft" and body["skp"]["nip"] == me

@@ -14,9 +14,10 @@ from ekinerja_kernel.errors import DomainError, FieldError, not_found, validatio
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
-from . import staff
+from . import findings, staff
 from .domain import berakhlak
 from .domain.plan import Iki, Rhk, coverage, parse_plan
+from .domain.refusals import NO_SUPERVISOR, NOT_ACTIVE, PENILAI_MISSING, SUPERVISOR_SKP_MISSING, refusal
 from .domain.workflow import Actor, State, transition
 from .tables import history, rhks, skps
 
@@ -134,49 +135,51 @@ def _kuantitas(iki: list[dict[str, Any]]) -> Iki | None:
 
 # --- planning --------------------------------------------------------------------------------
 
-def _supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
-    """The supervisor's RHK ids that a subordinate may intervene (from their approved plan, else the
+def _supervisor_plan_rhk(s: Session, owner: Any, year: int) -> list[Any]:
+    """The supervisor's RHK that a subordinate may intervene (from their approved plan, else the
     plan in progress); refuses with who to ask when the supervisor has no SKP yet."""
     boss = staff.employee(s, owner.supervisor_nip)
     row = s.execute(select(skps).where(skps.c.nip == owner.supervisor_nip, skps.c.year == year)).first()
     if row is None:
         name = boss.name if boss else owner.supervisor_nip
-        raise DomainError(
-            code="supervisor-skp-missing", status=409, title="Your supervisor has no SKP yet",
-            detail=f"Your supervisor {name} (NIP {owner.supervisor_nip}) has not made their SKP for {year} yet. "
-                   "Your RHK must intervene theirs: ask them to make it first.",
-            detail_id=f"Atasan Anda {name} (NIP {owner.supervisor_nip}) belum membuat SKP tahun {year}. "
-                      "RHK Anda harus mengintervensi RHK atasan: minta atasan membuatnya terlebih dahulu.",
-            extra={"supervisor_nip": owner.supervisor_nip, "fixed_by": "your supervisor",
-                   "fixed_by_id": "atasan Anda"})
-    return [r.id for r in _rhk_rows(s, row.id, row.approved_version or row.version)]
+        raise refusal(
+            SUPERVISOR_SKP_MISSING,
+            f"Your supervisor {name} (NIP {owner.supervisor_nip}) has not made their SKP for {year} yet. "
+            "Your RHK must intervene theirs: ask them to make it first.",
+            f"Atasan Anda {name} (NIP {owner.supervisor_nip}) belum membuat SKP tahun {year}. "
+            "RHK Anda harus mengintervensi RHK atasan: minta atasan membuatnya terlebih dahulu.",
+            findings.diagnosis(s, owner.nip), year=year, supervisor_nip=owner.supervisor_nip,
+            extra={"supervisor_nip": owner.supervisor_nip})
+    return _rhk_rows(s, row.id, row.approved_version or row.version)
+
+
+def intervenable(s: Session, owner: Any, year: int) -> list[Any]:
+    """The supervisor's RHK rows the owner's RHK may intervene, by the planning rule: none without a
+    supervisor; for a top official (a JPT under another) their superior's plan if it exists."""
+    if owner.supervisor_nip is None:
+        return []
+    if _is_top_official(owner):
+        try:
+            return _supervisor_plan_rhk(s, owner, year)
+        except DomainError:
+            return []
+    return _supervisor_plan_rhk(s, owner, year)
 
 
 def _owner(s: Session, caller: Caller) -> Any:
     owner = staff.employee(s, caller.nip)
     if owner is None or owner.status != "active":
-        raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
-                          detail="Your master data is not here or not active yet; see /api/v1/me for details.",
-                          detail_id="Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.")
+        raise refusal(NOT_ACTIVE, "Your master data is not here or not active yet; see /api/v1/me for details.",
+                      "Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.",
+                      findings.diagnosis(s, caller.nip))
     return owner
 
 
-def _plan(s: Session, owner: Any, year: int, approach: Any, raw_rhk: Any) -> list[Rhk]:
-    top = _is_top_official(owner)
-    if owner.supervisor_nip is None:
-        allowed: list[str] = []
-    elif top:  # a JPT under another may still cascade from their superior's plan, if it exists
-        allowed = _optional_supervisor_rhk(s, owner, year)
-    else:
-        allowed = _supervisor_rhk(s, owner, year)
-    return parse_plan(approach, raw_rhk, top, allowed)
-
-
-def _optional_supervisor_rhk(s: Session, owner: Any, year: int) -> list[str]:
-    try:
-        return _supervisor_rhk(s, owner, year)
-    except DomainError:
-        return []
+def _plan(s: Session, owner: Any, year: int, approach: Any, raw_rhk: Any,
+          choices: list[Any] | None = None) -> list[Rhk]:
+    """The plan checked by the rules; `choices` are the intervenable RHK when already read."""
+    allowed = [r.id for r in (intervenable(s, owner, year) if choices is None else choices)]
+    return parse_plan(approach, raw_rhk, _is_top_official(owner), allowed)
 
 
 def _store_rhk(s: Session, skp_id: str, version: int, plan: list[Rhk]) -> None:
@@ -268,23 +271,22 @@ def _check_penilai_exists(s: Session, action: str, nip: str) -> None:
     if action != "submit":
         return
     if penilai.supervisor_nip is None:
-        raise DomainError(code="no-penilai", status=409, title="Nobody to approve",
-                          detail="You have no pejabat penilai in master data: publish your SKP, or ask your "
-                                 "agency admin to set your supervisor.",
-                          detail_id="Anda tidak memiliki pejabat penilai di data induk: terbitkan SKP Anda, "
-                                    "atau minta admin instansi mengisi atasan Anda.")
+        raise refusal(NO_SUPERVISOR, "You have no pejabat penilai in master data: publish your SKP, or ask your "
+                                     "agency admin to set your supervisor.",
+                      "Anda tidak memiliki pejabat penilai di data induk: terbitkan SKP Anda, atau minta admin "
+                      "instansi mengisi atasan Anda.", findings.diagnosis(s, nip))
     if penilai.nip is None:
         boss = staff.employee(s, penilai.supervisor_nip)
         name = boss.name if boss else penilai.supervisor_nip
-        raise DomainError(code="penilai-missing", status=409, title="Nobody can approve today",
-                          detail=f"Your supervisor {name} (NIP {penilai.supervisor_nip}) is not active, nobody "
-                                 "acts in their position (PLT/PLH) and nobody active is above them. Ask your "
-                                 "agency admin to set your supervisor or record an acting official.",
-                          detail_id=f"Atasan Anda {name} (NIP {penilai.supervisor_nip}) tidak aktif, tidak ada "
-                                    "PLT/PLH pada jabatannya, dan tidak ada atasan aktif di atasnya. Minta admin "
-                                    "instansi mengisi atasan Anda atau mencatat PLT/PLH.",
-                          extra={"supervisor_nip": penilai.supervisor_nip, "fixed_by": "your agency admin",
-                                 "fixed_by_id": "admin instansi Anda"})
+        raise refusal(PENILAI_MISSING,
+                      f"Your supervisor {name} (NIP {penilai.supervisor_nip}) is not active, nobody acts in their "
+                      "position (PLT/PLH) and nobody active is above them. Ask your agency admin to set your "
+                      "supervisor or record an acting official.",
+                      f"Atasan Anda {name} (NIP {penilai.supervisor_nip}) tidak aktif, tidak ada PLT/PLH pada "
+                      "jabatannya, dan tidak ada atasan aktif di atasnya. Minta admin instansi mengisi atasan Anda "
+                      "atau mencatat PLT/PLH.",
+                      findings.diagnosis(s, nip), supervisor_nip=penilai.supervisor_nip,
+                      extra={"supervisor_nip": penilai.supervisor_nip})
 
 
 def _rhk_event(s: Session, row: Any, version: int) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Matriks Peran Hasil use cases: a supervisor lays out one RHK for their team; each subordinate
-accepts (the cell becomes an RHK of their draft SKP, intervening the supervisor's) or declines."""
+accepts (the cell becomes an RHK of their draft SKP, intervening the supervisor's) or declines.
+PMM proposals (pmm.py) are accepted the same way."""
 
 from __future__ import annotations
 
@@ -15,9 +16,21 @@ from ekinerja_kernel.errors import DomainError, FieldError, not_found, validatio
 from ekinerja_kernel.events import as_utc, utcnow
 
 from . import staff
-from .domain.matriks import ProposalState, parse_cells
+from .domain.matriks import Choice, ProposalState, choose_intervened, parse_cells
 from .domain.workflow import State
-from .handlers import _may_read, _not_yours, _owner, _plan, _record, _rhk_rows, _skp, _view, create_draft
+from .handlers import (
+    _is_top_official,
+    _may_read,
+    _not_yours,
+    _owner,
+    _plan,
+    _record,
+    _rhk_rows,
+    _skp,
+    _view,
+    create_draft,
+    intervenable,
+)
 from .tables import proposals, rhks, skps
 
 
@@ -118,25 +131,32 @@ def _draft_for(s: Session, owner: Any, year: int) -> Any:
 
 
 def accept(factory: sessionmaker[Session], ctx: RequestContext, proposal_id: str,
-           iki: list[dict[str, Any]] | None = None, kind: str = "utama") -> dict[str, Any]:
+           iki: list[dict[str, Any]] | None = None, kind: str = "utama", intervenes: str | None = None
+           ) -> dict[str, Any]:
     """Adds the proposed RHK to the caller's draft SKP for that year (made if there is none), with
-    the cell's IKI or the ones given here; checked by the same rules as any plan."""
+    the cell's IKI or the ones given here, intervening the supervisor's RHK named in `intervenes`
+    or else the proposal's own match; checked by the same rules as any plan."""
     caller = require(ctx.caller)
     with unit_of_work(factory) as s:
         proposal = _open_proposal(s, caller.nip, proposal_id)
         owner = _owner(s, caller)
         skp = _draft_for(s, owner, proposal.year)
         chosen = iki or proposal.iki
-        if not chosen:
-            raise validation_error([FieldError("iki", "required", "This proposal has no IKI: give them "
-                                               "(kuantitas, kualitas, waktu) to accept it.",
-                                               "Usulan ini belum memiliki IKI: isi IKI (kuantitas, kualitas, "
-                                               "waktu) untuk menerimanya.")])
-        new = {"kind": kind, "text": proposal.text, "intervenes": proposal.parent_rhk_id, "iki": chosen}
+        errors = [] if chosen else [
+            FieldError("iki", "required", "This proposal has no IKI: give them (kuantitas, kualitas, waktu) to "
+                       "accept it.", "Usulan ini belum memiliki IKI: isi IKI (kuantitas, kualitas, waktu) untuk "
+                       "menerimanya.")]
+        rows = intervenable(s, owner, proposal.year)
+        choices = [Choice(r.id, r.text) for r in rows]
+        parent, parent_errors = choose_intervened(intervenes, proposal.parent_rhk_id, choices,
+                                                  required=not _is_top_official(owner))
+        if errors or parent_errors:
+            raise _not_acceptable(errors + parent_errors, choices if parent_errors else None)
+        new = {"kind": kind, "text": proposal.text, "intervenes": parent, "iki": chosen}
         approach = skp.approach if skp else "kuantitatif"
         existing = [{"kind": r.kind, "text": r.text, "intervenes": r.intervenes, "iki": r.iki}
                     for r in (_rhk_rows(s, skp.id, skp.version) if skp else [])]
-        rhk = _plan(s, owner, proposal.year, approach, existing + [new])[-1]
+        rhk = _plan(s, owner, proposal.year, approach, existing + [new], choices=rows)[-1]
         now = utcnow()
         if skp is None:
             skp = create_draft(s, owner, proposal.year, approach)
@@ -146,11 +166,26 @@ def accept(factory: sessionmaker[Session], ctx: RequestContext, proposal_id: str
                                       iki=_iki_dicts(rhk.iki)))
         s.execute(update(skps).where(skps.c.id == skp.id).values(updated_at=now))
         _record(s, skp.id, skp.version, "accept-proposal", caller.nip, State.DRAFT)
+        # A proposal without a match (PMM text found in no RHK) keeps the one chosen; a matched one
+        # keeps its cell's RHK (its place in that matrix), the RHK made says what was chosen.
         s.execute(update(proposals).where(proposals.c.id == proposal.id).values(
-            state=ProposalState.DITERIMA.value, rhk_id=rhk_id, decided_at=now))
+            state=ProposalState.DITERIMA.value, rhk_id=rhk_id, decided_at=now,
+            parent_rhk_id=proposal.parent_rhk_id or parent))
         return {"proposal": _proposal_view(s, s.execute(select(proposals).where(proposals.c.id == proposal.id))
                                            .first()),
                 "skp": _view(s, _skp(s, skp.id))}
+
+
+def _not_acceptable(errors: list[FieldError], choices: list[Choice] | None) -> DomainError:
+    """One 422 naming every missing or wrong field; with `choices` (the supervisor's RHK that may be
+    named in `intervenes`, id and text) when `intervenes` is one of them."""
+    problem = validation_error(errors, detail=errors[0].detail if len(errors) == 1 else
+                               "The proposal cannot be accepted as it is.",
+                               detail_id=errors[0].detail_id if len(errors) == 1 else
+                               "Usulan ini belum dapat diterima apa adanya.")
+    if choices is not None:
+        problem.extra["choices"] = [{"id": c.id, "text": c.text} for c in choices]
+    return problem
 
 
 def decline(factory: sessionmaker[Session], ctx: RequestContext, proposal_id: str, note: Any) -> dict[str, Any]:

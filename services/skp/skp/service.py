@@ -11,7 +11,8 @@ from . import evaluations as evaluation_handlers
 from . import handlers, matriks, pmm, staff
 from .tables import OUTBOX
 
-# Master data from sync, and teachers' RHK agreed in PMM (announced by sync).
+# Master data from sync (`ekinerja.employee.#` also brings employee.diagnosed: sync's findings), and
+# teachers' RHK agreed in PMM (announced by sync).
 MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#", *pmm.PATTERNS)
 
 
@@ -70,8 +71,9 @@ class SkpService(ServiceBase):
         return matriks.my_proposals(self.db, self.request, year)
 
     @rpc
-    def accept_proposal(self, proposal_id: str, iki: list | None = None, kind: str = "utama") -> dict:
-        return matriks.accept(self.db, self.request, proposal_id, iki, kind)
+    def accept_proposal(self, proposal_id: str, iki: list | None = None, kind: str = "utama",
+                        intervenes: str | None = None) -> dict:
+        return matriks.accept(self.db, self.request, proposal_id, iki, kind, intervenes)
 
     @rpc
     def decline_proposal(self, proposal_id: str, note: str) -> dict:

@@ -1,9 +1,12 @@
-"""The skp service's read-copy of master data (employees, acting officials), kept from sync's
-events, and the questions asked of it: who is whose penilai today, who is in my team."""
+"""The skp service's read-copy of master data (employees, acting officials, sync's diagnosis
+findings), kept from sync's events, and the questions asked of it: who is whose penilai today, who
+is in my team."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -14,31 +17,32 @@ from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.inbox import first_delivery
 
+from . import findings
 from .domain.penilai import Assignment, Penilai, Person, resolve
 from .tables import acting, employees, inbox
 
 
 def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
     kind, data = envelope["type"], envelope["data"]
-    if kind == "ekinerja.employee.upserted.v1":
+    if kind == findings.DIAGNOSED:  # routed here by the queue's `ekinerja.employee.#` binding
+        write: Callable[[Session], Any] = partial(findings.keep, data=data)
+    elif kind == "ekinerja.employee.upserted.v1":
         position = data.get("position") or {}
-        table, key = employees, {"nip": data["nip"]}
-        values = {"name": data["name"], "status": data["status"], "agency_id": data.get("agency_id"),
-                  "unit_id": data.get("unit_id"), "supervisor_nip": data.get("supervisor_nip"),
-                  "position_id": data.get("position_id"), "position_name": position.get("name"),
-                  "position_kind": position.get("kind"), "jenjang": position.get("jenjang"),
-                  "updated_at": utcnow()}
+        write = partial(upsert, table=employees, key={"nip": data["nip"]}, values={
+            "name": data["name"], "status": data["status"], "agency_id": data.get("agency_id"),
+            "unit_id": data.get("unit_id"), "supervisor_nip": data.get("supervisor_nip"),
+            "position_id": data.get("position_id"), "position_name": position.get("name"),
+            "position_kind": position.get("kind"), "jenjang": position.get("jenjang"), "updated_at": utcnow()})
     elif kind == "ekinerja.acting.assigned.v1":
-        table, key = acting, {"id": data["id"]}
-        values = {"nip": data["nip"], "unit_id": data["unit_id"], "position_id": data["position_id"],
-                  "kind": data["kind"],
-                  "start_date": dt.date.fromisoformat(data["start_date"]),
-                  "end_date": dt.date.fromisoformat(data["end_date"])}
+        write = partial(upsert, table=acting, key={"id": data["id"]}, values={
+            "nip": data["nip"], "unit_id": data["unit_id"], "position_id": data["position_id"],
+            "kind": data["kind"], "start_date": dt.date.fromisoformat(data["start_date"]),
+            "end_date": dt.date.fromisoformat(data["end_date"])})
     else:
         return  # supervisor.changed is also in employee.upserted; the others are not needed here
     with unit_of_work(factory) as s:
         if first_delivery(s, inbox, envelope):
-            upsert(s, table, key, values)
+            write(s)
 
 
 def employee(s: Session, nip: str | None) -> Any:

@@ -1,5 +1,5 @@
 """The skp service's tables: plans, their RHK by version, the history, evaluation periods and
-evaluations, agency settings, and a read-copy of staff."""
+evaluations, agency settings, and read-copies of staff and of sync's diagnosis findings."""
 
 from sqlalchemy import (
     JSON,
@@ -47,6 +47,16 @@ acting = Table(
     Column("kind", String(3), nullable=False),
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=False),
+)
+
+# sync's diagnosis of each employee (`employee.diagnosed`): the latest findings by checked_at,
+# so a planning refusal for a master-data problem says what sync's diagnosis says.
+master_data_findings = Table(
+    "master_data_findings", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("year", Integer, nullable=False),  # the SKP year sync checked for
+    Column("checked_at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    Column("findings", JSON, nullable=False),  # problems and warnings only, as sync sent them
 )
 
 skps = Table(

@@ -1,9 +1,10 @@
 """Matriks Peran Hasil: for one of their RHK, a supervisor lays out which subordinate produces what.
-Each cell becomes a proposed RHK in that subordinate's SKP, which they accept or decline."""
+Each cell becomes a proposed RHK in that subordinate's SKP, which they accept or decline, and the
+accept names the supervisor's RHK it intervenes when the proposal has no (valid) match."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -64,3 +65,37 @@ def parse_cells(raw: Any, team: Collection[str], approach: str) -> list[Cell]:
         raise validation_error(errors, detail="The matrix breaks one or more rules.",
                                detail_id="Matriks melanggar satu atau lebih aturan.")
     return cells
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of the supervisor's RHK that an accepted proposal may intervene."""
+
+    id: str
+    text: str
+
+
+def choose_intervened(given: Any, matched: str | None, choices: Sequence[Choice],
+                      required: bool) -> tuple[str | None, list[FieldError]]:
+    """Which of the supervisor's RHK an accepted proposal intervenes: `given` (the caller's
+    `intervenes`) when it is one of `choices`, else the proposal's own match (`matched`, e.g. the
+    principal's RHK a PMM text named) while it is still one of them. Without either, only an RHK
+    that need not cascade (`required` false: a top official) is accepted with none."""
+    ids = {c.id for c in choices}
+    if given not in (None, ""):
+        if isinstance(given, str) and given in ids:
+            return given, []
+        return None, [FieldError("intervenes", "supervisor-rhk",
+                                 "intervenes must be one of your supervisor's RHK that you may intervene (see "
+                                 "`choices`).",
+                                 "intervenes harus salah satu RHK atasan yang dapat Anda intervensi (lihat "
+                                 "`choices`).")]
+    if matched in ids:
+        return matched, []
+    if not required:
+        return None, []
+    return None, [FieldError("intervenes", "required",
+                             "This proposed RHK matches none of your supervisor's RHK: choose the one it intervenes "
+                             "in `intervenes` (one of `choices`).",
+                             "Usulan RHK ini tidak cocok dengan RHK atasan mana pun: pilih RHK atasan yang "
+                             "diintervensinya pada `intervenes` (salah satu dari `choices`).")]

@@ -1,19 +1,21 @@
 """PMM-agreed RHK (sync's `pmm.rhk_agreed`) become proposals in the teacher's SKP: proposed by the
-principal, cascading from the principal's RHK they name, accepted like a Matriks Peran Hasil cell;
-a repeated event changes nothing and a newer one replaces what is still open."""
+principal, cascading from the principal's RHK they name, accepted like a Matriks Peran Hasil cell
+(naming the principal's RHK when the PMM text matches none); a repeated event changes nothing and a
+newer one replaces what is still open."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory
+from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from skp import handlers, matriks, pmm
-from skp.tables import OUTBOX, employees, metadata, proposals
+from skp.tables import OUTBOX, employees, history, metadata, proposals, rhks, skps
 
 YEAR = 2027
 AGENCY = "kota"
@@ -113,3 +115,57 @@ def test_other_pmm_event_types_are_ignored():
     assert pmm.is_pmm({"type": "ekinerja.pmm.something_else.v1"})
     assert not pmm.is_pmm({"type": "ekinerja.employee.upserted.v1"})
     pmm.on_pmm_event(None, {"type": "ekinerja.pmm.something_else.v1", "data": {}})
+
+
+def _kepsek_rhk(factory) -> dict[str, str]:
+    kepsek_skp = handlers.my_skps(factory, ctx(KEPSEK))["skps"][0]
+    return {r["text"]: r["id"] for r in handlers.get_skp(factory, ctx(KEPSEK), kepsek_skp["id"])["rhk"]}
+
+
+def _state(factory) -> list:
+    with factory() as s:
+        return [s.execute(select(t)).all() for t in (proposals, skps, rhks, history)]
+
+
+def test_an_unmatched_pmm_rhk_is_accepted_with_the_principal_rhk_the_teacher_names(factory):
+    pmm.on_pmm_event(factory, event(1, ["Terlaksananya projek P5"], parent="Tidak ada di SKP kepala sekolah"))
+    [proposal] = matriks.my_proposals(factory, ctx(GURU), YEAR)["proposals"]
+    principal = _kepsek_rhk(factory)
+    before = _state(factory)
+
+    with pytest.raises(DomainError) as missing:
+        matriks.accept(factory, ctx(GURU), proposal["id"])
+    with pytest.raises(DomainError) as wrong:
+        matriks.accept(factory, ctx(GURU), proposal["id"], intervenes=str(uuid.uuid4()))
+
+    assert _state(factory) == before  # nothing changed by either refusal
+    for error, rule in ((missing.value, "required"), (wrong.value, "supervisor-rhk")):
+        problem = error.to_problem()
+        assert (problem["status"], problem["code"]) == (422, "validation")
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("intervenes", rule)]
+        assert problem["detail"] == problem["errors"][0]["detail"] and problem["detail_id"]
+        assert {c["id"]: c["text"] for c in problem["choices"]} == {v: k for k, v in principal.items()}
+
+    chosen = principal["Meningkatnya karakter murid"]
+    accepted = matriks.accept(factory, ctx(GURU), proposal["id"], intervenes=chosen)
+
+    assert accepted["proposal"]["state"] == "diterima" and accepted["proposal"]["parent_rhk_id"] == chosen
+    assert [(r["text"], r["intervenes"]) for r in accepted["skp"]["rhk"]] == [("Terlaksananya projek P5", chosen)]
+
+
+def test_intervenes_overrides_a_match_and_one_answer_names_every_missing_field(factory):
+    pmm.on_pmm_event(factory, event(1, ["Terlaksananya pembelajaran"]))
+    [proposal] = matriks.my_proposals(factory, ctx(GURU), YEAR)["proposals"]
+    principal = _kepsek_rhk(factory)
+    with factory.begin() as s:  # a proposal without IKI, to see both problems in one answer
+        s.execute(update(proposals).values(iki=[]))
+
+    with pytest.raises(DomainError) as both:
+        matriks.accept(factory, ctx(GURU), proposal["id"], intervenes="bukan-rhk")
+    assert [(e.field, e.rule) for e in both.value.errors] == [("iki", "required"), ("intervenes", "supervisor-rhk")]
+    assert len(both.value.extra["choices"]) == 2
+
+    other = principal["Meningkatnya karakter murid"]
+    accepted = matriks.accept(factory, ctx(GURU), proposal["id"], iki=iki("3"), intervenes=other)
+    assert accepted["skp"]["rhk"][0]["intervenes"] == other
+    assert accepted["proposal"]["parent_rhk_id"] == principal[PARENT_TEXT]  # the cell stays in its matrix
