@@ -4,10 +4,14 @@ change in master data moves the approval; events reach subscribers."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from builders import employee
 from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, holders, rhk
 from sqlalchemy import create_engine, text
 
+from ekinerja_kernel import config
 from ekinerja_kernel.localservers import wait_for
 
 YEAR = 2026
@@ -55,30 +59,55 @@ def plans():
     return {}
 
 
-def test_a_plan_cannot_start_before_the_supervisors(users, service_databases, people):
-    # skp words the refusal with sync's diagnosis finding once its copy has it (employee.diagnosed).
-    engine = create_engine(service_databases["skp"])
-
-    def diagnosed():
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM master_data_findings WHERE nip = :n"),
-                                {"n": people["staff"]}).scalar() == 1
-
-    wait_for(diagnosed, timeout=30, what="sync's diagnosis of the staff member in skp")
-    engine.dispose()
+def test_a_plan_cannot_start_before_the_supervisors(users, people):
     response = users["staff"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif",
                                                         "rhk": [rhk("Menyusun laporan", "x")]})
 
     assert response.status_code == 409 and response.mimetype == PROBLEM
     body = response.get_json()
     assert body["code"] == "supervisor-skp-missing" and body["supervisor_nip"] == people["kabag"]
-    # One story: the refusal is the finding GET /api/v1/me/diagnosis shows, with why and who fixes it.
-    shown = {f["code"]: f for f in users["staff"].get("/api/v1/me/diagnosis").get_json()["findings"]}
+    assert f"SKP tahun {YEAR}" in body["detail_id"] and body["fixers"] == ["supervisor"]
+
+
+# A supervisor and their staff member new to master data: the supervisor has no SKP in any year.
+NEW_BOSS = ("198101012010011007", "3171010101810007", "Yudi Baru")
+NEW_STAFF = ("199701012020012008", "3171014101970008", "Zahra Baru")
+
+
+def test_the_refusal_is_the_finding_the_diagnosis_shows(rpc, gateway_module, service_databases, people):
+    """One story (issue #7 item 3): skp's refusal is sync's diagnosis finding, word for word."""
+    year = config.today().year  # sync diagnoses the SKP of the current year
+    where = {"agency_id": "kemendemo", "unit_id": "kd-bag-eval", "position_id": "kd-prakom"}
+    report = rpc.sync.import_records({"employees": [
+        employee(*NEW_BOSS, supervisor=people["kabag_eval"], **where),
+        employee(*NEW_STAFF, supervisor=NEW_BOSS[0], **where)]})
+    assert report["rejected"] == 0, report["errors"]
+    engine = create_engine(service_databases["skp"])
+
+    def diagnosed():
+        with engine.connect() as conn:
+            known = conn.execute(text("SELECT count(*) FROM employees WHERE nip = :n"), {"n": NEW_STAFF[0]}).scalar()
+            row = conn.execute(text("SELECT findings FROM master_data_findings WHERE nip = :n"),
+                               {"n": NEW_STAFF[0]}).first()
+        found = (json.loads(row[0]) if isinstance(row[0], str) else row[0]) if row else []
+        return known == 1 and any(f["code"] == "supervisor-skp-missing" for f in found)
+
+    wait_for(diagnosed, timeout=30, what="sync's diagnosis of the new staff member in skp")
+    engine.dispose()
+    staff = Client(gateway_module, {"nip": NEW_STAFF[0], "roles": ["pegawai"], "agency_id": "kemendemo"})
+    response = staff.post("/api/v1/skp", json={"year": year, "approach": "kuantitatif",
+                                                "rhk": [rhk("Menyusun laporan", "x")]})
+
+    assert response.status_code == 409 and response.mimetype == PROBLEM
+    body = response.get_json()
+    shown = {f["code"]: f for f in staff.get("/api/v1/me/diagnosis").get_json()["findings"]}
     finding = shown["supervisor-skp-missing"]
+    assert body["code"] == "supervisor-skp-missing" and body["supervisor_nip"] == NEW_BOSS[0]
     assert body["detail"] == f"{finding['detail']} {finding['why']}"
     assert body["detail_id"] == f"{finding['detail_id']} {finding['why_id']}"
-    assert (body["fixed_by"], body["fixers"]) == (finding["fixed_by"], ["supervisor"])
-    assert body["finding"]["code"] == "supervisor-skp-missing"
+    assert (body["fixed_by"], body["fixed_by_id"], body["fixers"]) == (
+        finding["fixed_by"], finding["fixed_by_id"], ["supervisor"])
+    assert body["finding"]["code"] == "supervisor-skp-missing" and NEW_BOSS[2] in body["detail"]
 
 
 def test_the_cascade_from_head_to_staff(users, people, plans, subscriber):
