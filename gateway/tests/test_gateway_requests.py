@@ -293,7 +293,7 @@ def test_activation_and_forgotten_password_answer_202(client, rpc):
 
 @pytest.mark.parametrize("sent, header", [(120.2, "121"), ("42", "42"), (0, "1")])
 def test_a_service_429_carries_retry_after_from_its_problem(client, rpc, sent, header):
-    # Over the bus nameko turns the problem's numbers into strings ("status": "429", "retry_after": "42").
+    # The gateway also copes with numbers as strings ("status": "429"), as services before 2026-11 sent them.
     rpc.answers["login"] = RpcProblem({"type": "urn:ekinerja:problem:login-locked", "title": "Locked",
                                        "status": "429", "code": "login-locked", "detail": "Locked.",
                                        "detail_id": "Dikunci.", "retry_after": sent})

@@ -7,6 +7,7 @@ an opaque RemoteError.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
@@ -19,8 +20,12 @@ from .errors import DomainError
 class RpcProblem(Exception):
     """A DomainError after it crossed the bus: `.problem` is the RFC 9457 body."""
 
-    def __init__(self, problem: dict[str, Any]) -> None:
-        super().__init__(problem)
+    def __init__(self, problem: dict[str, Any] | str) -> None:
+        # The argument travels as JSON text: nameko's exception serialisation turns every number
+        # inside a dict into a string ("status": "429"), which text passes through untouched.
+        if isinstance(problem, str):
+            problem = json.loads(problem)
+        super().__init__(json.dumps(problem))
         self.problem = problem
 
     @property
