@@ -72,3 +72,8 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
+
+
+def parse_time(value: str) -> dt.datetime:
+    """An ISO 8601 time from an event's data, in UTC (a time without a zone is taken as UTC)."""
+    return as_utc(dt.datetime.fromisoformat(value)).astimezone(dt.UTC)

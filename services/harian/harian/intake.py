@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ekinerja_kernel import config, metrics
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.events import parse_time, utcnow
 from ekinerja_kernel.logs import set_request_id
 from ekinerja_kernel.mail import queue_mail
 from ekinerja_kernel.outbox import Outbox
@@ -85,7 +85,7 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
                 counts["duplicate"] += 1
                 continue
             seen.add(data["id"])
-            accepted_at = as_utc(dt.datetime.fromisoformat(data["accepted_at"]))
+            accepted_at = parse_time(data["accepted_at"])
             try:
                 with s.begin_nested():
                     status, stored, problem = _apply(s, outbox, data, accepted_at, memo)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 import uuid
@@ -16,7 +15,7 @@ from ekinerja_kernel.caller import RequestContext, forbidden, require
 from ekinerja_kernel.config import env, env_int
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, not_found
-from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.events import as_utc, parse_time, utcnow
 from ekinerja_kernel.inbox import first_delivery
 from ekinerja_kernel.mail import queue_mail
 
@@ -74,15 +73,9 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
             repo.audit(s, "account.deactivated", "ok", nip=data["nip"], agency_id=data.get("agency_id"),
                        detail={"sessions_revoked": revoked})
         elif kind == "ekinerja.employee.diagnosed.v1":
-            repo.save_findings(s, data, _instant(data["checked_at"]))
+            repo.save_findings(s, data, parse_time(data["checked_at"]))
         elif kind == "ekinerja.unit.upserted.v1":
             repo.save_unit(s, data)
-
-
-def _instant(value: str) -> dt.datetime:
-    """An ISO 8601 time from an event, in UTC (a time without a zone is taken as UTC)."""
-    parsed = dt.datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 # --- tokens and sessions ---------------------------------------------------------------------

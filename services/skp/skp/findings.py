@@ -3,11 +3,12 @@ when a planning refusal is worded (domain/refusals.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+
+from ekinerja_kernel.events import parse_time
 
 from .domain.refusals import Diagnosis, diagnosis_from
 from .tables import master_data_findings as table
@@ -15,15 +16,10 @@ from .tables import master_data_findings as table
 DIAGNOSED = "ekinerja.employee.diagnosed.v1"
 
 
-def _utc(value: str) -> dt.datetime:
-    at = dt.datetime.fromisoformat(value)
-    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
-
-
 def keep(s: Session, data: dict[str, Any]) -> None:
     """Stores the event's findings unless newer ones are already stored: events may arrive out of
     order, and the latest check (by checked_at) wins."""
-    nip, checked_at = data["nip"], _utc(data["checked_at"])
+    nip, checked_at = data["nip"], parse_time(data["checked_at"])
     values = {"year": int(data["year"]), "checked_at": checked_at, "findings": list(data.get("findings") or [])}
     # One conditional UPDATE, so an older event cannot overwrite a newer one even when two are
     # handled at once (checked_at is stored in UTC, so it also compares correctly on SQLite).

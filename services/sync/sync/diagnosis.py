@@ -14,7 +14,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.caller import ADMIN_ROLES, Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, validation_error
-from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.events import as_utc, parse_time, utcnow
 from ekinerja_kernel.inbox import first_delivery
 
 from . import rediagnose
@@ -50,7 +50,7 @@ def on_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
 
 def _event_time(envelope: dict[str, Any]) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(envelope["time"])
+        return parse_time(envelope["time"])
     except (KeyError, TypeError, ValueError):
         return utcnow()
 

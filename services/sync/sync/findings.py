@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
@@ -71,8 +71,8 @@ def sweep(factory: sessionmaker[Session], today: dt.date) -> bool:
     """Once a day: queue the staff under seats whose acting official begins or ends, and on a new
     year (or a database never swept) everyone. True when it swept."""
     with unit_of_work(factory) as s:
-        since = s.execute(select(sync_cursors.c.since).where(sync_cursors.c.scope == SWEEP)).first()
-        last = dt.date.fromisoformat(since[0]) if since and since[0] else None
+        since = s.execute(select(sync_cursors.c.since).where(sync_cursors.c.scope == SWEEP)).scalar()
+        last = dt.date.fromisoformat(since) if since else None
         if last == today:
             return False
         if last is None or last.year != today.year:
@@ -83,11 +83,7 @@ def sweep(factory: sessionmaker[Session], today: dt.date) -> bool:
                 and_(acting.c.end_date >= last, acting.c.end_date < today)))).all()
             for unit_id, position_id in seats:
                 queue(s, seat_holders(s, unit_id, position_id), cascade=True)
-        values = {"since": today.isoformat(), "updated_at": utcnow()}
-        if since is None:
-            s.execute(insert(sync_cursors).values(scope=SWEEP, **values))
-        else:
-            s.execute(update(sync_cursors).where(sync_cursors.c.scope == SWEEP).values(**values))
+        upsert(s, sync_cursors, {"scope": SWEEP}, {"since": today.isoformat(), "updated_at": utcnow()})
     return True
 
 

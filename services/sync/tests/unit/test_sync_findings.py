@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from builders import employee
 from sqlalchemy import select, update
 
 from ekinerja_kernel import config
@@ -25,11 +26,8 @@ YEAR = TODAY.year
 
 
 def person(nip, nik, supervisor, **over):
-    values = {"nip": nip, "nik": nik, "name": f"Pegawai {nip[-3:]}", "email": f"p{nip[-4:]}@contoh.go.id",
-              "employment_type": "PNS", "golongan": "III/a", "agency_id": "ag1", "unit_id": "child",
-              "position_id": "analis", "supervisor_nip": supervisor}
-    values.update(over)
-    return values
+    return employee(nip, nik, f"Pegawai {nip[-3:]}", supervisor, **{"unit_id": "child", "position_id": "analis",
+                                                                    **over})
 
 
 PEOPLE = [person(HEAD, "3171010101700001", None, unit_id="root", position_id="kepala"),
