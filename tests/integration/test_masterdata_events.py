@@ -1,7 +1,7 @@
 """Events reach subscribers when master data changes, and only then."""
 
 from builders import base_payload, employee
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from ekinerja_kernel.events import ENVELOPE_KEYS
 from ekinerja_kernel.localservers import wait_for
@@ -74,3 +74,30 @@ def test_unit_changes_are_announced(rpc, sync_db, subscriber):
 
     ids = {sub.next()["data"]["id"], sub.next()["data"]["id"]}
     assert ids == {"u-root", "u-child"}
+
+
+def test_a_regraded_position_reaches_its_holders_allowance_facts(rpc, sync_db, subscriber, service_databases):
+    """Consumers learn a position only from employee.upserted: a new kelas jabatan must reach Tukin."""
+    payload = base_payload()
+    payload["employees"] = [employee(BOSS, BOSS_NIK, "Bos"), employee(NIP, NIK, "Budi", supervisor=BOSS)]
+    rpc.sync.import_records(payload)
+    tukin = create_engine(service_databases["tukin"])
+
+    def kelas() -> int | None:
+        with tukin.connect() as conn:
+            return conn.execute(text("SELECT kelas_jabatan FROM employees WHERE nip = :n"), {"n": NIP}).scalar()
+
+    try:
+        wait_for(lambda: kelas() == 9, timeout=10, what="tukin's copy of the first grade")
+        wait_for(lambda: all_published(sync_db), timeout=10, what="the first import's events to be relayed")
+        sub = subscriber("ekinerja.employee.upserted.#")
+
+        regraded = {**payload["positions"][0], "kelas_jabatan": "11"}
+        report = rpc.sync.import_records({"positions": [regraded]})
+
+        assert report["counts"]["positions"]["updated"] == 1 and report["events"] == 2
+        got = {e["subject"]: e["data"]["position"] for e in (sub.next(), sub.next())}
+        assert set(got) == {BOSS, NIP} and {p["kelas_jabatan"] for p in got.values()} == {11}
+        wait_for(lambda: kelas() == 11, timeout=10, what="tukin's copy of the new grade")
+    finally:
+        tukin.dispose()

@@ -57,9 +57,7 @@ def announce(factory: sessionmaker[Session], outbox: Outbox, agency_id: str | No
         repo = MasterData(s)
         for key in keys:
             person = repo.employee(key)
-            position = repo.position(person.position_id) if person.position_id else None
-            snapshot = ({"id": position.id, "name": position.name, "kind": position.kind,
-                         "jenjang": position.jenjang, "kelas_jabatan": position.kelas_jabatan} if position else None)
+            snapshot = repo.position_snapshot(person.position_id)
             name, data = changes.employee_events(None, person, snapshot)[0]  # the upsert, not the changes
             outbox.add(s, name, key, data)
             counts["employees"] += 1

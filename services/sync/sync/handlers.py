@@ -143,6 +143,8 @@ class _Import:
                 old = self.repo.position(position.id)
                 if old != position:
                     self.repo.save_position(position, old is not None)
+                    for name, data in changes.position_events(old, position, self.repo.holders(position.id)):
+                        self._announce([(name, data)], data["nip"])
                 return old is not None, old != position
             self._apply("positions", i, raw.get("id"), step)
 
@@ -152,7 +154,7 @@ class _Import:
                 employee, warnings = parse_employee(raw)
                 self._check_employee_links(employee)
                 old = self.repo.employee(employee.nip)
-                events = changes.employee_events(old, employee, self._position_snapshot(employee.position_id))
+                events = changes.employee_events(old, employee, self.repo.position_snapshot(employee.position_id))
                 if events:
                     self.repo.save_employee(employee, old is not None)
                     self._announce(events, employee.nip)
@@ -189,14 +191,6 @@ class _Import:
                     self._announce(events, record.nip)
                 return old is not None, bool(events)
             self._apply("acting", i, raw.get("id"), step)
-
-    def _position_snapshot(self, position_id: str | None) -> dict[str, Any] | None:
-        """What consumers need of the position (SKP: top official, credit-point coefficient)."""
-        position = self.repo.position(position_id) if position_id else None
-        if position is None:
-            return None
-        return {"id": position.id, "name": position.name, "kind": position.kind, "jenjang": position.jenjang,
-                "kelas_jabatan": position.kelas_jabatan}
 
     def _check_employee_links(self, e) -> None:
         if self.repo.agency(e.agency_id) is None:

@@ -74,15 +74,6 @@ def _employee(repo: MasterData, nip: str) -> Employee:
 
 # --- writing a change: the record, its events, its audit row -----------------------------------------
 
-def _position_snapshot(repo: MasterData, position_id: str | None) -> dict[str, Any] | None:
-    """The same snapshot the import puts in employee.upserted."""
-    position = repo.position(position_id) if position_id else None
-    if position is None:
-        return None
-    return {"id": position.id, "name": position.name, "kind": position.kind, "jenjang": position.jenjang,
-            "kelas_jabatan": position.kelas_jabatan}
-
-
 def _audit(s: Session, ctx: RequestContext, caller: Caller, action: str, agency_id: str, subject: str,
            before: dict[str, Any] | None, after: dict[str, Any] | None, reason: str | None) -> None:
     s.execute(repair_audit.insert().values(
@@ -109,7 +100,7 @@ def _diff(old: Employee, new: Employee) -> tuple[dict[str, Any], dict[str, Any]]
 def _change_employee(s: Session, outbox: Outbox, ctx: RequestContext, caller: Caller, action: str,
                      old: Employee, new: Employee, reason: str | None) -> dict[str, Any]:
     repo = MasterData(s)
-    events = changes.employee_events(old, new, _position_snapshot(repo, new.position_id))
+    events = changes.employee_events(old, new, repo.position_snapshot(new.position_id))
     names: list[str] = []
     if events:
         repo.save_employee(new, True)

@@ -64,15 +64,19 @@ class MasterData:
     def save_acting(self, record: Acting, exists: bool) -> None:
         self._save(acting, acting.c.id, record.id, vars(record), exists)
 
+    def position_snapshot(self, position_id: str | None) -> dict[str, Any] | None:
+        position = self.position(position_id) if position_id else None
+        return position.snapshot() if position else None
+
     def employee(self, nip: str) -> Employee | None:
         row = self._one(employees, employees.c.nip, nip)
-        if not row:
-            return None
-        return Employee(
-            nip=row["nip"], nik=row["nik"], name=row["name"], email=row["email"],
-            employment_type=row["employment_type"], status=row["status"], golongan=row["golongan"],
-            agency_id=row["agency_id"], unit_id=row["unit_id"], position_id=row["position_id"],
-            supervisor_nip=row["supervisor_nip"], roles=tuple(row["roles"] or ()))
+        return employee_from_row(row) if row else None
+
+    def holders(self, position_id: str) -> list[Employee]:
+        """Everyone whose position this is, in NIP order."""
+        rows = self.session.execute(select(employees).where(employees.c.position_id == position_id)
+                                    .order_by(employees.c.nip)).mappings()
+        return [employee_from_row(row) for row in rows]
 
     def save_employee(self, employee: Employee, exists: bool) -> None:
         self._save(employees, employees.c.nip, employee.nip, employee.to_dict(), exists)
@@ -97,3 +101,10 @@ class MasterData:
             .outerjoin(sup, sup.c.nip == employees.c.supervisor_nip)
             .where(employees.c.nip == nip)).mappings().first()
         return dict(row) if row else None
+
+
+def employee_from_row(row: Any) -> Employee:
+    return Employee(nip=row["nip"], nik=row["nik"], name=row["name"], email=row["email"],
+                    employment_type=row["employment_type"], status=row["status"], golongan=row["golongan"],
+                    agency_id=row["agency_id"], unit_id=row["unit_id"], position_id=row["position_id"],
+                    supervisor_nip=row["supervisor_nip"], roles=tuple(row["roles"] or ()))

@@ -27,7 +27,7 @@ from ekinerja_kernel.outbox import Outbox
 from .domain.model import Agency, Employee, Position, Unit
 from .handlers import KINDS, _Import
 from .registry.siasn import REGISTRY_ROLES
-from .repository import MasterData
+from .repository import MasterData, employee_from_row
 from .tables import employees, registry_synced
 
 MAX_ERRORS = 100
@@ -196,7 +196,7 @@ class ChunkCache(MasterData):
         nips = {str(r.get("nip") or "").strip() for r in rows} - {""}
         niks = {str(r.get("nik") or "").strip() for r in rows} - {""}
         for row in self.session.execute(select(employees).where(employees.c.nip.in_(nips))).mappings():
-            self._employees[row["nip"]] = _employee(row)
+            self._employees[row["nip"]] = employee_from_row(row)
             self._niks[row["nik"]] = row["nip"]
         for nip in nips - self._employees.keys():
             self._employees[nip] = None
@@ -266,9 +266,3 @@ class ChunkCache(MasterData):
             self._niks[nik] = super().nip_with_nik(nik)
         return self._niks[nik]
 
-
-def _employee(row: Any) -> Employee:
-    return Employee(nip=row["nip"], nik=row["nik"], name=row["name"], email=row["email"],
-                    employment_type=row["employment_type"], status=row["status"], golongan=row["golongan"],
-                    agency_id=row["agency_id"], unit_id=row["unit_id"], position_id=row["position_id"],
-                    supervisor_nip=row["supervisor_nip"], roles=tuple(row["roles"] or ()))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from .model import Acting, Employee, Unit
+from .model import Acting, Employee, Position, Unit
 
 
 def employee_events(old: Employee | None, new: Employee,
@@ -21,6 +22,15 @@ def employee_events(old: Employee | None, new: Employee,
                                               "previous_supervisor_nip": old_supervisor,
                                               "supervisor_nip": new.supervisor_nip}))
     return events
+
+
+def position_events(old: Position | None, new: Position,
+                    holders: Iterable[Employee]) -> list[tuple[str, dict[str, Any]]]:
+    """A stored position renamed or re-graded (another kelas jabatan moves Tukin) is announced again
+    through each holder's employee.upserted, the only place consumers learn positions from."""
+    if old is None or old.snapshot() == new.snapshot():
+        return []
+    return [employee_events(None, holder, new.snapshot())[0] for holder in holders]
 
 
 def unit_events(old: Unit | None, new: Unit) -> list[tuple[str, dict[str, Any]]]:

@@ -42,6 +42,12 @@ class Position:
     jenjang: str | None = None  # e.g. JPT Pratama, Administrator, Pengawas, Ahli Muda, Terampil
     kelas_jabatan: int | None = None
 
+    def snapshot(self) -> dict[str, Any]:
+        """What employee.upserted carries of the position: consumers know positions only from there
+        (SKP: top official, credit-point coefficient; Tukin: kelas jabatan)."""
+        return {"id": self.id, "name": self.name, "kind": self.kind, "jenjang": self.jenjang,
+                "kelas_jabatan": self.kelas_jabatan}
+
 
 @dataclass(frozen=True)
 class Employee:

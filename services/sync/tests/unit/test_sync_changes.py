@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from sync.domain.changes import employee_events, unit_events
-from sync.domain.model import Employee, Unit
+from sync.domain.changes import employee_events, position_events, unit_events
+from sync.domain.model import Employee, Position, Unit
 
 BOSS = "197001012000031001"
 OTHER_BOSS = "198002142005042002"
@@ -110,3 +110,33 @@ def test_upserted_event_carries_the_position_snapshot():
     events = employee_events(None, EMPLOYEE, snapshot)
 
     assert events[0][0] == "employee.upserted" and events[0][1]["position"] == snapshot
+
+
+POSITION = Position("p1", "ag1", "Analis", "fungsional", "Ahli Muda", 9)
+HOLDERS = [EMPLOYEE, replace(EMPLOYEE, nip=BOSS, nik="3171010101700001", roles=())]
+
+
+def test_a_regraded_position_announces_each_holder_with_the_new_snapshot():
+    regraded = replace(POSITION, kelas_jabatan=11)
+
+    events = position_events(POSITION, regraded, HOLDERS)
+
+    assert names(events) == ["employee.upserted", "employee.upserted"]
+    assert [data["nip"] for _, data in events] == [EMPLOYEE.nip, BOSS]
+    assert all(data["position"] == regraded.snapshot() and data["position"]["kelas_jabatan"] == 11
+               for _, data in events)
+    assert events[0][1] == {**EMPLOYEE.to_dict(), "position": regraded.snapshot()}
+
+
+def test_a_renamed_position_announces_its_holders():
+    events = position_events(POSITION, replace(POSITION, name="Analis SDM Aparatur"), HOLDERS[:1])
+    assert events[0][1]["position"]["name"] == "Analis SDM Aparatur"
+
+
+def test_a_new_or_unchanged_position_announces_nobody():
+    assert position_events(None, POSITION, HOLDERS) == []
+    assert position_events(POSITION, replace(POSITION), HOLDERS) == []
+
+
+def test_a_position_without_holders_announces_nothing():
+    assert position_events(POSITION, replace(POSITION, kelas_jabatan=11), []) == []

@@ -137,6 +137,21 @@ def test_importing_the_same_payload_again_changes_nothing(factory):
     assert outbox_events(factory) == before
 
 
+def test_regrading_a_position_announces_its_holders_again(factory):
+    seed(factory)
+    before = len(outbox_events(factory))
+
+    report = import_records(factory, OUTBOX, {"positions": [position(kelas_jabatan="11")]})
+
+    assert report["counts"]["positions"]["updated"] == 1
+    events = outbox_events(factory)[before:]
+    assert report["events"] == len(events) == 3
+    assert [e["type"] for e in events] == ["ekinerja.employee.upserted.v1"] * 3
+    assert sorted(e["subject"] for e in events) == sorted([HEAD, MID, STAFF])
+    assert {e["data"]["position"]["kelas_jabatan"] for e in events} == {11}
+    assert import_records(factory, OUTBOX, {"positions": [position(kelas_jabatan="11")]})["events"] == 0
+
+
 def test_deactivating_an_employee_is_an_update_with_its_events(factory):
     seed(factory)
     report = import_records(factory, OUTBOX, {"employees": [employee(STAFF, STAFF_NIK, MID, status="inactive")]})
