@@ -74,8 +74,8 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
                        detail={"sessions_revoked": revoked})
         elif kind == "ekinerja.employee.diagnosed.v1":
             repo.save_findings(s, data, parse_time(data["checked_at"]))
-        elif kind == "ekinerja.unit.upserted.v1":
-            repo.save_unit(s, data)
+        # Anything else is acknowledged and ignored: a queue declared by an older release may still
+        # be bound to ekinerja.unit.# (the broker keeps bindings), and units are no longer kept here.
 
 
 # --- tokens and sessions ---------------------------------------------------------------------

@@ -23,7 +23,6 @@ from .tables import (
     recovery_codes,
     sessions,
     trusted_devices,
-    units,
 )
 
 
@@ -66,11 +65,6 @@ def save_findings(session: Session, data: dict[str, Any], checked_at: dt.datetim
     else:
         session.execute(update(master_data_findings).where(key).values(**values))
     return True
-
-
-def save_unit(session: Session, data: dict[str, Any]) -> None:
-    upsert(session, units, {"id": data["id"]},
-           {"agency_id": data["agency_id"], "parent_id": data.get("parent_id"), "kind": data.get("kind", "unit")})
 
 
 def credential(session: Session, nip: str) -> Any:

@@ -13,7 +13,7 @@ from .tables import OUTBOX, mail_queue
 
 # `ekinerja.employee.#` takes employee.upserted / .deactivated and sync's diagnosis
 # (employee.diagnosed): tests/unit/test_identity_findings.py checks the routing key reaches this queue.
-MASTERDATA = event_queue("identity", "ekinerja.employee.#", "ekinerja.unit.#")
+MASTERDATA = event_queue("identity", "ekinerja.employee.#")
 
 
 class IdentityService(ServiceBase):

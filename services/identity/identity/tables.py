@@ -35,14 +35,6 @@ master_data_findings = Table(
     Column("findings", JSON, nullable=False),
 )
 
-units = Table(
-    "units", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("agency_id", String(64), nullable=False),
-    Column("parent_id", String(64), nullable=True),
-    Column("kind", String(16), nullable=False),
-)
-
 credentials = Table(
     "credentials", metadata,
     Column("nip", String(18), primary_key=True),

@@ -98,6 +98,20 @@ def test_the_diagnosis_event_reaches_identitys_durable_queue():
     assert any(topic_matches(k, "ekinerja.employee.diagnosed.v1") for k in keys), keys
 
 
+def test_unit_events_are_no_longer_bound_and_a_stale_binding_is_harmless(factory):
+    keys = [b.routing_key for b in MASTERDATA.bindings]
+    assert not any(topic_matches(k, "ekinerja.unit.upserted.v1") for k in keys), keys
+    unit = make_event("sync", "unit.upserted", "u1", {"id": "u1", "agency_id": "kemendemo", "parent_id": None,
+                                                      "name": "Biro Umum", "kind": "unit"})
+
+    handlers.on_masterdata_event(factory, unit)  # an older release's binding still delivers these
+
+    with factory() as s:
+        assert s.execute(select(inbox.c.event_id).where(inbox.c.event_id == unit["id"])).scalars().all() \
+            == [unit["id"]]
+    assert login(factory)["status"] == "authenticated"
+
+
 def test_findings_are_stored_from_the_event(factory):
     handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM, NO_SUPERVISOR))
 
