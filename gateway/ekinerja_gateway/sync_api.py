@@ -1,12 +1,15 @@
 """Master-data routes of the sync service: the self-service diagnosis ("why can't I sign in or fill in
-my SKP?") and the agency admin's repairs. Each checks the request's shape and makes one RPC; who may
-see or repair whose data is the sync service's rule (an admin instansi only within their agency)."""
+my SKP?") and the agency admin's repairs. Each checks the request's shape and makes one RPC (the
+diagnosis two: identity's state of the account, handed on to sync); who may see or repair whose data
+is the sync service's rule (an admin instansi only within their agency)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Response
+
+from ekinerja_kernel.rpc import RpcProblem
 
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, requires_roles
@@ -19,6 +22,7 @@ from .bodies import (
     body_fields,
     query_fields,
 )
+from .rpc import ServiceFailed, ServiceTimeout, ServiceUnavailable
 
 
 def sync(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
@@ -27,16 +31,29 @@ def sync(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> An
 
 # --- diagnosis -------------------------------------------------------------------------------------
 
+def _sign_in_state(nip: str | None) -> dict[str, Any] | None:
+    """identity's state of the account (activation, lockouts, MFA), handed to sync's diagnosis as it
+    is. None when identity refuses or cannot answer now: the diagnosis then says it does not know,
+    and sync alone decides who may see it."""
+    try:
+        return call("identity", "sign_in_state", nip, idempotent=True)
+    except (RpcProblem, ServiceFailed, ServiceTimeout, ServiceUnavailable):
+        return None
+
+
+def _diagnosis(nip: str | None) -> Response:
+    fields = query_fields({"year": OPTIONAL_INT})
+    return answer(sync("diagnose", nip, fields.get("year"), sign_in=_sign_in_state(nip), idempotent=True))
+
+
 @api.get("/me/diagnosis")
 def my_diagnosis() -> Response:
-    fields = query_fields({"year": OPTIONAL_INT})
-    return answer(sync("diagnose", None, fields.get("year"), idempotent=True))
+    return _diagnosis(None)
 
 
 @api.get("/employees/<nip>/diagnosis")
 def employee_diagnosis(nip: str) -> Response:
-    fields = query_fields({"year": OPTIONAL_INT})
-    return answer(sync("diagnose", nip, fields.get("year"), idempotent=True))
+    return _diagnosis(nip)
 
 
 # --- admin repairs -----------------------------------------------------------------------------------

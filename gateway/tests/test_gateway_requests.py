@@ -7,6 +7,7 @@ No broker: the RPC client is replaced by a recorder, or its proxy by a fake.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ from joserfc.jwk import RSAKey
 
 from ekinerja_gateway.app import create_app
 from ekinerja_gateway.ratelimit import SlidingWindowLimiter
-from ekinerja_gateway.rpc import RpcClient, _Proxy
+from ekinerja_gateway.rpc import RpcClient, ServiceTimeout, ServiceUnavailable, _Proxy
 from ekinerja_kernel.rpc import RpcProblem
 
 ISSUER = "http://127.0.0.1:8000"
@@ -272,6 +273,33 @@ def test_authenticated_routes_pass_the_verified_caller(client, rpc, key):
     for call in rpc.calls:
         assert call["caller"]["nip"] == NIP and call["caller"]["sid"] == "sess-1"
         assert call["caller"]["roles"] == ["pegawai", "admin_instansi"]
+
+
+def test_the_diagnosis_hands_identitys_account_state_to_sync(client, rpc, key):
+    state = {"nip": NIP, "known": True, "activated": True, "mfa_enabled": False, "mfa_required": True,
+             "password_locked_until": None, "mfa_locked_until": None}
+    rpc.answers["sign_in_state"] = state
+    rpc.answers["diagnose"] = {"nip": NIP, "findings": []}
+    headers = bearer(token(key, ("pegawai", "admin_instansi")))
+
+    assert client.get("/api/v1/me/diagnosis?year=2026", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/employees/{NIP}/diagnosis", headers=headers).status_code == 200
+
+    got = [(c["service"], c["method"], c["args"], c["kwargs"]) for c in rpc.calls]
+    assert got == [("identity", "sign_in_state", (None,), {}), ("sync", "diagnose", (None, 2026), {"sign_in": state}),
+                   ("identity", "sign_in_state", (NIP,), {}), ("sync", "diagnose", (NIP, None), {"sign_in": state})]
+
+
+@pytest.mark.parametrize("failure", [ServiceTimeout("identity", 5.0), ServiceUnavailable("identity", "down"),
+                                     RpcProblem(json.dumps({"status": 403, "code": "forbidden"}))])
+def test_the_diagnosis_goes_on_without_identity(client, rpc, key, failure):
+    rpc.answers["sign_in_state"] = failure
+    rpc.answers["diagnose"] = {"nip": NIP, "findings": []}
+
+    response = client.get("/api/v1/me/diagnosis", headers=bearer(token(key)))
+
+    assert response.status_code == 200
+    assert rpc.calls[-1]["method"] == "diagnose" and rpc.calls[-1]["kwargs"] == {"sign_in": None}
 
 
 def test_enrollment_with_a_ticket_is_public_and_with_a_token_uses_the_caller(client, rpc, key):

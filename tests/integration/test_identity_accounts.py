@@ -22,6 +22,7 @@ LEAVER = ("199306072019031003", "3171010706930003", "Tono Leaver")
 NO_BOSS = ("199408092019032004", "3171014908940004", "Umi Noboss")
 NO_UNIT = ("199510112019031005", "3171011110950005", "Vino Nounit")
 SUSPENDED = ("199612132019032006", "3171015312960006", "Wati Cuti")
+FORGETFUL = ("199701152020121007", "3171011501970007", "Yuni Lupa")
 PASSWORD = "Kinerja-Baru-2026"
 
 
@@ -247,4 +248,51 @@ def test_a_sign_in_refusal_is_the_finding_the_diagnosis_shows(gateway, rabbit, r
     wait_for(lambda: not findings_arrived(engine, nip, "account-inactive")(), timeout=20,
              what="the cleared diagnosis in identity")
     assert gateway.post("/api/v1/auth/login", json={"nip": nip, "password": PASSWORD}).status_code == 200
+    engine.dispose()
+
+
+def test_the_diagnosis_shows_an_admin_why_an_account_cannot_sign_in(gateway, rabbit, rpc, mailbox, demo_logins,
+                                                                    service_databases, head):
+    """Issue #7 item 3, the account's side: identity's state of the account at the time of the request
+    (not activated, locked out with the refusal's own code, lifted by a password reset, MFA)."""
+    from skp_world import Client, gateway_client
+
+    engine = identity_engine(service_databases)
+    nip, nik, name = FORGETFUL
+    row = demo_row(head, nip, nik, name)
+    import_employees(rpc, engine, row)
+    admin = next(a for a in demo_logins.values() if "admin_instansi" in a["roles"] and a["agency_id"] == "kemendemo")
+    as_admin = Client(gateway_client(rabbit.amqp_uri), admin)
+
+    def diagnosis() -> dict:
+        report = as_admin.get(f"/api/v1/employees/{nip}/diagnosis")
+        assert report.status_code == 200, report.get_json()
+        return {f["check"]: f for f in report.get_json()["findings"]}
+
+    before = diagnosis()
+    assert (before["account"]["code"], before["account"]["blocks"]) == ("account-not-activated", ["login"])
+    assert before["mfa"]["code"] == "mfa-off"
+
+    assert activate(gateway, mailbox, nip, nik, row["email"]).status_code == 200
+    assert diagnosis()["account"]["code"] == "account-active"
+
+    for _ in range(5):
+        assert gateway.post("/api/v1/auth/login", json={"nip": nip, "password": "Salah-Sandi-2026"}).status_code == 401
+    refused = gateway.post("/api/v1/auth/login", json={"nip": nip, "password": PASSWORD})
+    locked = diagnosis()["account"]
+    assert refused.status_code == 429 and locked["code"] == refused.get_json()["code"] == "login-locked"
+    assert locked["status"] == "problem" and locked["until"] and "Lupa Kata Sandi" in locked["fixed_by_id"]
+
+    before_mail = len(mailbox.messages(row["email"]))
+    assert gateway.post("/api/v1/auth/password/forgot", json={"nip": nip, "email": row["email"]}).status_code == 202
+    wait_for(lambda: len(mailbox.messages(row["email"])) > before_mail, timeout=20, what="the reset mail")
+    token = mailbox.token_in(mailbox.messages(row["email"])[-1])
+    assert gateway.post("/api/v1/auth/password/reset", json={"token": token, "password": "Kinerja-Ingat-2027"}
+                        ).status_code == 200
+    assert diagnosis()["account"]["code"] == "account-active"  # the reset lifted the pause
+    assert gateway.post("/api/v1/auth/login", json={"nip": nip, "password": "Kinerja-Ingat-2027"}).status_code == 200
+
+    # The admin's own account has an authenticator (demo TOTP): the diagnosis says so, and how to recover.
+    own = {f["check"]: f for f in as_admin.get("/api/v1/me/diagnosis").get_json()["findings"]}
+    assert own["mfa"]["code"] == "mfa-enabled" and "recovery codes" in own["mfa"]["detail"]
     engine.dispose()

@@ -11,7 +11,7 @@ import segno
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ekinerja_kernel.caller import RequestContext, forbidden, require
+from ekinerja_kernel.caller import ADMIN_ROLES, RequestContext, forbidden, require
 from ekinerja_kernel.config import env, env_int
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, not_found
@@ -481,6 +481,34 @@ def whoami(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
         return {"nip": account.nip, "name": account.name, "agency_id": account.agency_id,
                 "unit_id": account.unit_id, "roles": roles(account, repo.has_subordinates(s, account.nip)),
                 "mfa_enabled": bool(cred and cred.mfa_confirmed_at)}
+
+
+def sign_in_state(factory: sessionmaker[Session], ctx: Context, nip: str | None = None) -> dict[str, Any]:
+    """What stands between an account and signing in, for sync's diagnosis (the gateway passes it
+    on): the caller's own, or, for an admin, an account of their agency. Kept out of every event:
+    lockouts and MFA are nobody else's business."""
+    caller = require(ctx.caller)
+    nip = nip or caller.nip
+    with factory() as s:
+        account = repo.account(s, nip)
+        own = nip == caller.nip
+        if not own and not (caller.administers(account.agency_id) if account else
+                            any(caller.has(r) for r in ADMIN_ROLES)):
+            raise forbidden("Only the employee or an admin of their agency can see this account's state.",
+                            "Hanya pegawai yang bersangkutan atau admin instansinya yang dapat melihat "
+                            "status akun ini.")
+        if account is None:
+            return {"nip": nip, "known": False}
+        cred = repo.credential(s, nip)
+        now = utcnow()
+
+        def locked_until(factor: str) -> str | None:
+            g = repo.guard(s, nip, factor, lock=False)
+            return g.locked_until.isoformat() if lockout.retry_after(g, now) else None
+
+        return {"nip": nip, "known": True, "activated": bool(cred and cred.password_hash),
+                "mfa_enabled": bool(cred and cred.mfa_confirmed_at), "mfa_required": _mfa_required(s, account),
+                "password_locked_until": locked_until("password"), "mfa_locked_until": locked_until("totp")}
 
 
 def audit_events(factory: sessionmaker[Session], ctx: Context, nip: str | None = None, type_: str | None = None,

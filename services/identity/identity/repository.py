@@ -75,9 +75,10 @@ def set_credential(session: Session, nip: str, **values: Any) -> None:
     upsert(session, credentials, {"nip": nip}, values)
 
 
-def guard(session: Session, nip: str, factor: str) -> Guard:
-    row = session.execute(select(guards).where(guards.c.nip == nip, guards.c.factor == factor)
-                          .with_for_update()).first()
+def guard(session: Session, nip: str, factor: str, lock: bool = True) -> Guard:
+    """`lock`: held until the transaction ends, for a read-then-write of the counter."""
+    query = select(guards).where(guards.c.nip == nip, guards.c.factor == factor)
+    row = session.execute(query.with_for_update() if lock else query).first()
     if row is None:
         return Guard()
     return Guard(row.failures, as_utc(row.last_failure_at), as_utc(row.locked_until))

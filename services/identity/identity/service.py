@@ -92,6 +92,10 @@ class IdentityService(ServiceBase):
         return handlers.whoami(self.db, self.request)
 
     @rpc
+    def sign_in_state(self, nip: str | None = None) -> dict:
+        return handlers.sign_in_state(self.db, self.request, nip)
+
+    @rpc
     def audit_events(self, nip: str | None = None, type: str | None = None, limit: int = 100) -> dict:  # noqa: A002
         return handlers.audit_events(self.db, self.request, nip, type, limit)
 

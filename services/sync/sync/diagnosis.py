@@ -92,7 +92,7 @@ def skp_in_force(s: Session, nip: str, year: int) -> bool:
 
 
 def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
-           mfa_used: bool | None = None) -> rules.Facts:
+           mfa_used: bool | None = None, sign_in: rules.SignIn | None = None) -> rules.Facts:
     employee = _person(s, nip)
     supervisor = _person(s, employee.supervisor_nip) if employee else None
     stand_in = None
@@ -101,7 +101,7 @@ def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
                                        owner_nip=nip)
     return rules.Facts(nip=nip, year=year, now=now, employee=employee, supervisor=supervisor,
                        supervisor_skp_in_force=bool(supervisor and skp_in_force(s, supervisor.nip, year)),
-                       stand_in=stand_in, mfa_used=mfa_used)
+                       stand_in=stand_in, mfa_used=mfa_used, sign_in=sign_in)
 
 
 # --- the use case ----------------------------------------------------------------------------------
@@ -124,8 +124,10 @@ def _may_see(caller: Caller, nip: str, employee: rules.Person | None) -> bool:
 
 
 def diagnose(factory: sessionmaker[Session], ctx: RequestContext, nip: str | None = None,
-             year: int | None = None) -> dict[str, Any]:
-    """The caller's own diagnosis (no `nip`), or an admin's about an employee of their agency."""
+             year: int | None = None, sign_in: Any = None) -> dict[str, Any]:
+    """The caller's own diagnosis (no `nip`), or an admin's about an employee of their agency.
+    `sign_in`: identity's `sign_in_state` of the account, which the gateway asked for (None when
+    identity did not answer: the account checks then say so)."""
     caller = require(ctx.caller)
     nip = nip or caller.nip
     own = nip == caller.nip
@@ -134,7 +136,8 @@ def diagnose(factory: sessionmaker[Session], ctx: RequestContext, nip: str | Non
     today = config.today()
     year = _year(year, today)
     with factory() as s:
-        facts = gather(s, nip, year, today, utcnow(), mfa_used=("otp" in caller.amr) if own else None)
+        facts = gather(s, nip, year, today, utcnow(), mfa_used=("otp" in caller.amr) if own else None,
+                       sign_in=rules.sign_in_from(sign_in))
     if not _may_see(caller, nip, facts.employee):
         raise forbidden("Only the employee or an admin of their agency can see this diagnosis.",
                         "Hanya pegawai yang bersangkutan atau admin instansinya yang dapat melihat diagnosis ini.")

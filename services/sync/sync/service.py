@@ -43,8 +43,8 @@ class SyncService(ServiceBase):
         self.findings.notify()
 
     @rpc
-    def diagnose(self, nip: str | None = None, year: int | None = None) -> dict:
-        return diagnosis.diagnose(self.db, self.request, nip, year)
+    def diagnose(self, nip: str | None = None, year: int | None = None, sign_in: dict | None = None) -> dict:
+        return diagnosis.diagnose(self.db, self.request, nip, year, sign_in)
 
     def _repaired(self, result: dict) -> dict:
         if result.get("events"):

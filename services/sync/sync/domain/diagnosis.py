@@ -1,7 +1,8 @@
 """Why can't I sign in, or fill in my SKP? The diagnosis rules, in plain Python.
 
 Given a snapshot of facts about one employee (their master-data record or none, their supervisor,
-whether the supervisor's SKP is in force, how they signed in), each rule gives one finding: a
+whether the supervisor's SKP is in force, their account's state as identity reports it), each rule
+gives one finding: a
 stable `check`, its `status`, a `code` (the same code identity's sign-in refusals and skp's
 planning refusals use for that problem, so a client can link a refusal to the finding), what is
 wrong and why it matters, and who fixes it, in English and Indonesian.
@@ -17,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .identifiers import InvalidIdentifier, nik_nip_mismatches, parse_nik, parse_nip
@@ -109,6 +110,32 @@ def find_stand_in(supervisor: Person, on: dt.date, person: Callable[[str], Perso
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """The account as identity reports it at the time of the request (identity owns credentials;
+    the gateway asks it and hands the answer on). Never kept nor announced by sync."""
+
+    known: bool  # identity has the NIP (it follows master data within moments)
+    activated: bool = False  # a password was set (activation)
+    mfa_enabled: bool = False
+    mfa_required: bool = False  # by the agency's policy or the account's roles
+    password_locked_until: dt.datetime | None = None
+    mfa_locked_until: dt.datetime | None = None
+
+
+def sign_in_from(data: Any) -> SignIn | None:
+    """identity's `sign_in_state` answer, or None when it is missing or not of that shape."""
+    if not isinstance(data, dict) or not isinstance(data.get("known"), bool):
+        return None
+    try:
+        until = {k: dt.datetime.fromisoformat(data[k]) if data.get(k) else None
+                 for k in ("password_locked_until", "mfa_locked_until")}
+    except (TypeError, ValueError):
+        return None
+    flags = {k: data.get(k) is True for k in ("activated", "mfa_enabled", "mfa_required")}
+    return SignIn(data["known"], **flags, **until)
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the rules look at, gathered by the caller of `diagnose` (no I/O here)."""
 
@@ -120,6 +147,7 @@ class Facts:
     supervisor_skp_in_force: bool = False  # approved or published for `year` (from skp.approved)
     stand_in: StandIn | None = None  # only looked up when the supervisor is not active
     mfa_used: bool | None = None  # this sign-in used an authenticator code; None = not known here
+    sign_in: SignIn | None = None  # None: identity was not asked or did not answer
 
 
 @dataclass(frozen=True)
@@ -134,6 +162,7 @@ class Finding:
     fixers: tuple[str, ...] = ()
     blocks: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    fix: tuple[str, str] | None = None  # how the fixers fix it, when not FIXERS' general words
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"check": self.check, "status": self.status, "code": self.code,
@@ -141,8 +170,8 @@ class Finding:
         if self.why:
             body["why"], body["why_id"] = self.why, self.why_id
         if self.fixers:
-            body["fixed_by"] = "; ".join(FIXERS[f][0] for f in self.fixers)
-            body["fixed_by_id"] = "; ".join(FIXERS[f][1] for f in self.fixers)
+            body["fixed_by"], body["fixed_by_id"] = self.fix or (
+                "; ".join(FIXERS[f][0] for f in self.fixers), "; ".join(FIXERS[f][1] for f in self.fixers))
             body["fixers"] = list(self.fixers)
         if self.blocks:
             body["blocks"] = list(self.blocks)
@@ -339,15 +368,114 @@ def check_supervisor_skp(f: Facts) -> Finding:
                    fixers, (SKP,), extra={"supervisor_nip": s.nip, "year": f.year})
 
 
+def _clock(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def check_account(f: Facts) -> Finding:
+    a = f.sign_in
+    if f.employee is None:
+        return _skipped("account", "No master-data record, so no account.",
+                        "Tidak ada data induk, jadi belum ada akun.")
+    if a is None:
+        return Finding("account", UNKNOWN, "account-unknown",
+                       "The sign-in service did not answer, so the account's state (activation, lockout) is not "
+                       "shown. Ask again in a moment.",
+                       "Layanan masuk tidak menjawab, jadi status akun (aktivasi, penguncian) tidak ditampilkan. "
+                       "Coba lagi sebentar lagi.")
+    if not a.known:
+        return Finding("account", PROBLEM, "account-pending",
+                       "The sign-in service has not received this NIP from the master data yet; it normally "
+                       "follows within a minute of a change.",
+                       "Layanan masuk belum menerima NIP ini dari data induk; biasanya menyusul dalam satu menit "
+                       "setelah perubahan.",
+                       "Until then activation and sign-in answer as for an unknown NIP.",
+                       "Sampai saat itu aktivasi dan masuk menjawab seperti untuk NIP yang tidak dikenal.",
+                       (ADMIN_INSTANSI,), (LOGIN,),
+                       fix=("the agency admin (BKD/BKPSDM), if it lasts: the master data must be sent again "
+                            "(ekinerja-sync announce)",
+                            "admin instansi (BKD/BKPSDM), jika berlanjut: data induk perlu dikirim ulang "
+                            "(ekinerja-sync announce)"))
+    if not a.activated:
+        return Finding("account", PROBLEM, "account-not-activated",
+                       "The account has not been activated: no password has been set yet.",
+                       "Akun belum diaktivasi: kata sandi belum pernah dibuat.",
+                       "Signing in needs the password chosen at activation.",
+                       "Masuk memerlukan kata sandi yang dibuat saat aktivasi.",
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN,),
+                       fix=("the employee: Aktivasi Akun with NIP, NIK and the email in the master data, then "
+                            "the link in that email; the agency admin (BKD/BKPSDM) corrects a wrong email",
+                            "pegawai yang bersangkutan: Aktivasi Akun dengan NIP, NIK, dan email di data induk, "
+                            "lalu tautan di email tersebut; admin instansi (BKD/BKPSDM) membetulkan email yang "
+                            "salah"))
+    if a.password_locked_until and a.password_locked_until > f.now:
+        at = _clock(a.password_locked_until)
+        return Finding("account", PROBLEM, "login-locked",
+                       f"Sign-in is paused until {at} after repeated wrong passwords.",
+                       f"Masuk ditangguhkan sampai {at} setelah kata sandi salah berulang kali.",
+                       "This protects the account from password guessing.",
+                       "Ini melindungi akun dari penebakan kata sandi.",
+                       (EMPLOYEE,), (LOGIN,), extra={"until": a.password_locked_until.isoformat()},
+                       fix=("the employee: wait until then, or reset the password (Lupa Kata Sandi) through the "
+                            "email in the master data, which also lifts the pause",
+                            "pegawai yang bersangkutan: tunggu sampai saat itu, atau atur ulang kata sandi (Lupa "
+                            "Kata Sandi) melalui email di data induk, yang juga mencabut penangguhan"))
+    return Finding("account", OK, "account-active", "The account is activated: sign-in with NIP and password works.",
+                   "Akun sudah diaktivasi: masuk dengan NIP dan kata sandi dapat dilakukan.")
+
+
+LOST_AUTHENTICATOR = ("A lost authenticator: sign in with one of the recovery codes, or the agency admin resets MFA.",
+                      "Autentikator hilang: masuk dengan salah satu kode pemulihan, atau admin instansi mengatur "
+                      "ulang MFA.")
+
+
 def check_mfa(f: Facts) -> Finding:
-    if f.mfa_used:
-        return Finding("mfa", OK, "mfa-used", "This sign-in used an authenticator code (MFA).",
-                       "Proses masuk ini memakai kode autentikator (MFA).")
-    return Finding("mfa", UNKNOWN, "mfa-unknown",
-                   "The master-data service does not keep the MFA state: see the account settings "
-                   "(GET /api/v1/me shows mfa_enabled).",
-                   "Layanan data induk tidak menyimpan status MFA: lihat pengaturan akun "
-                   "(GET /api/v1/me menampilkan mfa_enabled).")
+    a = f.sign_in
+    if a is None or not a.known:
+        if f.mfa_used:
+            return Finding("mfa", OK, "mfa-used", "This sign-in used an authenticator code (MFA).",
+                           "Proses masuk ini memakai kode autentikator (MFA).")
+        return Finding("mfa", UNKNOWN, "mfa-unknown",
+                       "The sign-in service did not report the MFA state (see the account check).",
+                       "Layanan masuk tidak melaporkan status MFA (lihat pemeriksaan akun).")
+    if a.mfa_locked_until and a.mfa_locked_until > f.now:
+        at = _clock(a.mfa_locked_until)
+        return Finding("mfa", PROBLEM, "mfa-locked",
+                       f"Authenticator codes are refused until {at} after repeated wrong codes.",
+                       f"Kode autentikator ditolak sampai {at} setelah kode salah berulang kali.",
+                       "This protects the account from code guessing. Wrong codes often come from a phone "
+                       "whose clock is not set automatically.",
+                       "Ini melindungi akun dari penebakan kode. Kode salah sering berasal dari ponsel yang jamnya "
+                       "tidak diatur otomatis.",
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN,), extra={"until": a.mfa_locked_until.isoformat()},
+                       fix=("the employee: wait, set the phone's clock to automatic, or use a recovery code; the "
+                            "agency admin (BKD/BKPSDM) resets MFA when the authenticator is lost",
+                            "pegawai yang bersangkutan: tunggu, atur jam ponsel ke otomatis, atau pakai kode "
+                            "pemulihan; admin instansi (BKD/BKPSDM) mengatur ulang MFA bila autentikator hilang"))
+    if a.mfa_enabled:
+        used = " This sign-in used it." if f.mfa_used else ""
+        used_id = " Proses masuk ini memakainya." if f.mfa_used else ""
+        return Finding("mfa", OK, "mfa-enabled",
+                       f"MFA is on: sign-in asks for an authenticator code.{used} {LOST_AUTHENTICATOR[0]}",
+                       f"MFA aktif: masuk meminta kode autentikator.{used_id} {LOST_AUTHENTICATOR[1]}")
+    if a.mfa_required:
+        return Finding("mfa", WARNING, "mfa-enrollment-required",
+                       "The agency (or the account's role) requires MFA and no authenticator is set up: the next "
+                       "sign-in asks to set one up.",
+                       "Instansi (atau peran akun) mewajibkan MFA dan belum ada autentikator: proses masuk "
+                       "berikutnya meminta untuk memasangnya.",
+                       "Sign-in stops at that step until a code from the authenticator app is confirmed.",
+                       "Proses masuk berhenti di langkah itu sampai kode dari aplikasi autentikator dikonfirmasi.",
+                       (EMPLOYEE,),
+                       fix=("the employee: an authenticator app (e.g. Google Authenticator) on their phone, at the "
+                            "next sign-in",
+                            "pegawai yang bersangkutan: aplikasi autentikator (mis. Google Authenticator) di "
+                            "ponselnya, saat masuk berikutnya"))
+    return Finding("mfa", INFO, "mfa-off",
+                   "MFA is off: sign-in asks only for the password. Turning it on in the account settings "
+                   "protects the account.",
+                   "MFA tidak aktif: masuk hanya meminta kata sandi. Mengaktifkannya di pengaturan akun "
+                   "melindungi akun.")
 
 
 def check_last_sync(f: Facts) -> Finding:
@@ -371,8 +499,8 @@ def check_last_sync(f: Facts) -> Finding:
                    "lakukan sinkronisasi ulang.", extra={"at": stamp})
 
 
-RULES = (check_nip, check_nik, check_status, check_unit_position, check_supervisor, check_supervisor_active,
-         check_supervisor_skp, check_mfa, check_last_sync)
+RULES = (check_nip, check_nik, check_status, check_account, check_unit_position, check_supervisor,
+         check_supervisor_active, check_supervisor_skp, check_mfa, check_last_sync)
 
 
 def diagnose(facts: Facts) -> list[Finding]:
@@ -399,6 +527,8 @@ def announced(facts: Facts) -> dict[str, Any] | None:
     them, for identity's sign-in refusals and skp's planning refusals. None without a record."""
     if facts.employee is None:
         return None
+    # Master data only: how someone signs in (lockouts, MFA) stays between them, their admin and identity.
+    facts = replace(facts, sign_in=None, mfa_used=None)
     findings = [x for x in diagnose(facts) if x.status in (PROBLEM, WARNING)]
     return {
         "nip": facts.nip,

@@ -43,12 +43,13 @@ def finding(f: Facts, check: str) -> dict:
 
 
 def test_a_healthy_employee_has_no_problem_and_every_check_runs():
-    report = d.report(facts(mfa_used=True))
+    report = d.report(facts(mfa_used=True, sign_in=d.SignIn(True, activated=True, mfa_enabled=True)))
 
-    assert [x["check"] for x in report["findings"]] == ["nip", "nik", "status", "unit-position", "supervisor",
-                                                        "supervisor-active", "supervisor-skp", "mfa", "last-sync"]
+    assert [x["check"] for x in report["findings"]] == [
+        "nip", "nik", "status", "account", "unit-position", "supervisor", "supervisor-active", "supervisor-skp",
+        "mfa", "last-sync"]
     assert {x["check"]: x["status"] for x in report["findings"]} == {
-        "nip": "ok", "nik": "ok", "status": "ok", "unit-position": "ok", "supervisor": "ok",
+        "nip": "ok", "nik": "ok", "status": "ok", "account": "ok", "unit-position": "ok", "supervisor": "ok",
         "supervisor-active": "ok", "supervisor-skp": "ok", "mfa": "ok", "last-sync": "info"}
     assert report["problems"] == 0 and report["warnings"] == 0 and report["blocked"] == []
     assert all(x["detail"] and x["detail_id"] for x in report["findings"])
@@ -76,8 +77,8 @@ def test_nip_unknown_is_a_problem_for_sign_in_and_skp_and_the_rest_is_skipped():
     assert "MyASN" in nip["fixed_by"] and "Sinkronisasi ASN" in nip["fixed_by_id"]
     assert report["blocked"] == ["login", "skp"]
     skipped = {x["check"] for x in report["findings"] if x["status"] == "skipped"}
-    assert skipped == {"nik", "status", "unit-position", "supervisor", "supervisor-active", "supervisor-skp",
-                       "last-sync"}
+    assert skipped == {"nik", "status", "account", "unit-position", "supervisor", "supervisor-active",
+                       "supervisor-skp", "last-sync"}
 
 
 def test_nip_malformed_names_the_rule():
@@ -190,12 +191,77 @@ def test_a_kepala_sekolah_without_skp_is_named_as_such():
     assert found["fixers"] == ["kepala_sekolah"]
 
 
-def test_mfa_is_known_only_from_this_sign_in():
-    assert finding(facts(mfa_used=True), "mfa")["code"] == "mfa-used"
-    for used in (False, None):
-        found = finding(facts(mfa_used=used), "mfa")
-        assert (found["status"], found["code"]) == ("unknown", "mfa-unknown")
-        assert "/api/v1/me" in found["detail"]
+# --- the account, as identity reports it (handed on by the gateway) --------------------------------
+
+LATER = NOW + dt.timedelta(minutes=4)
+
+
+def test_without_identitys_answer_the_account_and_mfa_are_unknown():
+    assert finding(facts(), "account")["status"] == "unknown"
+    found = finding(facts(), "mfa")
+    assert (found["status"], found["code"]) == ("unknown", "mfa-unknown")
+    assert finding(facts(mfa_used=True), "mfa")["code"] == "mfa-used"  # this sign-in proves it is on
+
+
+def test_an_account_identity_has_not_heard_of_blocks_sign_in_and_names_the_admin():
+    found = finding(facts(sign_in=d.SignIn(False)), "account")
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "account-pending", ["login"])
+    assert found["fixers"] == ["admin_instansi"] and "ekinerja-sync announce" in found["fixed_by"]
+
+
+def test_an_account_never_activated_says_how_to_activate():
+    found = finding(facts(sign_in=d.SignIn(True)), "account")
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "account-not-activated", ["login"])
+    assert found["fixers"] == ["employee", "admin_instansi"]
+    assert "Aktivasi Akun" in found["fixed_by"] and "Aktivasi Akun" in found["fixed_by_id"]
+    assert "MyASN" not in found["fixed_by"]  # activation is done in e-Kinerja, not in the registry
+
+
+def test_a_password_lockout_shows_until_when_and_ends_by_itself():
+    locked = d.SignIn(True, activated=True, password_locked_until=LATER)
+
+    found = finding(facts(sign_in=locked), "account")
+
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "login-locked", ["login"])
+    assert found["until"] == LATER.isoformat() and "2026-03-02 03:04:00 UTC" in found["detail"]
+    assert "Lupa Kata Sandi" in found["fixed_by"]
+    assert finding(facts(sign_in=locked, now=LATER), "account")["code"] == "account-active"
+
+
+def test_mfa_states():
+    def mfa(**over):
+        return finding(facts(sign_in=d.SignIn(True, activated=True, **over)), "mfa")
+
+    on = mfa(mfa_enabled=True)
+    assert (on["status"], on["code"]) == ("ok", "mfa-enabled") and "recovery codes" in on["detail"]
+    pending = mfa(mfa_required=True)
+    assert (pending["status"], pending["code"], pending["fixers"]) == (
+        "warning", "mfa-enrollment-required", ["employee"])
+    off = mfa()
+    assert (off["status"], off["code"]) == ("info", "mfa-off")
+    locked = mfa(mfa_enabled=True, mfa_locked_until=LATER)
+    assert (locked["status"], locked["code"], locked["blocks"]) == ("problem", "mfa-locked", ["login"])
+    assert locked["fixers"] == ["employee", "admin_instansi"] and "clock" in locked["why"]
+
+
+def test_identitys_answer_is_read_defensively():
+    assert d.sign_in_from(None) is None
+    assert d.sign_in_from({"known": "yes"}) is None
+    assert d.sign_in_from({"known": True, "password_locked_until": "not a time"}) is None
+    assert d.sign_in_from({"nip": STAFF, "known": False}) == d.SignIn(False)
+    assert d.sign_in_from({"known": True, "activated": True, "mfa_enabled": 1, "mfa_required": True,
+                           "password_locked_until": LATER.isoformat(), "mfa_locked_until": None}) == d.SignIn(
+        True, activated=True, mfa_enabled=False, mfa_required=True, password_locked_until=LATER)
+
+
+def test_how_someone_signs_in_is_never_announced():
+    locked = facts(sign_in=d.SignIn(True, password_locked_until=LATER), mfa_used=True)
+
+    data = d.announced(locked)
+
+    assert {x["check"] for x in data["findings"]}.isdisjoint({"account", "mfa"})
+    assert data == d.announced(facts())
+
 
 
 def test_last_sync_gives_the_time_of_the_last_change_in_utc():

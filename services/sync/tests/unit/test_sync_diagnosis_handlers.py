@@ -90,6 +90,19 @@ def test_own_diagnosis_reads_master_data_and_the_skp_read_copy(factory):
     assert after["problems"] == 0 and after["warnings"] == 1
 
 
+def test_identitys_account_state_is_shown_as_handed_on_and_a_garbled_one_as_unknown(factory):
+    admin_a = ctx("199502212020111013", ("pegawai", "admin_instansi"), "ag1")
+    state = {"nip": STAFF, "known": True, "activated": False, "mfa_enabled": False, "mfa_required": True,
+             "password_locked_until": None, "mfa_locked_until": None}
+
+    report = by_check(diagnosis.diagnose(factory, admin_a, STAFF, sign_in=state))
+
+    assert report["account"]["code"] == "account-not-activated"
+    assert report["mfa"]["code"] == "mfa-enrollment-required"
+    garbled = by_check(diagnosis.diagnose(factory, admin_a, STAFF, sign_in={"known": "maybe"}))
+    assert (garbled["account"]["status"], garbled["mfa"]["status"]) == ("unknown", "unknown")
+
+
 def test_another_year_is_checked_on_request(factory):
     diagnosis.on_event(factory, approved(MID, year=2025))
     assert by_check(diagnosis.diagnose(factory, ctx(STAFF), year=2025))["supervisor-skp"]["status"] == "ok"
