@@ -47,7 +47,7 @@ employees = Table(
     Column("golongan", String(8), nullable=False),
     Column("agency_id", String(64), ForeignKey("agencies.id"), nullable=False, index=True),
     Column("unit_id", String(64), ForeignKey("units.id"), nullable=True, index=True),
-    Column("position_id", String(64), ForeignKey("positions.id"), nullable=True),
+    Column("position_id", String(64), ForeignKey("positions.id"), nullable=True, index=True),  # re-graded: holders
     Column("supervisor_nip", String(18), ForeignKey("employees.nip"), nullable=True, index=True),
     Column("roles", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
