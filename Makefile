@@ -52,6 +52,15 @@ demo-data: venv
 	$(BIN)/ekinerja-identity demo-accounts deploy/demo/accounts.json
 	$(BIN)/ekinerja-skp demo-plans $(DEMO_YEAR)
 	$(BIN)/ekinerja-tukin policy load services/tukin/tukin/domain/policies/*.yaml
+	@# A var/ kept from an older release (the import above changed nothing) may predate a service
+	@# or a read-copy, which learns only from events: send the master data, findings and SKPs again
+	@# (consumers upsert, so this changes nothing where they are already known).
+	@if $(BIN)/python -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["events"] != 0)' \
+	    $(EKINERJA_VAR_DIR)/log/demo-import.json; then \
+	  echo "var/ was there before: announcing master data and SKPs again for every service's read-copy"; \
+	  $(BIN)/ekinerja-sync announce > $(EKINERJA_VAR_DIR)/log/demo-announce.json && \
+	  $(BIN)/ekinerja-skp announce; \
+	fi
 
 up: venv system-deps-up
 	@deploy/bin/dev up
