@@ -295,3 +295,22 @@ def test_pmm_rules_nothing_agreed_wrong_period_bad_request(initial, as_user, sim
     bad = teacher.post("/api/v1/me/pmm/sync", json={"year": YEAR, "semester": 3})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "semester"
     assert teacher.post("/api/v1/me/pmm/sync", json={"year": "2026"}).status_code == 422
+
+
+def test_a_record_the_import_refuses_is_explained_in_the_diagnosis_until_fixed(initial, admin, as_user, simulator):
+    """The registry delivered a record e-Kinerja refused: the helpdesk sees which field and who fixes it."""
+    simulator.control("PATCH", f"employees/{MOVED}", {"email": "bukan-email"})
+    teacher = as_user(MOVED)
+
+    run = teacher.post("/api/v1/me/sync").get_json()
+
+    assert run["status"] == "partial" and run["rejected"] == 1
+    stale = {f["check"]: f for f in admin.get(f"/api/v1/employees/{MOVED}/diagnosis").get_json()["findings"]}
+    last = stale["last-sync"]
+    assert (last["status"], last["code"]) == ("warning", "registry-record-refused")
+    assert last["errors"][0]["field"] == "email" and "MyASN" in last["fixed_by"]
+
+    simulator.control("PATCH", f"employees/{MOVED}", {"email": "guru.moved@sekolah.go.id"})
+    assert teacher.post("/api/v1/me/sync").get_json()["status"] == "ok"
+    fixed = {f["check"]: f for f in admin.get(f"/api/v1/employees/{MOVED}/diagnosis").get_json()["findings"]}
+    assert fixed["last-sync"]["code"] == "last-sync" and fixed["last-sync"]["synced_at"]

@@ -20,7 +20,16 @@ from ekinerja_kernel.inbox import first_delivery
 from . import rediagnose
 from .domain import diagnosis as rules
 from .domain.identifiers import require_nip
-from .tables import acting, employees, inbox, positions, registry_synced, skp_published, units
+from .tables import (
+    acting,
+    employees,
+    inbox,
+    positions,
+    registry_refused,
+    registry_synced,
+    skp_published,
+    units,
+)
 
 SKP_APPROVED = "ekinerja.skp.approved.v1"
 # The public events sync keeps read-copies from (bound to the durable queue `sync.events`).
@@ -99,9 +108,11 @@ def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
     if supervisor is not None and supervisor.status != "active":
         stand_in = rules.find_stand_in(supervisor, today, lambda n: _person(s, n), lambda u, p: _seats(s, u, p),
                                        owner_nip=nip)
+    refused = s.execute(select(registry_refused).where(registry_refused.c.nip == nip)).first()
     return rules.Facts(nip=nip, year=year, now=now, employee=employee, supervisor=supervisor,
                        supervisor_skp_in_force=bool(supervisor and skp_in_force(s, supervisor.nip, year)),
-                       stand_in=stand_in, mfa_used=mfa_used, sign_in=sign_in)
+                       stand_in=stand_in, mfa_used=mfa_used, sign_in=sign_in,
+                       refusal=rules.Refusal(as_utc(refused.refused_at), tuple(refused.errors)) if refused else None)
 
 
 # --- the use case ----------------------------------------------------------------------------------

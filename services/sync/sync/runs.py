@@ -361,7 +361,6 @@ class Syncer:
                 applier.feed("positions", position)
             applier.feed("employees", row)
             applier.close()
-            _explain_missing_supervisor(applier)
         except RegistryNotFound:
             progress.failed = True
             progress.error(nip, "not-in-registry",
@@ -457,18 +456,6 @@ class Syncer:
         """A run claimed from the queue."""
         return self.sync_agency(row.scope, full=row.kind == "full", trigger=row.trigger,
                                 requested_by=row.requested_by, run_id=row.id)
-
-
-def _explain_missing_supervisor(applier: StreamApplier) -> None:
-    """"Employee X does not exist" says little to someone syncing themselves: say who acts."""
-    for error in applier.errors:
-        if error.get("field") == "supervisor_nip" and error.get("rule") == "exists":
-            error["rule"] = "supervisor-not-synced"
-            error["detail"] = ("Your supervisor in the registry is not in e-Kinerja yet: they sync their own data "
-                               "first (Sinkronisasi ASN), or your agency admin syncs the whole agency. Then try again.")
-            error["detail_id"] = ("Atasan Anda di registri belum ada di e-Kinerja: atasan melakukan Sinkronisasi "
-                                  "ASN terlebih dahulu, atau admin instansi menyinkronkan seluruh instansi. Lalu coba "
-                                  "lagi.")
 
 
 def sync_me(factory: sessionmaker[Session], syncer: Syncer | None, ctx: RequestContext,

@@ -13,6 +13,7 @@ anyway so that what is still missing is reported as the row's error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,13 +25,15 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from . import rediagnose
 from .domain.model import Agency, Employee, Position, Unit
 from .handlers import KINDS, _Import
 from .registry.siasn import REGISTRY_ROLES
 from .repository import MasterData, employee_from_row
-from .tables import employees, registry_synced
+from .tables import employees, registry_refused, registry_synced
 
 MAX_ERRORS = 100
+NIP_SHAPE = re.compile(r"[0-9]{18}")
 EMPTY = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
 
 
@@ -112,10 +115,11 @@ class StreamApplier:
                 if kind == "employees":
                     cache.prefetch(rows)
                 getattr(run, kind)(rows)
+                if self.synced_run_id:
+                    _in_registry_words(run.errors)
                 self._collect(kind, run)
                 if kind == "employees" and self.synced_run_id:
-                    refused = {str(e.get("key")) for e in run.errors}
-                    self._mark_synced(session, [str(r.get("nip") or "").strip() for r in rows], refused)
+                    self._mark_synced(session, [str(r.get("nip") or "").strip() for r in rows], run.errors)
             if self.on_chunk:
                 self.on_chunk(session, self)
         self.chunks += 1
@@ -156,14 +160,30 @@ class StreamApplier:
             kept = {x for x in current.get(str(r.get("nip") or "").strip()) or () if x not in REGISTRY_ROLES}
             r["roles"] = sorted(kept | set(r.get("roles") or ()))
 
-    def _mark_synced(self, session: Session, nips: list[str], refused: set[str]) -> None:
-        done = sorted({n for n in nips if n and n not in refused})
-        if not done:
-            return
-        session.execute(delete(registry_synced).where(registry_synced.c.nip.in_(done)))
+    def _mark_synced(self, session: Session, nips: list[str], errors: list[dict[str, Any]]) -> None:
+        """Each employee applied (stored or unchanged) is synced by this run and no longer refused;
+        each one refused keeps why, for the diagnosis. Either change may alter their findings."""
+        why: dict[str, list[dict[str, Any]]] = {}
+        for e in errors:
+            why.setdefault(str(e.get("key")), []).append({k: e.get(k) for k in ("field", "rule", "detail",
+                                                                                 "detail_id")})
         now = utcnow()
-        session.execute(insert(registry_synced), [{"nip": n, "synced_at": now, "run_id": self.synced_run_id}
-                                                  for n in done])
+        done = sorted({n for n in nips if n and n not in why})
+        cleared: list[str] = []
+        if done:
+            session.execute(delete(registry_synced).where(registry_synced.c.nip.in_(done)))
+            session.execute(insert(registry_synced), [{"nip": n, "synced_at": now, "run_id": self.synced_run_id}
+                                                      for n in done])
+            cleared = list(session.execute(select(registry_refused.c.nip)
+                                           .where(registry_refused.c.nip.in_(done))).scalars())
+            if cleared:
+                session.execute(delete(registry_refused).where(registry_refused.c.nip.in_(cleared)))
+        refused = {n: w for n, w in why.items() if NIP_SHAPE.fullmatch(n)}  # not "#row3" or a malformed NIP
+        if refused:
+            session.execute(delete(registry_refused).where(registry_refused.c.nip.in_(refused)))
+            session.execute(insert(registry_refused), [{"nip": n, "refused_at": now, "run_id": self.synced_run_id,
+                                                        "errors": w} for n, w in refused.items()])
+        rediagnose.queue(session, [*cleared, *refused])
 
     def _collect(self, kind: str, run: _Import) -> None:
         for k, counts in run.counts.items():
@@ -175,6 +195,19 @@ class StreamApplier:
         for error in run.errors:
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append({k: v for k, v in error.items() if k != "row"})  # a row number of a chunk
+
+
+def _in_registry_words(errors: list[dict[str, Any]]) -> None:
+    """"Employee X does not exist (import it first...)" speaks of files; from the registry, say who acts."""
+    for error in errors:
+        if error.get("field") == "supervisor_nip" and error.get("rule") == "exists":
+            error["rule"] = "supervisor-not-synced"
+            error["detail"] = ("The supervisor in the registry is not in e-Kinerja yet: they sync their own data "
+                               "first (Sinkronisasi ASN), or the agency admin syncs the whole agency. Then sync "
+                               "again.")
+            error["detail_id"] = ("Atasan di registri belum ada di e-Kinerja: atasan melakukan Sinkronisasi ASN "
+                                  "terlebih dahulu, atau admin instansi menyinkronkan seluruh instansi. Lalu "
+                                  "sinkronkan lagi.")
 
 
 class ChunkCache(MasterData):

@@ -169,6 +169,16 @@ registry_synced = Table(
     Column("run_id", String(36), nullable=False),
 )
 
+# The registry's latest record of an NIP that the import refused, and why (field errors), until a
+# later run applies one: the diagnosis tells a helpdesk why someone delivered is missing or stale.
+registry_refused = Table(
+    "registry_refused", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("refused_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("errors", JSON, nullable=False),
+)
+
 # The last PMM import of each teacher and semester: a new one is announced only when the agreed
 # RHK changed.
 pmm_imports = Table(

@@ -110,6 +110,22 @@ def find_stand_in(supervisor: Person, on: dt.date, person: Callable[[str], Perso
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """The registry's latest record of the NIP, refused by the import: when, and each field's error
+    ({field, rule, detail, detail_id}) as the sync run reported it."""
+
+    at: dt.datetime
+    errors: tuple[dict[str, Any], ...]
+
+    def said(self) -> tuple[str, str]:
+        return ("; ".join(f"{e['field']}: {e['detail']}" for e in self.errors),
+                "; ".join(f"{e['field']}: {e['detail_id']}" for e in self.errors))
+
+    def extra(self) -> dict[str, Any]:
+        return {"refused_at": self.at.astimezone(dt.UTC).isoformat(), "errors": [dict(e) for e in self.errors]}
+
+
+@dataclass(frozen=True)
 class SignIn:
     """The account as identity reports it at the time of the request (identity owns credentials;
     the gateway asks it and hands the answer on). Never kept nor announced by sync."""
@@ -148,6 +164,7 @@ class Facts:
     stand_in: StandIn | None = None  # only looked up when the supervisor is not active
     mfa_used: bool | None = None  # this sign-in used an authenticator code; None = not known here
     sign_in: SignIn | None = None  # None: identity was not asked or did not answer
+    refusal: Refusal | None = None  # the registry's latest record of the NIP was refused by the import
 
 
 @dataclass(frozen=True)
@@ -204,6 +221,18 @@ def check_nip(f: Facts) -> Finding:
                        "Sign-in and every record in e-Kinerja are keyed by the 18-digit NIP.",
                        "Masuk dan semua data di e-Kinerja memakai NIP 18 digit sebagai kunci.",
                        (EMPLOYEE,), (LOGIN, SKP))
+    if f.employee is None and f.refusal is not None:
+        en, id_ = f.refusal.said()
+        at = _clock(f.refusal.at)
+        return Finding("nip", PROBLEM, "nip-record-refused",
+                       f"The civil-service registry (SIASN/MyASN) delivered NIP {f.nip} at {at}, but e-Kinerja "
+                       f"refused the record: {en}.",
+                       f"Data kepegawaian (SIASN/MyASN) mengirim NIP {f.nip} pada {at}, tetapi e-Kinerja menolak "
+                       f"datanya: {id_}.",
+                       "Without a master-data record nobody can activate the account, sign in or make an SKP.",
+                       "Tanpa data induk, akun tidak dapat diaktivasi, tidak dapat masuk, dan SKP tidak dapat "
+                       "dibuat.",
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP), extra=f.refusal.extra())
     if f.employee is None:
         return Finding("nip", PROBLEM, "nip-not-found",
                        f"NIP {f.nip} is not in e-Kinerja's master data: the civil-service registry (SIASN) "
@@ -484,6 +513,17 @@ def check_last_sync(f: Facts) -> Finding:
         return _skipped("last-sync", "No master-data record.", "Tidak ada data induk.")
     at = e.updated_at if e.updated_at.tzinfo else e.updated_at.replace(tzinfo=dt.UTC)
     stamp = at.astimezone(dt.UTC).isoformat()
+    if f.refusal is not None:
+        en, id_ = f.refusal.said()
+        when = _clock(f.refusal.at)
+        return Finding("last-sync", WARNING, "registry-record-refused",
+                       f"The latest record from the civil-service registry (SIASN/MyASN), at {when}, was refused: "
+                       f"{en}. e-Kinerja keeps the record it has (last changed at {stamp}).",
+                       f"Data terbaru dari data kepegawaian (SIASN/MyASN), pada {when}, ditolak: {id_}. e-Kinerja "
+                       f"tetap memakai data yang ada (terakhir berubah pada {stamp}).",
+                       "Changes made in SIASN/MyASN do not reach e-Kinerja until the record is accepted.",
+                       "Perubahan di SIASN/MyASN tidak sampai ke e-Kinerja sampai datanya diterima.",
+                       _data_fixers(e), extra={"at": stamp, **f.refusal.extra()})
     if e.synced_at is not None:
         synced = (e.synced_at if e.synced_at.tzinfo else e.synced_at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
         return Finding("last-sync", INFO, "last-sync",

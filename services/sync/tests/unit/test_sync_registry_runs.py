@@ -11,12 +11,21 @@ from sqlalchemy import func, select, text
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from sync import runs
+from sync import diagnosis, runs
 from sync.handlers import import_records
 from sync.registry.simulator import LocalClient, Registry
 from sync.runs import Syncer
 from sync.stream import StreamApplier
-from sync.tables import OUTBOX, employees, metadata, outbox_table, registry_synced, sync_cursors
+from sync.tables import (
+    OUTBOX,
+    diagnosis_queue,
+    employees,
+    metadata,
+    outbox_table,
+    registry_refused,
+    registry_synced,
+    sync_cursors,
+)
 
 DEMO = json.loads((Path(__file__).resolve().parents[4] / "deploy/demo/masterdata.json").read_text())
 KEPSEK = "197210102010071027"  # pemkotdemo's kepala sekolah
@@ -147,6 +156,59 @@ def test_rows_the_import_refuses_make_the_run_partial(factory, syncer, registry)
     assert run["errors"][0]["key"] == TEACHER and run["errors"][0]["field"] == "email"
     with factory() as s:
         assert s.execute(select(registry_synced).where(registry_synced.c.nip == TEACHER)).first() is None
+
+
+def findings_of(factory, nip):
+    return {f["check"]: f for f in diagnosis.diagnose(factory, ctx(ADMIN_PK), nip)["findings"]}
+
+
+def queued(factory):
+    with factory() as s:
+        return set(s.execute(select(diagnosis_queue.c.nip)).scalars())
+
+
+def test_a_refused_record_is_kept_with_why_until_a_later_run_applies_one(factory, syncer, registry):
+    syncer.sync_agency("pemkotdemo")
+    with factory.begin() as s:
+        s.execute(text("DELETE FROM diagnosis_queue"))
+    registry.patch_employee(TEACHER, {"email": "not-an-email"})
+
+    assert syncer.sync_agency("pemkotdemo")["rejected"] == 1
+
+    stale = findings_of(factory, TEACHER)["last-sync"]
+    assert (stale["status"], stale["code"]) == ("warning", "registry-record-refused")
+    assert [(e["field"], e["rule"]) for e in stale["errors"]] == [("email", "email-format")]
+    assert "email is not a valid address" in stale["detail"] and "email bukan alamat" in stale["detail_id"]
+    assert stale["fixers"] == ["employee", "operator_sekolah", "admin_instansi"]  # a teacher: the school's operator
+    assert TEACHER in queued(factory)  # its announced findings change
+
+    registry.patch_employee(TEACHER, {"email": "galih@sekolah.go.id"})
+    syncer.sync_agency("pemkotdemo")
+
+    assert findings_of(factory, TEACHER)["last-sync"]["code"] == "last-sync"
+    with factory() as s:
+        assert s.execute(select(registry_refused)).first() is None
+
+
+def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory, syncer, registry):
+    newcomer = "199505052020122001"
+    teacher = next(e for e in DEMO["employees"] if e["nip"] == TEACHER)
+    registry.put_employee(newcomer, {**teacher, "nip": newcomer, "nik": "31710145059"})
+
+    syncer.sync_agency("pemkotdemo")
+
+    found = findings_of(factory, newcomer)["nip"]
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "nip-record-refused", ["login", "skp"])
+    assert [e["field"] for e in found["errors"]] == ["nik"] and found["refused_at"]
+    assert "refused the record: nik:" in found["detail"]
+
+
+def test_a_supervisor_missing_from_the_registry_run_is_named_in_registry_words(factory, syncer):
+    runs.sync_me(factory, syncer, ctx(Caller(TEACHER)))
+
+    found = findings_of(factory, TEACHER)["nip"]
+    assert found["code"] == "nip-record-refused" and found["errors"][0]["rule"] == "supervisor-not-synced"
+    assert "Sinkronisasi ASN" in found["detail"]
 
 
 def test_sinkronisasi_asn_of_one_nip_brings_its_agency_unit_and_position(factory, syncer, registry):
