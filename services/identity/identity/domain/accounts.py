@@ -52,8 +52,12 @@ def login_blockers(account: Account, findings: Iterable[Mapping[str, Any]]) -> l
     them), then, as a backstop that does not wait for the diagnosis, the account's own inactive status.
 
     Only ever shown to someone who proved who they are (password, or NIP+NIK at activation).
+    The status itself comes from employee.upserted, sent with the change, while the diagnosis follows
+    it: so an active account is not held back by an `account-inactive` finding made before it was
+    reactivated.
     """
-    blocking = [dict(f) for f in findings if f.get("status") == "problem" and LOGIN in (f.get("blocks") or ())]
+    blocking = [dict(f) for f in findings if f.get("status") == "problem" and LOGIN in (f.get("blocks") or ())
+                and not (f.get("code") == "account-inactive" and account.status == "active")]
     if account.status != "active" and not any(f.get("code") == "account-inactive" for f in blocking):
         blocking.append(inactive_finding(account.status))
     return [problems.master_data_blocks(f) for f in blocking]

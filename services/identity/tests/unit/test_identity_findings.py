@@ -203,6 +203,17 @@ def test_an_inactive_account_is_refused_before_the_diagnosis_arrives(factory):
     assert "admin" in problem["fixed_by"] and problem["detail_id"]
 
 
+def test_a_reactivated_account_is_not_held_back_by_the_diagnosis_that_is_still_on_its_way(factory):
+    inactive = {**NIK_PROBLEM, "check": "status", "code": "account-inactive", "blocks": ["login", "skp"]}
+    handlers.on_masterdata_event(factory, upserted(status="inactive"))
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", inactive))
+    assert refusal(lambda: login(factory)).code == "account-inactive"
+
+    handlers.on_masterdata_event(factory, upserted(status="active"))  # the cleared diagnosis follows later
+
+    assert login(factory)["status"] == "authenticated"
+
+
 # --- activation ---------------------------------------------------------------------------------
 
 def test_activation_names_a_finding_that_blocks_sign_in(factory):
