@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, or_, select
+from prometheus_client import Gauge
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
@@ -25,9 +26,19 @@ from ekinerja_kernel.outbox import Outbox
 from .diagnosis import gather
 from .domain import diagnosis as rules
 from .rediagnose import queue, queue_everyone, seat_holders
-from .tables import acting, diagnosis_published, diagnosis_queue, employees, sync_cursors
+from .tables import acting, diagnosis_published, diagnosis_queue, employees, registry_refused, sync_cursors
 
 SWEEP = "diagnosis:sweep"  # its row in sync_cursors: `since` = the day last swept
+QUEUED = Gauge("ekinerja_sync_diagnosis_queued", "Employees waiting for a new diagnosis (backlog of the findings loop)")
+REFUSED = Gauge("ekinerja_sync_registry_refused", "Employees whose latest registry record the import refused "
+                "(data to fix in SIASN/MyASN; each one's diagnosis says which field)")
+
+
+def observe(factory: sessionmaker[Session]) -> None:
+    """The backlog and the refused records, for dashboards and alerts."""
+    with factory() as s:
+        QUEUED.set(s.execute(select(func.count()).select_from(diagnosis_queue)).scalar_one())
+        REFUSED.set(s.execute(select(func.count()).select_from(registry_refused)).scalar_one())
 
 
 def publish_queued(factory: sessionmaker[Session], outbox: Outbox, limit: int = 200) -> tuple[int, int]:

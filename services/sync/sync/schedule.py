@@ -155,4 +155,5 @@ class FindingsPublisher(BackgroundLoop):
         done, sent = findings.publish_queued(self.factory, OUTBOX, self.batch)
         if sent:
             self.wake_relay()
+        findings.observe(self.factory)
         return done

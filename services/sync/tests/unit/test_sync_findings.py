@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from builders import employee
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from ekinerja_kernel import config
@@ -15,7 +16,7 @@ from ekinerja_kernel.db import make_engine, session_factory
 from sync import diagnosis, findings
 from sync.domain import diagnosis as rules
 from sync.handlers import import_records
-from sync.tables import OUTBOX, acting, diagnosis_queue, employees, metadata, outbox_table
+from sync.tables import OUTBOX, acting, diagnosis_queue, employees, metadata, outbox_table, registry_refused
 
 HEAD = "197001012000031001"
 BOSS = "198002142005042002"
@@ -188,3 +189,23 @@ def test_announcing_again_sends_every_finding_again(factory):
     again = drain(factory)
     assert set(again) == set(first)
     assert codes(again[STAFF]) == codes(first[STAFF])
+
+
+def gauge(name: str) -> float:
+    return REGISTRY.get_sample_value(name)
+
+
+def test_the_backlog_and_the_refused_records_are_measured(factory):
+    findings.observe(factory)
+    assert gauge("ekinerja_sync_diagnosis_queued") == 4  # the import queued everyone
+    assert gauge("ekinerja_sync_registry_refused") == 0
+
+    drain(factory)
+    with factory.begin() as s:
+        s.execute(registry_refused.insert().values(nip=STAFF, refused_at=dt.datetime.now(dt.UTC), run_id="r1",
+                                                   errors=[{"field": "nik", "rule": "required", "detail": "x",
+                                                            "detail_id": "x"}]))
+    findings.observe(factory)
+
+    assert gauge("ekinerja_sync_diagnosis_queued") == 0
+    assert gauge("ekinerja_sync_registry_refused") == 1
