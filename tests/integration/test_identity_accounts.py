@@ -76,6 +76,10 @@ def test_activation_by_email_then_login(gateway, rpc, mailbox, demo_logins, serv
     wrong = gateway.post("/api/v1/auth/activation", json={"nip": nip, "nik": "3171010101010001", "email": row["email"]})
     assert wrong.status_code == 202 and wrong.get_json() == {"status": "accepted"}
 
+    # The right NIK with another email: said plainly (who asks is proven), and no mail either.
+    other = gateway.post("/api/v1/auth/activation", json={"nip": nip, "nik": nik, "email": "rudi@gmail.com"})
+    assert other.status_code == 403 and other.get_json()["code"] == "email-not-matched"
+
     weak = activate(gateway, mailbox, nip, nik, row["email"], password="pendek")
     assert weak.status_code == 422 and weak.mimetype == PROBLEM
     rules = {(e["field"], e["rule"]) for e in weak.get_json()["errors"]}

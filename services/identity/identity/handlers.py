@@ -383,7 +383,7 @@ def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, n
             raise blockers[0]
         if not _same_email(account.email, email):
             _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="email")
-            return {"status": "accepted"}
+            raise problems.email_not_matched()
         cred = repo.credential(s, nip)
         if cred is not None and cred.activated_at is not None:
             queue_mail(s, mail_queue, account.email, *mail.already_active(account))

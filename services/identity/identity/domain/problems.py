@@ -67,6 +67,23 @@ def password_wrong() -> DomainError:
                                           "Kata sandi saat ini salah.")])
 
 
+def email_not_matched() -> DomainError:
+    """Activation with the right NIP and NIK (who asks is proven) but another email than master data's,
+    where the link must go: say so, and who corrects it, rather than send nothing in silence."""
+    fixed_by = ("the employee: use the email recorded in MyASN; if it is wrong or no longer used, correct it "
+                "there, then the agency admin (BKD/BKPSDM) syncs it or corrects it in e-Kinerja")
+    fixed_by_id = ("pegawai yang bersangkutan: gunakan email yang tercatat di MyASN; jika salah atau tidak dipakai "
+                   "lagi, perbaiki di sana, lalu admin instansi (BKD/BKPSDM) menyinkronkan atau membetulkannya di "
+                   "e-Kinerja")
+    return DomainError(
+        code="email-not-matched", status=403, title="The email is not the one in master data",
+        detail="NIP and NIK match, but this email is not the one recorded in the master data, where the "
+               f"activation link is sent. Who can fix it: {fixed_by}.",
+        detail_id="NIP dan NIK cocok, tetapi email ini bukan email yang tercatat di data induk, tempat tautan "
+                  f"aktivasi dikirim. Yang dapat memperbaiki: {fixed_by_id}.",
+        extra={"fixed_by": fixed_by, "fixed_by_id": fixed_by_id, "fixers": ["employee", "admin_instansi"]})
+
+
 def master_data_blocks(finding: Mapping[str, Any]) -> DomainError:
     """Sign-in refused by one finding of sync's diagnosis: what is wrong, why, and who fixes it, in its
     own words, with the whole finding so a client can show (or link to) exactly what the diagnosis shows."""

@@ -233,6 +233,17 @@ def test_activation_goes_on_with_problems_that_block_only_the_skp(factory):
         assert s.execute(select(mail_queue.c.to_addr)).scalars().all() == [EMAIL]
 
 
+def test_activation_with_the_right_nik_and_another_email_says_so_and_sends_nothing(factory):
+    error = refusal(lambda: handlers.request_activation(factory, CTX, NIP, NIK, "budi.pribadi@gmail.com"))
+
+    problem = error.to_problem()
+    assert (problem["status"], problem["code"]) == (403, "email-not-matched")
+    assert problem["fixers"] == ["employee", "admin_instansi"] and "MyASN" in problem["detail"]
+    assert EMAIL not in problem["detail"]  # the recorded email itself is not revealed
+    with factory() as s:
+        assert s.execute(select(mail_queue)).first() is None
+
+
 def test_activation_with_a_wrong_nik_names_nothing(factory):
     handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
 
