@@ -66,6 +66,14 @@ def admin_unit_employees(unit_id: str) -> Response:
                        idempotent=True))
 
 
+@api.get("/admin/agencies/<agency_id>/findings")
+@requires_roles(*ADMIN_ROLES)
+def admin_agency_findings(agency_id: str) -> Response:
+    fields = query_fields({"code": OPTIONAL, "status": OPTIONAL, "offset": OPTIONAL_INT, "limit": OPTIONAL_INT})
+    return answer(sync("agency_findings", agency_id, fields.get("code"), fields.get("status"),
+                       fields.get("offset", 0), fields.get("limit", 100), idempotent=True))
+
+
 @api.put("/admin/employees/<nip>/supervisor")
 @requires_roles(*ADMIN_ROLES)
 def admin_set_supervisor(nip: str) -> Response:

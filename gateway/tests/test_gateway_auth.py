@@ -365,7 +365,7 @@ def test_openapi_security_matches_each_routes_auth_policy(jwks, clock):
                 assert operation["responses"]["429"] == {"$ref": "#/components/responses/RateLimited"}, where
             checked += 1
     # every /api/v1 operation, public ones too: 18 sign-in/master data, 18 SKP, 16 harian, 8 tukin,
-    # 10 master-data diagnosis and repairs, 6 registry sync and PMM
-    assert checked == 76
+    # 11 master-data diagnosis, findings and repairs, 6 registry sync and PMM
+    assert checked == 77
     scheme = spec["components"]["securitySchemes"]["bearerAuth"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")

@@ -302,6 +302,20 @@ def test_the_diagnosis_goes_on_without_identity(client, rpc, key, failure):
     assert rpc.calls[-1]["method"] == "diagnose" and rpc.calls[-1]["kwargs"] == {"sign_in": None}
 
 
+def test_the_agency_findings_route_is_for_admins_and_passes_its_filters(client, rpc, key):
+    refused = client.get("/api/v1/admin/agencies/ag1/findings", headers=bearer(token(key)))
+    assert refused.status_code == 403 and rpc.calls == []
+
+    admin = bearer(token(key, ("pegawai", "admin_instansi")))
+    assert client.get("/api/v1/admin/agencies/ag1/findings?code=no-supervisor&status=problem&limit=5",
+                      headers=admin).status_code == 200
+    assert client.get("/api/v1/admin/agencies/ag1/findings?limit=lima", headers=admin).status_code == 422
+
+    (call,) = rpc.calls
+    assert (call["service"], call["method"], call["args"]) == ("sync", "agency_findings",
+                                                               ("ag1", "no-supervisor", "problem", 0, 5))
+
+
 def test_enrollment_with_a_ticket_is_public_and_with_a_token_uses_the_caller(client, rpc, key):
     client.post("/api/v1/auth/mfa/enroll", json={"enrollment_ticket": "et"})
     client.post("/api/v1/auth/mfa/enroll", headers=bearer(token(key)))  # no body at all is fine here

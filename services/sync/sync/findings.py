@@ -13,9 +13,10 @@ new year (the supervisor's SKP is checked per year). The first sweep of a databa
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
@@ -26,7 +27,15 @@ from ekinerja_kernel.outbox import Outbox
 from .diagnosis import gather
 from .domain import diagnosis as rules
 from .rediagnose import queue, queue_everyone, seat_holders
-from .tables import acting, diagnosis_published, diagnosis_queue, employees, registry_refused, sync_cursors
+from .tables import (
+    acting,
+    diagnosis_published,
+    diagnosis_queue,
+    employees,
+    open_findings,
+    registry_refused,
+    sync_cursors,
+)
 
 SWEEP = "diagnosis:sweep"  # its row in sync_cursors: `since` = the day last swept
 QUEUED = Gauge("ekinerja_sync_diagnosis_queued", "Employees waiting for a new diagnosis (backlog of the findings loop)")
@@ -72,10 +81,21 @@ def publish_queued(factory: sessionmaker[Session], outbox: Outbox, limit: int = 
                 outbox.add(s, "employee.diagnosed", nip, data)
                 sent += 1
             upsert(s, diagnosis_published, {"nip": nip}, {"digest": digest, "checked_at": now})
+            _keep_open(s, data, now)
         for r in taken:  # a row queued again meanwhile (newer queued_at) stays for the next batch
             s.execute(delete(diagnosis_queue).where(diagnosis_queue.c.nip == r.nip,
                                                     diagnosis_queue.c.queued_at == r.queued_at))
     return len(taken), sent
+
+
+def _keep_open(s: Session, data: dict[str, Any], now: dt.datetime) -> None:
+    """The agency's read model: this employee's problems and warnings as just announced."""
+    s.execute(delete(open_findings).where(open_findings.c.nip == data["nip"]))
+    rows = {f["code"]: {"nip": data["nip"], "code": f["code"], "agency_id": data["agency_id"],
+                        "check_name": f["check"], "status": f["status"], "blocks": list(f.get("blocks") or ()),
+                        "checked_at": now} for f in data["findings"]}
+    if rows:
+        s.execute(insert(open_findings), list(rows.values()))
 
 
 def sweep(factory: sessionmaker[Session], today: dt.date) -> bool:

@@ -37,7 +37,7 @@ LIST_LIMIT_MAX = 500
 
 # --- who may repair what -------------------------------------------------------------------------
 
-def _admin(ctx: RequestContext) -> Caller:
+def admin_caller(ctx: RequestContext) -> Caller:
     caller = require(ctx.caller)
     if not any(caller.has(r) for r in ADMIN_ROLES):
         raise forbidden("Only an agency or national admin can repair master data.",
@@ -45,7 +45,7 @@ def _admin(ctx: RequestContext) -> Caller:
     return caller
 
 
-def _in_scope(caller: Caller, agency_id: str) -> None:
+def require_scope(caller: Caller, agency_id: str) -> None:
     if not caller.administers(agency_id):
         raise forbidden(f"You administer only your own agency's master data, not {agency_id}'s.",
                         f"Anda hanya dapat mengelola data induk instansi Anda sendiri, bukan {agency_id}.")
@@ -115,12 +115,12 @@ def _change_employee(s: Session, outbox: Outbox, ctx: RequestContext, caller: Ca
 def set_supervisor(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, nip: str,
                    supervisor_nip: str | None, reason: Any = None) -> dict[str, Any]:
     """Set the employee's supervisor, or reset it (`supervisor_nip` None): "reset struktur"."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     reason = _reason(reason)
     with unit_of_work(factory) as s:
         repo = MasterData(s)
         old = _employee(repo, nip)
-        _in_scope(caller, old.agency_id)
+        require_scope(caller, old.agency_id)
         if supervisor_nip is not None:
             try:
                 parse_nip(supervisor_nip)
@@ -133,7 +133,7 @@ def set_supervisor(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestC
             if boss is None:
                 raise _invalid("supervisor_nip", "exists", f"Employee {supervisor_nip} does not exist.",
                                f"Pegawai {supervisor_nip} tidak ada.")
-            _in_scope(caller, boss.agency_id)
+            require_scope(caller, boss.agency_id)
             if boss.status != "active":
                 raise _invalid("supervisor_nip", "active", "The supervisor must be an active employee.",
                                "Atasan harus pegawai aktif.")
@@ -148,7 +148,7 @@ def set_supervisor(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestC
 def set_status(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, nip: str, status: str,
                reason: Any = None) -> dict[str, Any]:
     """Deactivate (status "inactive") or reactivate ("active") an employee."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     reason = _reason(reason)
     if status not in ("active", "inactive"):
         raise _invalid("status", "one-of", "status must be one of: active, inactive.",
@@ -156,7 +156,7 @@ def set_status(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestConte
     with unit_of_work(factory) as s:
         repo = MasterData(s)
         old = _employee(repo, nip)
-        _in_scope(caller, old.agency_id)
+        require_scope(caller, old.agency_id)
         if status == "inactive" and nip == caller.nip:
             raise _invalid("nip", "not-self", "An admin cannot deactivate their own record.",
                            "Admin tidak dapat menonaktifkan data dirinya sendiri.")
@@ -172,7 +172,7 @@ def set_status(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestConte
 def set_email(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, nip: str, email: str,
               reason: Any = None) -> dict[str, Any]:
     """Correct the registered email (activation and password-reset mails go there)."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     reason = _reason(reason)
     email = email.strip() if isinstance(email, str) else ""
     if len(email) > 254 or not EMAIL.match(email):
@@ -180,7 +180,7 @@ def set_email(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContex
     with unit_of_work(factory) as s:
         repo = MasterData(s)
         old = _employee(repo, nip)
-        _in_scope(caller, old.agency_id)
+        require_scope(caller, old.agency_id)
         return _change_employee(s, outbox, ctx, caller, "email.set", old, dataclasses.replace(old, email=email),
                                 reason)
 
@@ -189,7 +189,7 @@ def record_acting(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestCo
                   reason: Any = None) -> dict[str, Any]:
     """Record (or, with the `id` of an existing one, change or end early) an acting official: `nip`
     acts as PLT/PLH in the seat `position_id` of `unit_id` from `start_date` to `end_date`."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     reason = _reason(reason)
     if not isinstance(record, dict):
         raise _invalid("acting", "object", "The acting record must be an object.", "Data PLT/PLH harus berupa objek.")
@@ -206,10 +206,10 @@ def record_acting(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestCo
         except RowErrors as exc:
             raise validation_error(exc.errors) from None
         assert unit is not None  # a missing unit_id is a parse error above
-        _in_scope(caller, unit.agency_id)
+        require_scope(caller, unit.agency_id)
         old = repo.acting(new.id)
         if old is not None:  # changing an existing assignment: it must be the caller's to change
-            _in_scope(caller, old.agency_id)
+            require_scope(caller, old.agency_id)
         if record.get("agency_id") not in (None, unit.agency_id):
             raise _invalid("agency_id", "same-agency", "The unit belongs to another agency.",
                            "Unit tersebut milik instansi lain.")
@@ -219,7 +219,7 @@ def record_acting(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestCo
                            f"Instansi {unit.agency_id} tidak memiliki jabatan {new.position_id}.")
         official = repo.employee(new.nip)
         if official is not None:
-            _in_scope(caller, official.agency_id)
+            require_scope(caller, official.agency_id)
         errors = acting_official_errors(official, new)
         if errors:
             raise validation_error(errors)
@@ -239,7 +239,7 @@ def record_acting(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestCo
 def unit_employees(factory: sessionmaker[Session], ctx: RequestContext, unit_id: str, offset: int = 0,
                    limit: int = 100) -> dict[str, Any]:
     """The employees of a unit, each with the codes of what the diagnosis finds wrong."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), LIST_LIMIT_MAX))
     today = config.today()
     now = utcnow()
@@ -248,7 +248,7 @@ def unit_employees(factory: sessionmaker[Session], ctx: RequestContext, unit_id:
         unit = repo.unit(unit_id)
         if unit is None:
             raise not_found("unit", "Unit", unit_id)
-        _in_scope(caller, unit.agency_id)
+        require_scope(caller, unit.agency_id)
         total = s.execute(select(func.count()).select_from(employees)
                           .where(employees.c.unit_id == unit_id)).scalar_one()
         nips = s.execute(select(employees.c.nip).where(employees.c.unit_id == unit_id)
@@ -268,7 +268,7 @@ def unit_employees(factory: sessionmaker[Session], ctx: RequestContext, unit_id:
 def repair_log(factory: sessionmaker[Session], ctx: RequestContext, nip: str | None = None,
                limit: int = 100) -> dict[str, Any]:
     """The repairs made in the caller's agency (a national admin: everywhere), newest first."""
-    caller = _admin(ctx)
+    caller = admin_caller(ctx)
     limit = max(1, min(int(limit), LIST_LIMIT_MAX))
     query = select(repair_audit).order_by(repair_audit.c.at.desc()).limit(limit)
     if not caller.has("admin_nasional"):

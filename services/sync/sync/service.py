@@ -7,7 +7,7 @@ from nameko.messaging import consume
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
-from . import diagnosis, handlers, repairs
+from . import agency_findings, diagnosis, handlers, repairs
 from . import pmm as pmm_import
 from . import runs as registry_runs
 from .schedule import FindingsPublisher, RegistrySync
@@ -71,6 +71,11 @@ class SyncService(ServiceBase):
     @rpc
     def unit_employees(self, unit_id: str, offset: int = 0, limit: int = 100) -> dict:
         return repairs.unit_employees(self.db, self.request, unit_id, offset, limit)
+
+    @rpc
+    def agency_findings(self, agency_id: str, code: str | None = None, status: str | None = None, offset: int = 0,
+                        limit: int = 100) -> dict:
+        return agency_findings.agency_findings(self.db, self.request, agency_id, code, status, offset, limit)
 
     @rpc
     def repair_log(self, nip: str | None = None, limit: int = 100) -> dict:

@@ -96,6 +96,19 @@ diagnosis_queue = Table(
     Column("queued_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The problems and warnings last announced, one row each: an agency admin's list of who is blocked
+# and why, answered without diagnosing a whole agency per request (replaced with each announcement).
+open_findings = Table(
+    "open_findings", metadata,
+    Column("nip", String(18), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("check_name", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("blocks", JSON, nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)
+
 # The findings last announced per employee (`employee.diagnosed` is sent only when they change).
 diagnosis_published = Table(
     "diagnosis_published", metadata,

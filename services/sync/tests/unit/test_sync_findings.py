@@ -12,8 +12,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from ekinerja_kernel import config
+from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory
-from sync import diagnosis, findings
+from ekinerja_kernel.errors import DomainError
+from sync import agency_findings, diagnosis, findings
 from sync.domain import diagnosis as rules
 from sync.handlers import import_records
 from sync.tables import OUTBOX, acting, diagnosis_queue, employees, metadata, outbox_table, registry_refused
@@ -209,3 +211,44 @@ def test_the_backlog_and_the_refused_records_are_measured(factory):
 
     assert gauge("ekinerja_sync_diagnosis_queued") == 0
     assert gauge("ekinerja_sync_registry_refused") == 1
+
+
+# --- the agency's list (read model open_findings) -------------------------------------------------
+
+ADMIN_AG1 = RequestContext(caller=Caller("196001011985031001", ("pegawai", "admin_instansi"), "ag1"))
+
+
+def test_the_agency_list_counts_and_pages_who_is_blocked_as_last_announced(factory):
+    drain(factory)
+
+    listing = agency_findings.agency_findings(factory, ADMIN_AG1, "ag1")
+
+    assert listing["summary"] == [{"code": "supervisor-skp-missing", "status": "problem", "check": "supervisor-skp",
+                                   "employees": 3}]
+    assert listing["total"] == 3 and [e["nip"] for e in listing["employees"]] == [STAFF, BOSS, PEER]  # by name
+    assert listing["employees"][0]["problems"] == ["supervisor-skp-missing"]
+    assert listing["employees"][0]["blocked"] == ["skp"] and listing["employees"][0]["unit_name"] == "Biro"
+    page = agency_findings.agency_findings(factory, ADMIN_AG1, "ag1", offset=1, limit=1)
+    assert page["total"] == 3 and [e["nip"] for e in page["employees"]] == [BOSS]
+
+    diagnosis.on_event(factory, skp_approved(BOSS))  # BOSS's staff may plan now
+    drain(factory)
+
+    after = agency_findings.agency_findings(factory, ADMIN_AG1, "ag1", code="supervisor-skp-missing")
+    assert after["total"] == 1 and [e["nip"] for e in after["employees"]] == [BOSS]
+    assert agency_findings.agency_findings(factory, ADMIN_AG1, "ag1", status="warning")["total"] == 0
+
+
+def test_the_agency_list_is_for_that_agencys_admin_and_checks_its_filters(factory):
+    other = RequestContext(caller=Caller("196001011985031001", ("pegawai", "admin_instansi"), "ag2"))
+    staff = RequestContext(caller=Caller(STAFF, ("pegawai",), "ag1"))
+    for ctx in (other, staff):
+        with pytest.raises(DomainError) as refused:
+            agency_findings.agency_findings(factory, ctx, "ag1")
+        assert refused.value.status == 403
+    with pytest.raises(DomainError) as bad:
+        agency_findings.agency_findings(factory, ADMIN_AG1, "ag1", status="fatal")
+    assert bad.value.status == 422 and bad.value.to_problem()["errors"][0]["field"] == "status"
+    with pytest.raises(DomainError) as missing:
+        agency_findings.agency_findings(factory, ADMIN_AG1, "no-such-agency")
+    assert missing.value.status == 404

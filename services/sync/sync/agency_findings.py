@@ -1,0 +1,75 @@
+"""Who in an agency is blocked, and why: the agency admin's list of the problems and warnings last
+announced (read model `open_findings`, kept by the findings loop), to repair master data before
+people run into it. Counted by code, filtered by code or status, one page of employees at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import desc, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ekinerja_kernel.caller import RequestContext
+from ekinerja_kernel.errors import FieldError, not_found, validation_error
+from ekinerja_kernel.events import as_utc
+
+from .domain.diagnosis import PROBLEM, WARNING
+from .repairs import LIST_LIMIT_MAX, admin_caller, require_scope
+from .repository import MasterData
+from .tables import employees, open_findings, units
+
+
+def _filters(agency_id: str, code: str | None, status: str | None) -> list[Any]:
+    if status not in (None, PROBLEM, WARNING):
+        raise validation_error([FieldError("status", "one-of", "status must be one of: problem, warning.",
+                                           "status harus salah satu dari: problem, warning.")])
+    where = [open_findings.c.agency_id == agency_id]
+    if code:
+        where.append(open_findings.c.code == code)
+    if status:
+        where.append(open_findings.c.status == status)
+    return where
+
+
+def agency_findings(factory: sessionmaker[Session], ctx: RequestContext, agency_id: str, code: str | None = None,
+                    status: str | None = None, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+    caller = admin_caller(ctx)
+    offset, limit = max(0, int(offset)), max(1, min(int(limit), LIST_LIMIT_MAX))
+    with factory() as s:
+        agency = MasterData(s).agency(agency_id)
+        if agency is None:
+            raise not_found("agency", "Instansi", agency_id)
+        require_scope(caller, agency_id)
+        where = _filters(agency_id, code, status)
+        counted = func.count().label("employees")
+        summary = s.execute(
+            select(open_findings.c.code, open_findings.c.status, open_findings.c.check_name, counted)
+            .where(open_findings.c.agency_id == agency_id)
+            .group_by(open_findings.c.code, open_findings.c.status, open_findings.c.check_name)
+            .order_by(open_findings.c.status, desc(counted), open_findings.c.code)).all()
+        matching = select(open_findings.c.nip).where(*where).distinct().subquery()
+        total = s.execute(select(func.count()).select_from(matching)).scalar_one()
+        page = s.execute(
+            select(employees.c.nip, employees.c.name, employees.c.unit_id, units.c.name.label("unit_name"))
+            .join(matching, matching.c.nip == employees.c.nip)
+            .outerjoin(units, units.c.id == employees.c.unit_id)
+            .order_by(employees.c.name, employees.c.nip).offset(offset).limit(limit)).all()
+        found: dict[str, list[Any]] = {}
+        for row in s.execute(select(open_findings).where(open_findings.c.nip.in_([p.nip for p in page]))
+                             .order_by(open_findings.c.nip)):
+            found.setdefault(row.nip, []).append(row)
+    return {
+        "agency": {"id": agency.id, "name": agency.name},
+        "summary": [{"code": r.code, "status": r.status, "check": r.check_name, "employees": r.employees}
+                    for r in summary],
+        "total": total, "offset": offset, "limit": limit,
+        "employees": [_employee(p, found.get(p.nip, [])) for p in page],
+    }
+
+
+def _employee(person: Any, rows: list[Any]) -> dict[str, Any]:
+    return {"nip": person.nip, "name": person.name, "unit_id": person.unit_id, "unit_name": person.unit_name,
+            "blocked": sorted({b for r in rows if r.status == PROBLEM for b in r.blocks}),
+            "problems": [r.code for r in rows if r.status == PROBLEM],
+            "warnings": [r.code for r in rows if r.status == WARNING],
+            "checked_at": as_utc(max(r.checked_at for r in rows)).isoformat() if rows else None}
