@@ -212,6 +212,10 @@ def _skipped(check: str, en: str, id_: str) -> Finding:
 
 # --- the rules, most fundamental first ------------------------------------------------------------
 
+NO_RECORD = ("Without a master-data record nobody can activate the account, sign in or make an SKP.",
+             "Tanpa data induk, akun tidak dapat diaktivasi, tidak dapat masuk, dan SKP tidak dapat dibuat.")
+
+
 def check_nip(f: Facts) -> Finding:
     try:
         kind = parse_nip(f.nip, today=f.now.date()).kind
@@ -229,9 +233,7 @@ def check_nip(f: Facts) -> Finding:
                        f"refused the record: {en}.",
                        f"Data kepegawaian (SIASN/MyASN) mengirim NIP {f.nip} pada {at}, tetapi e-Kinerja menolak "
                        f"datanya: {id_}.",
-                       "Without a master-data record nobody can activate the account, sign in or make an SKP.",
-                       "Tanpa data induk, akun tidak dapat diaktivasi, tidak dapat masuk, dan SKP tidak dapat "
-                       "dibuat.",
+                       *NO_RECORD,
                        (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP), extra=f.refusal.extra())
     if f.employee is None:
         return Finding("nip", PROBLEM, "nip-not-found",
@@ -239,9 +241,7 @@ def check_nip(f: Facts) -> Finding:
                        "has not delivered it yet.",
                        f"NIP {f.nip} belum ada di data induk e-Kinerja: data kepegawaian (SIASN) belum "
                        "mengirimkannya.",
-                       "Without a master-data record nobody can activate the account, sign in or make an SKP.",
-                       "Tanpa data induk, akun tidak dapat diaktivasi, tidak dapat masuk, dan SKP tidak dapat "
-                       "dibuat.",
+                       *NO_RECORD,
                        (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP))
     return Finding("nip", OK, "nip-known", f"NIP {f.nip} ({kind}) is in the master data.",
                    f"NIP {f.nip} ({kind}) ada di data induk.", extra={"employment_type": kind})
