@@ -75,7 +75,8 @@ MINT = TokenMint()
 def gateway_client(amqp_uri: str, **settings):
     from ekinerja_gateway.app import create_app
 
-    app = create_app({"AMQP_URI": amqp_uri, "RPC_TIMEOUT": 5.0, "AUTH_RATE_LIMIT": 100_000,
+    # READY_TIMEOUT also bounds identity's answer in a diagnosis: roomy on a loaded test machine.
+    app = create_app({"AMQP_URI": amqp_uri, "RPC_TIMEOUT": 5.0, "READY_TIMEOUT": 3.0, "AUTH_RATE_LIMIT": 100_000,
                       "JWKS_LOADER": MINT.jwks, **settings})
     return app.test_client()
 

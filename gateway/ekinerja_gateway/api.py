@@ -37,11 +37,12 @@ def client_info() -> dict[str, str]:
     return {"ip": request.remote_addr or "", "user_agent": request.user_agent.string[:USER_AGENT_MAX]}
 
 
-def call(service: str, method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
-    """One RPC with this request's id, client and (on authenticated routes) verified caller."""
+def call(service: str, method: str, *args: Any, idempotent: bool = False, quick: bool = False, **kwargs: Any) -> Any:
+    """One RPC with this request's id, client and (on authenticated routes) verified caller;
+    `quick`: within the short probe timeout, for an answer the request can do without."""
     return current_app.extensions["rpc"].call(service, method, *args, request_id=g.get("request_id"),
                                               caller=g.get("caller"), client=client_info(),
-                                              idempotent=idempotent, **kwargs)
+                                              idempotent=idempotent, quick=quick, **kwargs)
 
 
 def identity(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:

@@ -88,19 +88,21 @@ class RpcClient:
 
     def call(self, service: str, method: str, *args: Any, request_id: str | None = None,
              caller: dict[str, Any] | None = None, client: dict[str, Any] | None = None,
-             idempotent: bool = False, **kwargs: Any) -> Any:
-        """Call `service.method`; idempotent calls are retried once on a fresh connection.
+             idempotent: bool = False, quick: bool = False, **kwargs: Any) -> Any:
+        """Call `service.method`; idempotent calls are retried once on a fresh connection. `quick`:
+        within the probe timeout (READY_TIMEOUT), for an answer the request can do without.
 
         `request_id`, `client` (`{"ip", "user_agent"}`) and `caller` (the verified token's subject,
         only on authenticated routes) travel as nameko context data; each one left `None` is
         removed from the proxy's context, never carried over from the previous call."""
         attempts = 2 if idempotent else 1
+        kind = "probe" if quick else "call"
         for attempt in range(attempts):
             started = time.perf_counter()
             outcome = "ok"
             try:
                 try:
-                    proxy = self._get("call")
+                    proxy = self._get(kind)
                 except BROKEN as exc:
                     raise ServiceUnavailable("broker", f"cannot connect: {exc}") from exc
                 proxy.set_context(request_id=request_id, caller=caller, client=client)
@@ -110,7 +112,7 @@ class RpcClient:
                 raise
             except RpcTimeout:
                 outcome = "timeout"
-                raise ServiceTimeout(service, self.timeouts["call"]) from None
+                raise ServiceTimeout(service, self.timeouts[kind]) from None
             except UnknownService:
                 outcome = "unavailable"
                 raise ServiceUnavailable(service, "no instance is running") from None
@@ -122,7 +124,7 @@ class RpcClient:
                 raise
             except BROKEN as exc:
                 outcome = "unavailable"
-                self._drop("call")
+                self._drop(kind)
                 if attempt + 1 < attempts:
                     continue
                 raise ServiceUnavailable("broker", f"connection lost: {exc}") from None

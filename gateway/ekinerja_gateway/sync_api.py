@@ -33,10 +33,10 @@ def sync(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> An
 
 def _sign_in_state(nip: str | None) -> dict[str, Any] | None:
     """identity's state of the account (activation, lockouts, MFA), handed to sync's diagnosis as it
-    is. None when identity refuses or cannot answer now: the diagnosis then says it does not know,
-    and sync alone decides who may see it."""
+    is. None when identity refuses or cannot answer quickly (a slow identity must not hold gateway
+    workers): the diagnosis then says it does not know, and sync alone decides who may see it."""
     try:
-        return call("identity", "sign_in_state", nip, idempotent=True)
+        return call("identity", "sign_in_state", nip, idempotent=True, quick=True)
     except (RpcProblem, ServiceFailed, ServiceTimeout, ServiceUnavailable):
         return None
 

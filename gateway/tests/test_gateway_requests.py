@@ -42,9 +42,10 @@ class RecordingRpc:
         self.answers: dict[str, Any] = {}
 
     def call(self, service: str, method: str, *args: Any, request_id: str | None = None,
-             caller: dict | None = None, client: dict | None = None, idempotent: bool = False, **kwargs: Any) -> Any:
+             caller: dict | None = None, client: dict | None = None, idempotent: bool = False, quick: bool = False,
+             **kwargs: Any) -> Any:
         self.calls.append({"service": service, "method": method, "args": args, "kwargs": kwargs, "caller": caller,
-                           "client": client, "idempotent": idempotent, "request_id": request_id})
+                           "client": client, "idempotent": idempotent, "quick": quick, "request_id": request_id})
         answer = self.answers.get(method, {"status": "ok"})
         if isinstance(answer, Exception):
             raise answer
@@ -288,6 +289,7 @@ def test_the_diagnosis_hands_identitys_account_state_to_sync(client, rpc, key):
     got = [(c["service"], c["method"], c["args"], c["kwargs"]) for c in rpc.calls]
     assert got == [("identity", "sign_in_state", (None,), {}), ("sync", "diagnose", (None, 2026), {"sign_in": state}),
                    ("identity", "sign_in_state", (NIP,), {}), ("sync", "diagnose", (NIP, None), {"sign_in": state})]
+    assert [c["quick"] for c in rpc.calls] == [True, False, True, False]  # a slow identity holds no worker long
 
 
 @pytest.mark.parametrize("failure", [ServiceTimeout("identity", 5.0), ServiceUnavailable("identity", "down"),
@@ -386,3 +388,18 @@ def test_rpc_client_sets_caller_and_client_and_never_leaks_the_caller(monkeypatc
     assert first == {"request_id": "r1", "caller": caller, "client": where}
     assert second == {"request_id": "r2", "client": where}
     assert third == {}
+
+
+def test_a_quick_call_uses_the_proxy_with_the_probe_timeout(monkeypatch):
+    proxy = _Proxy.__new__(_Proxy)
+    proxy.context = {}
+    proxy.cluster = FakeCluster(proxy.context)
+    client = RpcClient("pyamqp://unused", timeout=5, probe_timeout=1)
+    kinds: list[str] = []
+    monkeypatch.setattr(client, "_get", lambda kind: kinds.append(kind) or proxy)
+
+    client.call("identity", "sign_in_state", None, quick=True)
+    client.call("sync", "diagnose", None)
+
+    assert kinds == ["probe", "call"] and client.timeouts == {"call": 5, "probe": 1}
+    assert len(proxy.cluster.seen) == 2

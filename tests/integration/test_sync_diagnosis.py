@@ -106,7 +106,8 @@ def as_user(rabbit, services, mint):
     """A gateway client signed in as anyone (tokens from the test's own key)."""
     from ekinerja_gateway.app import create_app
 
-    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "JWKS_LOADER": mint.jwks})
+    # READY_TIMEOUT also bounds identity's answer in a diagnosis: roomy on a loaded test machine.
+    app = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 5.0, "READY_TIMEOUT": 3.0, "JWKS_LOADER": mint.jwks})
 
     def make(nip: str, roles=("pegawai",), agency: str = "diagdemo", amr=("pwd",)):
         client = app.test_client()
