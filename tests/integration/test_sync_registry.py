@@ -315,3 +315,23 @@ def test_a_record_the_import_refuses_is_explained_in_the_diagnosis_until_fixed(i
     assert teacher.post("/api/v1/me/sync").get_json()["status"] == "ok"
     fixed = {f["check"]: f for f in admin.get(f"/api/v1/employees/{MOVED}/diagnosis").get_json()["findings"]}
     assert fixed["last-sync"]["code"] == "last-sync" and fixed["last-sync"]["synced_at"]
+
+
+def test_someone_delivered_but_refused_is_on_the_agency_admins_list(initial, admin, simulator):
+    """Not "not delivered yet": the registry has them, the import refused the record, and the admin
+    sees who, which field, and that it blocks sign-in, before the person calls the helpdesk."""
+    newcomer = "199505052020122001"
+    row = {"nip": newcomer, "nik": "31710145059", "name": "Dewi Baru", "email": "dewi.baru@pemkot.go.id",
+           "employment_type": "PNS", "status": "active", "golongan": "III/a", "agency_id": "pemkotdemo",
+           "unit_id": None, "position_id": None, "supervisor_nip": None}
+    simulator.control("PUT", f"employees/{newcomer}", row)
+
+    run = sync_agency(admin)
+
+    assert run["status"] == "partial" and [e["key"] for e in run["errors"]] == [newcomer]
+    found = {f["check"]: f for f in admin.get(f"/api/v1/employees/{newcomer}/diagnosis").get_json()["findings"]}
+    assert found["nip"]["code"] == "nip-record-refused" and found["nip"]["errors"][0]["field"] == "nik"
+    listed = wait_for(lambda: (got := admin.get("/api/v1/admin/agencies/pemkotdemo/findings?code=nip-record-refused")
+                               .get_json())["total"] and got, timeout=30, what="the findings loop to list them")
+    assert [(e["nip"], e["name"], e["blocked"]) for e in listed["employees"]] == [
+        (newcomer, "Dewi Baru", ["login", "skp"])]

@@ -16,7 +16,7 @@ from ekinerja_kernel.events import as_utc
 from .domain.diagnosis import PROBLEM, WARNING
 from .repairs import LIST_LIMIT_MAX, admin_caller, require_scope
 from .repository import MasterData
-from .tables import employees, open_findings, units
+from .tables import employees, open_findings, registry_refused, units
 
 
 def _filters(agency_id: str, code: str | None, status: str | None) -> list[Any]:
@@ -49,11 +49,15 @@ def agency_findings(factory: sessionmaker[Session], ctx: RequestContext, agency_
             .order_by(open_findings.c.status, desc(counted), open_findings.c.code)).all()
         matching = select(open_findings.c.nip).where(*where).distinct().subquery()
         total = s.execute(select(func.count()).select_from(matching)).scalar_one()
+        # Someone the registry delivered but the import refused has no employee row: their record's name.
+        name = func.coalesce(employees.c.name, registry_refused.c.name, "").label("name")
         page = s.execute(
-            select(employees.c.nip, employees.c.name, employees.c.unit_id, units.c.name.label("unit_name"))
-            .join(matching, matching.c.nip == employees.c.nip)
+            select(matching.c.nip, name, employees.c.unit_id, units.c.name.label("unit_name"))
+            .select_from(matching)
+            .outerjoin(employees, employees.c.nip == matching.c.nip)
+            .outerjoin(registry_refused, registry_refused.c.nip == matching.c.nip)
             .outerjoin(units, units.c.id == employees.c.unit_id)
-            .order_by(employees.c.name, employees.c.nip).offset(offset).limit(limit)).all()
+            .order_by(name, matching.c.nip).offset(offset).limit(limit)).all()
         found: dict[str, list[Any]] = {}
         for row in s.execute(select(open_findings).where(open_findings.c.nip.in_([p.nip for p in page]))
                              .order_by(open_findings.c.nip)):

@@ -112,7 +112,8 @@ def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
     return rules.Facts(nip=nip, year=year, now=now, employee=employee, supervisor=supervisor,
                        supervisor_skp_in_force=bool(supervisor and skp_in_force(s, supervisor.nip, year)),
                        stand_in=stand_in, mfa_used=mfa_used, sign_in=sign_in,
-                       refusal=rules.Refusal(as_utc(refused.refused_at), tuple(refused.errors)) if refused else None)
+                       refusal=rules.Refusal(as_utc(refused.refused_at), tuple(refused.errors), refused.agency_id)
+                       if refused else None)
 
 
 # --- the use case ----------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ class StreamApplier:
                     _in_registry_words(run.errors)
                 self._collect(kind, run)
                 if kind == "employees" and self.synced_run_id:
-                    self._mark_synced(session, [str(r.get("nip") or "").strip() for r in rows], run.errors)
+                    self._mark_synced(session, rows, run.errors)
             if self.on_chunk:
                 self.on_chunk(session, self)
         self.chunks += 1
@@ -160,9 +160,12 @@ class StreamApplier:
             kept = {x for x in current.get(str(r.get("nip") or "").strip()) or () if x not in REGISTRY_ROLES}
             r["roles"] = sorted(kept | set(r.get("roles") or ()))
 
-    def _mark_synced(self, session: Session, nips: list[str], errors: list[dict[str, Any]]) -> None:
+    def _mark_synced(self, session: Session, rows: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
         """Each employee applied (stored or unchanged) is synced by this run and no longer refused;
-        each one refused keeps why, for the diagnosis. Either change may alter their findings."""
+        each one refused keeps why (and the agency and name its record gives, for the agency admin's
+        list), for the diagnosis. Either change may alter their findings."""
+        given = {str(r.get("nip") or "").strip(): r for r in rows}
+        nips = list(given)
         why: dict[str, list[dict[str, Any]]] = {}
         for e in errors:
             why.setdefault(str(e.get("key")), []).append({k: e.get(k) for k in ("field", "rule", "detail",
@@ -181,8 +184,10 @@ class StreamApplier:
         refused = {n: w for n, w in why.items() if NIP_SHAPE.fullmatch(n)}  # not "#row3" or a malformed NIP
         if refused:
             session.execute(delete(registry_refused).where(registry_refused.c.nip.in_(refused)))
-            session.execute(insert(registry_refused), [{"nip": n, "refused_at": now, "run_id": self.synced_run_id,
-                                                        "errors": w} for n, w in refused.items()])
+            session.execute(insert(registry_refused), [
+                {"nip": n, "refused_at": now, "run_id": self.synced_run_id, "errors": w,
+                 "agency_id": _given(given.get(n), "agency_id", 64), "name": _given(given.get(n), "name", 300)}
+                for n, w in refused.items()])
         rediagnose.queue(session, [*cleared, *refused])
 
     def _collect(self, kind: str, run: _Import) -> None:
@@ -195,6 +200,12 @@ class StreamApplier:
         for error in run.errors:
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append({k: v for k, v in error.items() if k != "row"})  # a row number of a chunk
+
+
+def _given(row: dict[str, Any] | None, field: str, longest: int) -> str | None:
+    """A field of a refused row as a label: its text, if it has one that fits."""
+    value = str((row or {}).get(field) or "").strip()
+    return value if 0 < len(value) <= longest else None
 
 
 def _in_registry_words(errors: list[dict[str, Any]]) -> None:

@@ -190,6 +190,8 @@ registry_refused = Table(
     Column("refused_at", DateTime(timezone=True), nullable=False),
     Column("run_id", String(36), nullable=False),
     Column("errors", JSON, nullable=False),
+    Column("agency_id", String(64), nullable=True, index=True),  # as the registry's record says, if it does
+    Column("name", String(300), nullable=True),
 )
 
 # The last PMM import of each teacher and semester: a new one is announced only when the agreed

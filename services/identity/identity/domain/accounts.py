@@ -54,10 +54,11 @@ def login_blockers(account: Account, findings: Iterable[Mapping[str, Any]]) -> l
     Only ever shown to someone who proved who they are (password, or NIP+NIK at activation).
     The status itself comes from employee.upserted, sent with the change, while the diagnosis follows
     it: so an active account is not held back by an `account-inactive` finding made before it was
-    reactivated.
+    reactivated, nor by a finding that the NIP is missing or refused, made before it was stored.
     """
     blocking = [dict(f) for f in findings if f.get("status") == "problem" and LOGIN in (f.get("blocks") or ())
-                and not (f.get("code") == "account-inactive" and account.status == "active")]
+                and not (f.get("code") == "account-inactive" and account.status == "active")
+                and f.get("check") != "nip"]  # an account identity knows is in master data by now
     if account.status != "active" and not any(f.get("code") == "account-inactive" for f in blocking):
         blocking.append(inactive_finding(account.status))
     return [problems.master_data_blocks(f) for f in blocking]

@@ -214,6 +214,13 @@ def test_a_reactivated_account_is_not_held_back_by_the_diagnosis_that_is_still_o
     assert login(factory)["status"] == "authenticated"
 
 
+def test_a_finding_from_before_the_nip_was_stored_does_not_hold_the_account_back(factory):
+    refused = {**NIK_PROBLEM, "check": "nip", "code": "nip-record-refused", "blocks": ["login", "skp"]}
+    handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", refused))
+
+    assert login(factory)["status"] == "authenticated"  # identity has the account: it is in master data
+
+
 # --- activation ---------------------------------------------------------------------------------
 
 def test_activation_names_a_finding_that_blocks_sign_in(factory):

@@ -116,6 +116,7 @@ class Refusal:
 
     at: dt.datetime
     errors: tuple[dict[str, Any], ...]
+    agency_id: str | None = None  # as the refused record gives it (someone never stored has no other)
 
     def said(self) -> tuple[str, str]:
         return ("; ".join(f"{e['field']}: {e['detail']}" for e in self.errors),
@@ -564,15 +565,17 @@ def report(facts: Facts) -> dict[str, Any]:
 
 def announced(facts: Facts) -> dict[str, Any] | None:
     """The data of `employee.diagnosed`: the problems and warnings, exactly as the diagnosis shows
-    them, for identity's sign-in refusals and skp's planning refusals. None without a record."""
-    if facts.employee is None:
+    them, for identity's sign-in refusals and skp's planning refusals. None without a record, but
+    for someone the registry delivered and the import refused (with the agency their record gives)."""
+    agency_id = facts.employee.agency_id if facts.employee else facts.refusal.agency_id if facts.refusal else None
+    if agency_id is None:
         return None
     # Master data only: how someone signs in (lockouts, MFA) stays between them, their admin and identity.
     facts = replace(facts, sign_in=None, mfa_used=None)
     findings = [x for x in diagnose(facts) if x.status in (PROBLEM, WARNING)]
     return {
         "nip": facts.nip,
-        "agency_id": facts.employee.agency_id,
+        "agency_id": agency_id,
         "year": facts.year,
         "checked_at": facts.now.astimezone(dt.UTC).isoformat(),
         "blocked": sorted({b for x in findings if x.status == PROBLEM for b in x.blocks}),

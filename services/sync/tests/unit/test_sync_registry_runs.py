@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from sync import diagnosis, runs
+from sync import agency_findings, diagnosis, findings, runs
 from sync.handlers import import_records
 from sync.registry.simulator import LocalClient, Registry
 from sync.runs import Syncer
@@ -201,6 +201,15 @@ def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory
     assert (found["status"], found["code"], found["blocks"]) == ("problem", "nip-record-refused", ["login", "skp"])
     assert [e["field"] for e in found["errors"]] == ["nik"] and found["refused_at"]
     assert "refused the record: nik:" in found["detail"]
+
+    # Announced like anyone's findings, and on the agency admin's list under the record's own name.
+    while findings.publish_queued(factory, OUTBOX, 500)[0]:
+        pass
+    (announced,) = [e for e in events(factory, "employee.diagnosed") if e["subject"] == newcomer]
+    assert announced["data"]["agency_id"] == "pemkotdemo" and announced["data"]["blocked"] == ["login", "skp"]
+    listing = agency_findings.agency_findings(factory, ctx(ADMIN_PK), "pemkotdemo", code="nip-record-refused")
+    assert [(e["nip"], e["name"], e["unit_id"], e["problems"]) for e in listing["employees"]] == [
+        (newcomer, teacher["name"], None, ["nip-record-refused"])]
 
 
 def test_a_supervisor_missing_from_the_registry_run_is_named_in_registry_words(factory, syncer):
