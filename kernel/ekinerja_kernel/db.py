@@ -74,3 +74,17 @@ def upsert(session: Session, table: Table, key: dict[str, Any], values: dict[str
         return False
     session.execute(insert(table).values(**key, **values))
     return True
+
+
+def keep_latest(session: Session, table: Table, key: dict[str, Any], values: dict[str, Any], at: str) -> bool:
+    """Insert the row with `key`, or update it unless it already holds a later `values[at]`: events
+    may arrive out of order, and the latest wins. One conditional UPDATE, so an older event cannot
+    overwrite a newer one even when two are handled at once (times are stored in UTC, so they also
+    compare correctly on SQLite). True when written."""
+    where = [table.c[name] == value for name, value in key.items()]
+    if session.execute(update(table).where(*where, table.c[at] <= values[at]).values(**values)).rowcount:
+        return True
+    if session.execute(select(*[table.c[name] for name in key]).where(*where)).first() is not None:
+        return False
+    session.execute(insert(table).values(**key, **values))
+    return True

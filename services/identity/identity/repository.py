@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ekinerja_kernel.db import upsert
+from ekinerja_kernel.db import keep_latest, upsert
 from ekinerja_kernel.events import as_utc, utcnow
 
 from .domain.accounts import Account
@@ -54,17 +54,9 @@ def findings(session: Session, nip: str) -> list[dict[str, Any]]:
 def save_findings(session: Session, data: dict[str, Any], checked_at: dt.datetime) -> bool:
     """Keep the diagnosis checked at `checked_at` (UTC) unless a later one is already kept (events can
     arrive out of order); True when it was kept."""
-    key = master_data_findings.c.nip == data["nip"]
-    row = session.execute(select(master_data_findings.c.checked_at).where(key).with_for_update()).first()
-    if row is not None and as_utc(row.checked_at) > checked_at:
-        return False
-    values = {"agency_id": data["agency_id"], "checked_at": checked_at, "blocked": list(data["blocked"]),
-              "findings": list(data["findings"])}
-    if row is None:
-        session.execute(insert(master_data_findings).values(nip=data["nip"], **values))
-    else:
-        session.execute(update(master_data_findings).where(key).values(**values))
-    return True
+    return keep_latest(session, master_data_findings, {"nip": data["nip"]},
+                       {"agency_id": data["agency_id"], "checked_at": checked_at, "blocked": list(data["blocked"]),
+                        "findings": list(data["findings"])}, at="checked_at")
 
 
 def credential(session: Session, nip: str) -> Any:

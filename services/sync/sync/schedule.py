@@ -133,6 +133,9 @@ class RegistrySync(BackgroundLoop):
         return last is None or utcnow() - last >= dt.timedelta(seconds=self.interval)
 
 
+OBSERVE_EVERY = 15.0  # seconds between readings of the findings gauges (a scrape interval)
+
+
 class FindingsPublisher(BackgroundLoop):
     """Announces each employee's findings when they change (findings.py): drains the diagnosis
     queue, and sweeps once a day for what changes by date alone."""
@@ -144,6 +147,7 @@ class FindingsPublisher(BackgroundLoop):
         super().setup()
         self.batch = config.env_int("SYNC_FINDINGS_BATCH", 200)
         self.swept_on: dt.date | None = None
+        self.observed_at = 0.0
         relays = [d for d in self.container.dependencies if isinstance(d, OutboxRelay)]
         self.wake_relay: Callable[[], None] = relays[0].notify if relays else (lambda: None)
 
@@ -155,5 +159,7 @@ class FindingsPublisher(BackgroundLoop):
         done, sent = findings.publish_queued(self.factory, OUTBOX, self.batch)
         if sent:
             self.wake_relay()
-        findings.observe(self.factory)
+        if time.monotonic() - self.observed_at >= OBSERVE_EVERY:  # two counts: not on every batch of a backlog
+            findings.observe(self.factory)
+            self.observed_at = time.monotonic()
         return done
