@@ -86,7 +86,7 @@ def gunicorn(rabbit, services, tmp_path_factory):
                 raise AssertionError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
             try:
                 return requests.get(server.url("/healthz"), timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still booting on a busy machine
                 return False
 
         wait_for(alive, timeout=60, interval=0.1, what="gunicorn's /healthz")
