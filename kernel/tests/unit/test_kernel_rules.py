@@ -1,0 +1,29 @@
+"""The master-data rules shared by sync's diagnosis and the services that enforce them."""
+
+import pytest
+
+from ekinerja_kernel import rules
+
+
+def test_only_active_is_active():
+    assert rules.is_active("active")
+    assert not any(rules.is_active(s) for s in ("inactive", "Aktif", "", None))
+
+
+@pytest.mark.parametrize("unit, position, missing", [
+    ("u1", "p1", ()), (None, "p1", ("unit",)), ("u1", "", ("position",)), (None, None, ("unit", "position"))])
+def test_missing_unit_position(unit, position, missing):
+    assert rules.missing_unit_position(unit, position) == missing
+
+
+@pytest.mark.parametrize("supervisor, jenjang, heads, lacks", [
+    (None, "JPT Madya", True, False),
+    (None, " jpt pratama", True, False),
+    (None, "Ahli Pertama", False, True),  # a teacher without a supervisor is not a head
+    (None, None, False, True),
+    ("197001012000031001", "JPT Pratama", False, False),  # a JPT under another is approved by them
+    ("197001012000031001", "Administrator", False, False),
+])
+def test_who_heads_an_organisation_and_who_lacks_a_supervisor(supervisor, jenjang, heads, lacks):
+    assert rules.heads_organisation(supervisor, jenjang) is heads
+    assert rules.lacks_supervisor(supervisor, jenjang) is lacks
