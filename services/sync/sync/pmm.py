@@ -1,7 +1,7 @@
 """PMM (Platform Merdeka Mengajar) for teachers: the RHK a teacher agreed with their kepala sekolah
 in PMM flow into their SKP as proposals.
 
-Rules (../shared/DOMAIN.md "Roles", the seed articles' "Sinkron PMM" checklist):
+Rules (docs/domain.md "Roles", the seed articles' "Sinkron PMM" checklist):
 - only RHK whose status is "Disepakati Atasan" (agreed by the principal) are imported;
 - PMM plans by semester: Jan–Jun (1) and Jul–Dec (2) of a year; a document for another period is
   refused;

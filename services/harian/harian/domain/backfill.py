@@ -1,6 +1,6 @@
 """The back-fill window: which days an employee may still write (or change) a daily entry for.
 
-DOMAIN.md: late bulk back-filling is not allowed; the window is an agency setting. An entry may be
+docs/domain.md: late bulk back-filling is not allowed; the window is an agency setting. An entry may be
 written for today, when today is a working day, and for the previous `backfill_days` working days
 (default 1: today and the previous working day, so on a Monday the Friday before, and after a
 holiday the last working day before it). 0 means today only.

@@ -1,5 +1,5 @@
 """A daily progress entry: the activities an employee completed on one working day, each linked to
-an RHK of their approved SKP (DOMAIN.md "Daily progress").
+an RHK of their approved SKP (docs/domain.md "Daily progress").
 
 An activity has
 - ``description``: required, not blank, at most 2000 characters;

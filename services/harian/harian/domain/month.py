@@ -1,5 +1,5 @@
 """One employee's month at a glance: every day with its status, and the blank working days
-(a blank working day may count as a day not worked, DOMAIN.md "Daily progress")."""
+(a blank working day may count as a day not worked, docs/domain.md "Daily progress")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The status of one day for one employee, as supervisors see their team (DOMAIN.md "Daily progress":
+"""The status of one day for one employee, as supervisors see their team (docs/domain.md "Daily progress":
 not started, draft, submitted, approved; plus returned, justified absence and non-working day).
 
 Each entry (activity record) of a day is in one state: draft, diajukan (submitted), disetujui

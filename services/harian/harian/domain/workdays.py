@@ -1,4 +1,4 @@
-"""The working-day calendar of an agency, and an employee's view of it (DOMAIN.md "Daily progress").
+"""The working-day calendar of an agency, and an employee's view of it (docs/domain.md "Daily progress").
 
 A day is a working day when, in this order of precedence:
 1. the agency declared it a working day (``extra_working_days``, e.g. a working Saturday, or a

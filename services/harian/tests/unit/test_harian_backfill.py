@@ -1,4 +1,4 @@
-"""The back-fill window (DOMAIN.md: late bulk back-filling is not allowed; the window is an
+"""The back-fill window (docs/domain.md: late bulk back-filling is not allowed; the window is an
 agency setting, default today and the previous working day)."""
 
 import datetime as dt

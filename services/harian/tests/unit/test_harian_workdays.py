@@ -1,4 +1,4 @@
-"""The working-day calendar (DOMAIN.md "Daily progress": Monday–Friday, or Monday–Saturday, minus
+"""The working-day calendar (docs/domain.md "Daily progress": Monday–Friday, or Monday–Saturday, minus
 national holidays and cuti bersama; justified absence is not a blank day)."""
 
 import datetime as dt

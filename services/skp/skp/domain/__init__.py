@@ -1,1 +1,1 @@
-"""SKP rules in plain Python (PermenPANRB 6/2022 and the DOMAIN reference): no nameko, no SQL."""
+"""SKP rules in plain Python (PermenPANRB 6/2022 and docs/domain.md): no nameko, no SQL."""

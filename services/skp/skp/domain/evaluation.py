@@ -1,6 +1,6 @@
 """Evaluating an approved SKP for a period: the employee's realisasi with evidence, the penilai's
 feedback and ratings, the predikat and credit points, and finalising a unit under its
-organisational predikat (DOMAIN "Ratings and predikat", "Distribution", "Credit points")."""
+organisational predikat (docs/domain.md "Ratings and predikat", "Distribution", "Credit points")."""
 
 from __future__ import annotations
 

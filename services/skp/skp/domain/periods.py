@@ -112,7 +112,7 @@ def deadline_days(value: Any, field: str = "deadline_days") -> int:
 
 def check_period_fits_skp(period_year: int, period_agency: str, skp_year: int, skp_agency: str | None) -> None:
     """An SKP is evaluated only in periods of its own year and agency (periodic evaluations live
-    inside the annual SKP, DOMAIN "SKP structure")."""
+    inside the annual SKP, docs/domain.md "SKP")."""
     if period_year != skp_year:
         raise DomainError(
             code="period-outside-skp-year", status=409, title="Period outside the SKP's year",

@@ -1,4 +1,4 @@
-"""Perilaku kerja: the 7 BerAKHLAK values (DOMAIN.md "SKP structure")."""
+"""Perilaku kerja: the 7 BerAKHLAK values (docs/domain.md "SKP structure")."""
 
 from skp.domain.berakhlak import perilaku_sheet
 

@@ -1,4 +1,4 @@
-"""Angka kredit for functional positions (DOMAIN.md "Credit points")."""
+"""Angka kredit for functional positions (docs/domain.md "Credit points")."""
 
 import itertools
 from decimal import Decimal
@@ -12,7 +12,7 @@ from skp.domain.predikat import Predikat
 SB, B, BP, K, SK = (Predikat.SANGAT_BAIK, Predikat.BAIK, Predikat.BUTUH_PERBAIKAN, Predikat.KURANG,
                     Predikat.SANGAT_KURANG)
 
-# Written out from DOMAIN.md, not read back from the module.
+# Written out from docs/domain.md, not read back from the module.
 PERCENT = {"sangat_baik": 150, "baik": 100, "butuh_perbaikan": 75, "kurang": 50, "sangat_kurang": 25}
 EXPERT = {"Ahli Pertama": "12.5", "Ahli Muda": "25", "Ahli Madya": "37.5", "Ahli Utama": "50"}
 SKILL = {"Pemula": "3.75", "Terampil": "5", "Mahir": "12.5", "Penyelia": "25"}

@@ -1,5 +1,5 @@
 """The share of each employee predikat a unit's own predikat allows
-(DOMAIN.md "Distribution by organisational predikat")."""
+(docs/domain.md "Distribution by organisational predikat")."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Evaluation periods (DOMAIN "The cycle", "SKP structure"): the annual period 1 Jan–31 Dec and the
+"""Evaluation periods (docs/domain.md "The cycle", "SKP structure"): the annual period 1 Jan–31 Dec and the
 monthly or quarterly periods inside it, each with a fill-in deadline."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Evaluation rules (DOMAIN "Ratings and predikat", "Credit points", "Distribution"): who may record
+"""Evaluation rules (docs/domain.md "Ratings and predikat", "Credit points", "Distribution"): who may record
 and rate in which state, realisasi with http(s) evidence, feedback keys, credit points of a period,
 unit heads, and finalising in warn or block mode."""
 

@@ -1,4 +1,4 @@
-"""SKP planning: RHK with IKI per aspek, and cascading (DOMAIN.md "SKP structure")."""
+"""SKP planning: RHK with IKI per aspek, and cascading (docs/domain.md "SKP structure")."""
 
 from decimal import Decimal
 

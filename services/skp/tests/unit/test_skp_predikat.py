@@ -1,4 +1,4 @@
-"""Ratings and the predikat quadrant (DOMAIN.md "Ratings and predikat")."""
+"""Ratings and the predikat quadrant (docs/domain.md "Ratings and predikat")."""
 
 import itertools
 

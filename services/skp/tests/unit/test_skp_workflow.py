@@ -1,4 +1,4 @@
-"""The SKP state machine (DOMAIN.md "SKP structure": draft → diajukan → disetujui, or returned)."""
+"""The SKP state machine (docs/domain.md "SKP structure": draft → diajukan → disetujui, or returned)."""
 
 import itertools
 

@@ -25,7 +25,7 @@ from .identifiers import InvalidIdentifier, nik_nip_mismatches, parse_nik, parse
 
 OK, PROBLEM, WARNING, SKIPPED, UNKNOWN, INFO = "ok", "problem", "warning", "skipped", "unknown", "info"
 
-# Who can fix what (DOMAIN.md glossary; ../shared/seeds: MyASN "Sinkronisasi ASN", BKD/BKPSDM,
+# Who can fix what (docs/domain.md glossary; ../shared/seeds: MyASN "Sinkronisasi ASN", BKD/BKPSDM,
 # the kepala sekolah who syncs first, the school's operator in Dapodik / Verval PTK).
 EMPLOYEE, SUPERVISOR, KEPALA_SEKOLAH, ADMIN_INSTANSI, OPERATOR_SEKOLAH = (
     "employee", "supervisor", "kepala_sekolah", "admin_instansi", "operator_sekolah")

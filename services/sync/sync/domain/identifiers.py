@@ -1,4 +1,4 @@
-"""NIP (PNS and PPPK) and NIK structure, per ../shared/DOMAIN.md "Identifiers".
+"""NIP (PNS and PPPK) and NIK structure, per docs/domain.md "Identifiers".
 
 PNS NIP:  YYYYMMDD birth · YYYYMM start as CPNS · gender 1/2 · NNN sequence.
 PPPK NI:  YYYYMMDD birth · YYYY appointment year · 2 · contract count · gender 1/2 · NNN.

@@ -1,4 +1,4 @@
-"""NIP / NI PPPK / NIK structure rules (DOMAIN.md "Identifiers")."""
+"""NIP / NI PPPK / NIK structure rules (docs/domain.md "Identifiers")."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
 """The monthly allowance computation: each rule kind alone, together, the cap, the consecutive-days
-rule, rounding, determinism, and the DOMAIN.md examples worked out by hand.
+rule, rounding, determinism, and the docs/domain.md examples worked out by hand.
 
 The month used is April 2026: Wednesday 1 April; Friday 3 April is a national holiday (Wafat Yesus
 Kristus); weekdays minus that holiday give 21 working days: 1, 2, 6–10, 13–17, 20–24, 27–30.
@@ -105,7 +105,7 @@ def test_domain_example_three_blank_days_at_2_5_percent():
 
 
 def test_older_rule_five_percent_per_day():
-    # DOMAIN.md: older rules 5%/day. 2 blank days × 5% = 10% of 1.327.600 = 132.760.
+    # docs/domain.md: older rules 5%/day. 2 blank days × 5% = 10% of 1.327.600 = 132.760.
     result = compute_month(policy([blank_rule(5)]), april({1: "belum_diisi", 30: "belum_diisi"}))
     assert amounts(result) == {RuleKind.BLANK_DAY: Decimal(132760)}
     assert result.net == Decimal(3319000 - 132760)
@@ -119,7 +119,7 @@ def test_only_belum_diisi_is_a_blank_day(status):
 
 
 def test_blank_days_in_bands():
-    # DOMAIN.md's illustration "> 5 missed days in a month → cut 5–20%" as bands of blank days.
+    # docs/domain.md's illustration "> 5 missed days in a month → cut 5–20%" as bands of blank days.
     bands = [{"from": 1, "to": 5, "percent": 0}, {"from": 6, "to": 10, "percent": 5},
              {"from": 11, "to": None, "percent": 20}]
     rules = [{"kind": "blank_day", "applies_to": "total", "params": {"bands": bands}}]
@@ -277,7 +277,7 @@ def test_domain_example_next_year_paid_90_85_80_by_last_years_annual_predikat():
 
 
 def test_no_evaluation_percent():
-    # DOMAIN.md's illustration "no SKP report → cut 50–100%": no predikat at all → 50%.
+    # docs/domain.md's illustration "no SKP report → cut 50–100%": no predikat at all → 50%.
     rules = [{"kind": "predikat", "applies_to": "performance",
               "params": {"percents": {"kurang": 1}, "no_evaluation": 50}}]
     result = compute_month(policy(rules), april(predikat=None))

@@ -1,4 +1,4 @@
-"""One employee's allowance for one month, explained line by line (DOMAIN.md "Tukin / TPP").
+"""One employee's allowance for one month, explained line by line (docs/domain.md "Tukin / TPP").
 
 1. gross = the policy's base amount for the employee's kelas jabatan (whole rupiah);
    performance part = gross × split.performance%, rounded half up to whole rupiah;

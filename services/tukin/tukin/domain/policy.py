@@ -1,4 +1,4 @@
-"""An agency's allowance policy as data (DOMAIN.md "Tukin / TPP": there is no national formula).
+"""An agency's allowance policy as data (docs/domain.md "Tukin / TPP": there is no national formula).
 
 One policy is one version of one agency's rules, in force from `effective_from` until the next
 version of the same agency starts:
@@ -31,7 +31,7 @@ Rule kinds and their parameters (every percent is of the part named by `applies_
   "without reason" on consecutive days. Runs are counted inside the month.
 - `returned_entries`: `bands` of the number of daily entries returned (dikembalikan) in the
   month, and `basis`: `deducted` (default: a band's percent is what is deducted) or `paid` (a
-  band's percent is what is still paid: 90 means 10 deducted; DOMAIN.md's "1–5 / 6–10 / >10 →
+  band's percent is what is still paid: 90 means 10 deducted; docs/domain.md's "1–5 / 6–10 / >10 →
   90 / 85 / 80% of the performance part" is `basis: paid` with percents 90, 85, 80).
 - `no_report_month`: `percent` deducted when the month had working days needing a report and
   not one daily report was submitted (no day diajukan, disetujui or dikembalikan; drafts never

@@ -1,4 +1,4 @@
-"""The predikat of an evaluation as tukin receives it in `skp.evaluated` (DOMAIN.md "Ratings and
+"""The predikat of an evaluation as tukin receives it in `skp.evaluated` (docs/domain.md "Ratings and
 predikat"). tukin does not import the skp service: the values are the event's wire values
 (docs/events/schemas/skp.evaluated.json), and a unit test keeps the two in step."""
 

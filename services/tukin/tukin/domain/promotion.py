@@ -1,7 +1,7 @@
 """Promotion eligibility hint (issue #6 item 5): regular promotion (kenaikan pangkat reguler) needs
 an annual predikat of at least "Baik" in each of the last two years.
 
-Order (DOMAIN.md "Ratings and predikat"): Sangat Baik > Baik > Butuh Perbaikan (also "Cukup") >
+Order (docs/domain.md "Ratings and predikat"): Sangat Baik > Baik > Butuh Perbaikan (also "Cukup") >
 Kurang/Misconduct > Sangat Kurang; "at least Baik" is Baik or Sangat Baik. A year with no annual
 predikat does not meet the rule. This is a hint for the employee and the HR office, not a
 decision: rank, service years and credit points are checked elsewhere.
