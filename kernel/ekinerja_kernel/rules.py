@@ -35,3 +35,12 @@ def lacks_supervisor(supervisor_nip: str | None, jenjang: str | None) -> bool:
     """No supervisor recorded for someone who is not the head of an organisation: nobody can approve
     their SKP and their RHK have nothing to cascade from."""
     return supervisor_nip is None and not heads_organisation(supervisor_nip, jenjang)
+
+
+def skp_in_force(approved_version: int | None) -> bool:
+    """An SKP is in force for its year once a version of it was approved by the pejabat penilai or
+    published by the head of an organisation (skp announces both as `skp.approved` with that
+    version), and it stays in force while a revision is worked on. A draft or submitted SKP never
+    approved is not: no subordinate's RHK may intervene it (skp), and the supervisor's staff are
+    told supervisor-skp-missing (sync's diagnosis)."""
+    return isinstance(approved_version, int) and not isinstance(approved_version, bool) and approved_version >= 1

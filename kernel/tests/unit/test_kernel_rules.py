@@ -27,3 +27,12 @@ def test_missing_unit_position(unit, position, missing):
 def test_who_heads_an_organisation_and_who_lacks_a_supervisor(supervisor, jenjang, heads, lacks):
     assert rules.heads_organisation(supervisor, jenjang) is heads
     assert rules.lacks_supervisor(supervisor, jenjang) is lacks
+
+
+@pytest.mark.parametrize("approved_version, in_force", [
+    (1, True), (3, True),  # approved or published once: stays in force while a revision is open
+    (None, False),  # a draft or a submitted SKP never approved
+    (0, False), (True, False), ("1", False),
+])
+def test_an_skp_is_in_force_once_a_version_was_approved_or_published(approved_version, in_force):
+    assert rules.skp_in_force(approved_version) is in_force

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
+from ekinerja_kernel import rules as kernel_rules
 from ekinerja_kernel.caller import ADMIN_ROLES, Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, validation_error
@@ -96,8 +97,9 @@ def _seats(s: Session, unit_id: str, position_id: str) -> list[rules.Seat]:
 
 
 def skp_in_force(s: Session, nip: str, year: int) -> bool:
-    return s.execute(select(skp_published.c.nip).where(skp_published.c.nip == nip,
-                                                       skp_published.c.year == year)).first() is not None
+    """By the rule skp plans with (kernel_rules.skp_in_force), on the version skp.approved announced."""
+    return kernel_rules.skp_in_force(s.execute(select(skp_published.c.version).where(
+        skp_published.c.nip == nip, skp_published.c.year == year)).scalar())
 
 
 def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,

@@ -161,7 +161,7 @@ class Facts:
     now: dt.datetime
     employee: Person | None
     supervisor: Person | None = None  # None when the employee has none (or it is not recorded)
-    supervisor_skp_in_force: bool = False  # approved or published for `year` (from skp.approved)
+    supervisor_skp_in_force: bool = False  # for `year`, by kernel rules.skp_in_force (as skp plans)
     stand_in: StandIn | None = None  # only looked up when the supervisor is not active
     mfa_used: bool | None = None  # this sign-in used an authenticator code; None = not known here
     sign_in: SignIn | None = None  # None: identity was not asked or did not answer
