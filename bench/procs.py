@@ -149,7 +149,7 @@ class SystemProcesses:
 
     def __init__(self, var_dir: Path) -> None:
         self.var_dir = var_dir
-        self.honcho_pidfile = var_dir / "honcho.pid"
+        self.honcho_pidfile = var_dir / "supervisor.pid"  # deploy/bin/supervise.py, which make up runs
         self.rabbit_dir = var_dir / "rabbitmq"
 
     def pids(self, stats: dict[int, Stat]) -> set[int]:
