@@ -208,3 +208,20 @@ oauth_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
+
+# Sign-ins in progress on the HTML pages of /oauth/authorize (domain/oidc_flow.py): the authorization
+# request, the step reached and what identity verified so far (who, how, when). The browser's cookie
+# holds only a random binding; flow ids and bindings are kept as hashes. Rows go once expired.
+oidc_flows = Table(
+    "oidc_flows", metadata,
+    Column("flow_hash", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("nip", String(18), nullable=True),
+    Column("amr", JSON, nullable=False),
+    Column("auth_time", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
