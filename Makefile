@@ -17,7 +17,7 @@ DEMO_YEAR ?= $(shell date +%Y)
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test bench
+.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test bench image
 
 help:
 	@echo "make up      start RabbitMQ, every service and the gateway with demo data"
@@ -42,6 +42,9 @@ system-deps-up:
 
 system-deps-test: system-deps-up
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@# promtool checks and unit-tests deploy/prometheus/ (hadolint and kubernetes-validate come with the venv).
+	@command -v promtool >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \
+		&& { service prometheus stop >/dev/null 2>&1 || true; }; }
 
 # --- running the system -------------------------------------------------------------------
 migrate: venv
@@ -80,6 +83,14 @@ lint: venv
 
 test: venv system-deps-test lint
 	$(BIN)/pytest
+
+# --- the image (Dockerfile): one for every service, the gateway and the web -----------------
+IMAGE ?= ekinerja:dev
+image:
+	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then docker build -t $(IMAGE) .; \
+	elif command -v podman >/dev/null; then podman build -t $(IMAGE) .; \
+	else echo "make image: no running docker or podman on this machine; build where one runs:" \
+	  "docker build -t $(IMAGE) . (README.md, Deployment)" >&2; exit 1; fi
 
 # --- benchmark ----------------------------------------------------------------------------
 # Peak benchmark of the stack `make up` runs (docs/benchmarks.md); BENCH_USERS, BENCH_SECONDS, ...

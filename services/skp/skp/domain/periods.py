@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -140,3 +141,61 @@ def check_fill_in_open(deadline: dt.date, today: dt.date) -> None:
                       "Hubungi admin instansi Anda jika perlu dibuka kembali.",
             extra={"field": "period_id", "deadline": deadline.isoformat(), "fixed_by": "your agency admin",
                    "fixed_by_id": "admin instansi Anda"})
+
+
+# --- which years can be planned ----------------------------------------------------------------
+
+def open_years(today: dt.date, defined: Iterable[int]) -> list[int]:
+    """The years an agency's staff may make an SKP for: the current and the next year (the next
+    year's plans are made in the last months), and any year the agency has defined periods for."""
+    return sorted({today.year, today.year + 1, *defined})
+
+
+def check_year_open(year: int, today: dt.date, defined: Iterable[int]) -> None:
+    years = open_years(today, defined)
+    if year in years:
+        return
+    listed = ", ".join(str(y) for y in years)
+    raise validation_error([FieldError(
+        "year", "year-open",
+        f"{year} is not open for planning in your agency: open years are {listed}. The agency admin opens "
+        "another year by defining its evaluation periods.",
+        f"Tahun {year} tidak dibuka untuk perencanaan di instansi Anda: tahun yang dibuka adalah {listed}. "
+        "Admin instansi membuka tahun lain dengan menetapkan periode penilaiannya.")])
+
+
+# --- rating follows the calendar -----------------------------------------------------------------
+
+DEFAULT_RATING_OPENS_DAYS = 0
+MAX_RATING_OPENS_DAYS = 31
+
+
+def rating_opens_days(value: Any, field: str = "rating_opens_days") -> int | None:
+    """How many days before a period's end its rating may start (an agency setting), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RATING_OPENS_DAYS:
+        raise validation_error([FieldError(
+            field, "range", f"{field} must be a whole number of days from 0 to {MAX_RATING_OPENS_DAYS}.",
+            f"{field} harus bilangan bulat hari dari 0 sampai {MAX_RATING_OPENS_DAYS}.")])
+    return value
+
+
+def rating_opens_on(end: dt.date, days_before: int) -> dt.date:
+    """The first day a period can be rated and its unit finalised: the day after its last day, or
+    `days_before` days earlier (1: on its last day)."""
+    return end + dt.timedelta(days=1 - days_before)
+
+
+def check_rating_open(end: dt.date, days_before: int, today: dt.date) -> None:
+    """A period is rated, and its unit finalised, once it has ended (or within the agency's days)."""
+    opens = rating_opens_on(end, days_before)
+    if today >= opens:
+        return
+    raise DomainError(
+        code="period-not-ended", status=409, title="The period has not ended yet",
+        detail=f"This period ends on {end.isoformat()}: it can be rated and its unit finalised from "
+               f"{opens.isoformat()}.",
+        detail_id=f"Periode ini berakhir pada {end.isoformat()}: penilaian dan finalisasi unitnya dapat "
+                  f"dilakukan mulai {opens.isoformat()}.",
+        extra={"field": "period_id", "period_end": end.isoformat(), "opens_on": opens.isoformat()})

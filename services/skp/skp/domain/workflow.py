@@ -57,3 +57,24 @@ def transition(action: str, state: State, actor: Actor | None) -> State:
                                     f"statusnya harus '{_STATE_ID[start]}'.",
                           extra={"state": state.value, "required_state": start.value})
     return end
+
+
+# The penilai writes the ekspektasi khusus pimpinan while the plan is being agreed (docs/domain.md
+# "Perilaku kerja"); once approved they change with a revision.
+EKSPEKTASI_STATES = (State.DRAFT, State.DIAJUKAN)
+
+
+def check_ekspektasi(state: State, actor: Actor | None) -> None:
+    """Refuses (nothing changes) unless the penilai writes them while the SKP is draft or diajukan."""
+    if actor is not Actor.PENILAI:
+        raise DomainError(code="wrong-actor", status=403, title="Not yours to do",
+                          detail="Only the employee's pejabat penilai writes the ekspektasi khusus of an SKP.",
+                          detail_id="Hanya pejabat penilai pegawai tersebut yang menulis ekspektasi khusus SKP.")
+    if state not in EKSPEKTASI_STATES:
+        allowed = [s.value for s in EKSPEKTASI_STATES]
+        raise DomainError(code="wrong-state", status=409, title="Not possible in this state",
+                          detail=f"The ekspektasi khusus are written while the SKP is draft or diajukan; this one "
+                                 f"is '{state.value}' (a revision opens it again).",
+                          detail_id=f"Ekspektasi khusus ditulis selama SKP berstatus draf atau diajukan; SKP ini "
+                                    f"berstatus '{_STATE_ID[state]}' (revisi membukanya kembali).",
+                          extra={"state": state.value, "required_state": allowed})

@@ -54,3 +54,32 @@ def test_sheet_is_a_fresh_copy_each_time():
     second = perilaku_sheet()
     assert len(second) == 7
     assert len(second[0]["guidelines"]) == 3
+
+
+# --- ekspektasi khusus, written by the penilai ------------------------------------------------------
+
+def test_ekspektasi_khusus_are_parsed_per_value_and_blank_ones_clear():
+    from skp.domain.berakhlak import parse_ekspektasi
+
+    assert parse_ekspektasi({"akuntabel": "  Laporan tepat waktu ", "loyal": "", "adaptif": None}) == {
+        "akuntabel": "Laporan tepat waktu"}
+
+
+def test_an_unknown_value_key_or_a_text_too_long_is_refused_not_dropped():
+    import pytest
+
+    from ekinerja_kernel.errors import DomainError
+    from skp.domain.berakhlak import EKSPEKTASI_MAX, parse_ekspektasi
+
+    with pytest.raises(DomainError) as info:
+        parse_ekspektasi({"integritas": "x", "kompeten": "k" * (EKSPEKTASI_MAX + 1), "harmonis": 3})
+    error = info.value
+    assert (error.status, error.code) == (422, "validation")
+    assert {(e.field, e.rule) for e in error.errors} == {
+        ("ekspektasi_khusus.integritas", "berakhlak-value"), ("ekspektasi_khusus.kompeten", "max-length"),
+        ("ekspektasi_khusus.harmonis", "text")}
+    assert "berorientasi_pelayanan" in error.errors[0].detail
+    for not_an_object in ("x", ["akuntabel"]):
+        with pytest.raises(DomainError) as info:
+            parse_ekspektasi(not_an_object)
+        assert info.value.errors[0].field == "ekspektasi_khusus"

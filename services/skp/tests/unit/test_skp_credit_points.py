@@ -1,5 +1,6 @@
 """Angka kredit for functional positions (docs/domain.md "Credit points")."""
 
+import datetime as dt
 import itertools
 from decimal import Decimal
 from fractions import Fraction
@@ -8,6 +9,8 @@ import pytest
 
 from skp.domain.credit_points import credit_points
 from skp.domain.predikat import Predikat
+
+D = dt.date
 
 SB, B, BP, K, SK = (Predikat.SANGAT_BAIK, Predikat.BAIK, Predikat.BUTUH_PERBAIKAN, Predikat.KURANG,
                     Predikat.SANGAT_KURANG)
@@ -95,3 +98,34 @@ def test_months_outside_one_to_twelve_is_refused(months, jenjang):
 @pytest.mark.parametrize("months", [1, 12])
 def test_months_one_and_twelve_are_accepted(months):
     assert credit_points(months, B, "Ahli Muda") > 0
+
+
+# --- counted once per year: the annual evaluation, or a conversion where a period ends a position ---
+
+def test_a_periodic_evaluation_counts_no_points_unless_the_period_ends_a_position():
+    from skp.domain.credit_points import Counted, count_year
+
+    q1 = Counted("q1", "quarterly", D(2027, 1, 1), D(2027, 3, 31), None)
+    q2 = Counted("q2", "quarterly", D(2027, 4, 1), D(2027, 6, 30), "promoted")
+    q4 = Counted("q4", "quarterly", D(2027, 10, 1), D(2027, 12, 31), None)
+    annual = Counted("year", "annual", D(2027, 1, 1), D(2027, 12, 31), None)
+
+    assert count_year([annual, q1, q4]) == {"q1": 0, "q4": 0, "year": 12}
+    # Promoted at the end of June: January–June by conversion, July–December by the annual evaluation.
+    assert count_year([q1, q2, q4, annual]) == {"q1": 0, "q2": 6, "q4": 0, "year": 6}
+    left = Counted("q4", "quarterly", D(2027, 10, 1), D(2027, 12, 31), "left")
+    assert count_year([q2, left, annual]) == {"q2": 6, "q4": 6, "year": 0}
+    moved_in_march = Counted("m3", "monthly", D(2027, 3, 1), D(2027, 3, 31), "moved")
+    assert count_year([moved_in_march, q2, annual]) == {"m3": 3, "q2": 3, "year": 6}
+
+
+def test_how_a_position_ends_is_moved_promoted_or_left():
+    from ekinerja_kernel.errors import DomainError
+    from skp.domain.credit_points import POSITION_ENDS, ends_position
+
+    assert POSITION_ENDS == ("moved", "promoted", "left")
+    assert ends_position(None, "quarterly") is None and ends_position("left", "monthly") == "left"
+    for value, kind in (("retired", "monthly"), ("moved", "annual")):
+        with pytest.raises(DomainError) as info:
+            ends_position(value, kind)
+        assert info.value.status == 422 and info.value.errors[0].field == "ends_position"

@@ -129,3 +129,52 @@ def test_realisasi_can_be_recorded_up_to_and_on_the_deadline_but_not_after():
         assert (exc.status, exc.code, exc.extra["deadline"]) == (409, "fill-in-deadline-passed", "2026-02-10")
     else:
         raise AssertionError("a recording after the deadline was accepted")
+
+
+# --- a year the agency has open --------------------------------------------------------------------
+
+def test_the_current_and_the_next_year_are_open_and_so_is_any_year_the_agency_defined():
+    from skp.domain.periods import check_year_open, open_years
+
+    today = D(2026, 12, 4)
+    assert open_years(today, []) == [2026, 2027]
+    assert open_years(today, [2025, 2027, 2030]) == [2025, 2026, 2027, 2030]
+    for year in (2026, 2027):
+        check_year_open(year, today, [])
+    check_year_open(2025, today, [2025])  # late plans for a year the agency still evaluates
+    with pytest.raises(DomainError) as info:
+        check_year_open(2099, today, [2025])
+    error = info.value
+    assert (error.status, error.code) == (422, "validation")
+    assert [(e.field, e.rule) for e in error.errors] == [("year", "year-open")]
+    assert "2025, 2026, 2027" in error.errors[0].detail and "2025, 2026, 2027" in error.errors[0].detail_id
+
+
+# --- rating follows the calendar -------------------------------------------------------------------
+
+def test_a_period_is_rated_from_the_day_after_it_ends_or_as_many_days_earlier_as_the_agency_set():
+    from skp.domain.periods import check_rating_open, rating_opens_on
+
+    end = D(2027, 1, 31)
+    assert rating_opens_on(end, 0) == D(2027, 2, 1)
+    assert rating_opens_on(end, 1) == end  # on its last day
+    assert rating_opens_on(end, 5) == D(2027, 1, 27)
+    check_rating_open(end, 0, D(2027, 2, 1))
+    check_rating_open(end, 5, D(2027, 1, 27))
+    with pytest.raises(DomainError) as info:
+        check_rating_open(end, 5, D(2027, 1, 26))
+    error = info.value
+    assert (error.status, error.code) == (409, "period-not-ended")
+    assert error.extra["opens_on"] == "2027-01-27" and error.extra["period_end"] == "2027-01-31"
+    assert "2027-01-27" in error.detail and "2027-01-27" in error.detail_id
+
+
+@pytest.mark.parametrize("bad", [-1, 32, "3", True, 1.5])
+def test_the_rating_window_is_a_whole_number_of_days_up_to_a_month(bad):
+    from skp.domain.periods import MAX_RATING_OPENS_DAYS, rating_opens_days
+
+    assert rating_opens_days(None) is None and rating_opens_days(0) == 0
+    assert rating_opens_days(MAX_RATING_OPENS_DAYS) == MAX_RATING_OPENS_DAYS == 31
+    with pytest.raises(DomainError) as info:
+        rating_opens_days(bad)
+    assert info.value.errors[0].field == "rating_opens_days"

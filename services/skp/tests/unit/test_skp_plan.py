@@ -298,3 +298,91 @@ def test_coverage_of_a_parsed_plan():
     mine = parse_plan("kuantitatif", [rhk()], False, SUPERVISOR_RHK)[0]
     result = coverage(supervisor.kuantitas(), [mine.kuantitas()])
     assert (result["status"], result["target"], result["planned"]) == ("covered", "2", "2")
+
+
+# --- limits and unknown fields (issue: the plan's rules and limits) --------------------------------
+
+def test_an_unknown_field_of_an_rhk_or_an_iki_is_refused_not_dropped():
+    ikis = kuantitatif_iki()
+    ikis[0]["targett"] = "3"
+    assert broken(rhks=[rhk(ikis=ikis, bobot="30")]) == {("rhk[0].bobot", "unknown-field"),
+                                                         ("rhk[0].iki[0].targett", "unknown-field")}
+
+
+def test_text_indikator_satuan_and_target_have_a_maximum_length():
+    from skp.domain.plan import INDIKATOR_MAX, RHK_TEXT_MAX, SATUAN_MAX, TARGET_MAX
+
+    assert parse_plan("kuantitatif", [rhk(text="x" * RHK_TEXT_MAX)], False, SUPERVISOR_RHK)
+    ikis = kuantitatif_iki()
+    ikis[0]["indikator"] = "i" * (INDIKATOR_MAX + 1)
+    ikis[1]["satuan"] = "%" * (SATUAN_MAX + 1)
+    assert broken(rhks=[rhk(text="x" * (RHK_TEXT_MAX + 1), ikis=ikis)]) == {
+        ("rhk[0].text", "max-length"), ("rhk[0].iki[0].indikator", "max-length"),
+        ("rhk[0].iki[1].satuan", "max-length")}
+    narrative = kualitatif_iki()
+    narrative[0]["target"] = "t" * (TARGET_MAX + 1)
+    assert broken(approach="kualitatif", rhks=[rhk(ikis=narrative)]) == {("rhk[0].iki[0].target", "max-length")}
+
+
+@pytest.mark.parametrize("target, ok", [("100", True), ("99,5", True), ("100.01", False), ("120", False)])
+def test_a_kualitas_target_in_percent_is_at_most_100(target, ok):
+    ikis = kuantitatif_iki()
+    ikis[1]["target"] = target
+    if ok:
+        assert parse_plan("kuantitatif", [rhk(ikis=ikis)], False, SUPERVISOR_RHK)
+    else:
+        assert broken(rhks=[rhk(ikis=ikis)]) == {("rhk[0].iki[1].target", "max-100-percent")}
+
+
+@pytest.mark.parametrize("target, satuan, ok", [
+    ("12", "bulan", True), ("13", "bulan", False), ("4", "triwulan", True), ("5", "triwulan", False),
+    ("2", "semester", True), ("3", "semester", False), ("52", "minggu", True), ("54", "minggu", False),
+    ("365", "hari", True), ("367", "hari", False), ("12", "Bulan", True)])
+def test_waktu_lies_within_the_annual_period(target, satuan, ok):
+    ikis = kuantitatif_iki()
+    ikis[2].update(target=target, satuan=satuan)
+    if ok:
+        assert parse_plan("kuantitatif", [rhk(ikis=ikis)], False, SUPERVISOR_RHK)
+    else:
+        assert broken(rhks=[rhk(ikis=ikis)]) == {("rhk[0].iki[2].target", "within-period")}
+
+
+def test_366_days_fit_a_leap_year_only():
+    ikis = kuantitatif_iki()
+    ikis[2].update(target="366", satuan="hari")
+    assert parse_plan("kuantitatif", [rhk(ikis=ikis)], False, SUPERVISOR_RHK, year=2028)
+    assert broken_in(2027, [rhk(ikis=ikis)]) == {("rhk[0].iki[2].target", "within-period")}
+
+
+def broken_in(year, rhks):
+    with pytest.raises(DomainError) as info:
+        parse_plan("kuantitatif", rhks, False, SUPERVISOR_RHK, year=year)
+    return {(e.field, e.rule) for e in info.value.errors}
+
+
+def test_waktu_in_a_unit_that_is_not_a_span_of_the_year_is_refused_with_the_units_allowed():
+    ikis = kuantitatif_iki()
+    ikis[2]["satuan"] = "kali"
+    error = refused(rhks=[rhk(ikis=ikis)])
+    assert {(e.field, e.rule) for e in error.errors} == {("rhk[0].iki[2].satuan", "waktu-unit")}
+    assert "bulan" in error.errors[0].detail and "bulan" in error.errors[0].detail_id
+
+
+def test_too_many_rhk_are_refused():
+    from skp.domain.plan import MAX_RHK
+
+    assert broken(rhks=[rhk() for _ in range(MAX_RHK + 1)]) == {("rhk", "max-items")}
+
+
+# --- identity: an RHK sent with its id keeps it ---------------------------------------------------
+
+def test_the_id_sent_with_an_rhk_and_the_ones_it_replaces_are_parsed():
+    plan = parse_plan("kuantitatif", [rhk(id="R-1"), rhk(replaces=["R-2", "R-3"])], False, SUPERVISOR_RHK)
+    assert [(r.id, r.replaces) for r in plan] == [("R-1", ()), (None, ("R-2", "R-3"))]
+
+
+@pytest.mark.parametrize("extra, rule", [({"id": 7}, "text"), ({"id": ""}, "text"),
+                                         ({"replaces": "R-2"}, "list-of-ids"), ({"replaces": [3]}, "list-of-ids")])
+def test_a_malformed_id_or_replaces_is_refused(extra, rule):
+    field = f"rhk[0].{next(iter(extra))}"
+    assert broken(rhks=[rhk(**extra)]) == {(field, rule)}

@@ -117,3 +117,21 @@ def test_publishing_skips_the_penilai_but_only_from_draft():
     assert transition("publish", State.DRAFT, Actor.OWNER) == State.DISETUJUI
     assert refusal("publish", State.DRAFT, Actor.PENILAI).code == "wrong-actor"
     assert refusal("publish", State.DISETUJUI, Actor.OWNER).code == "wrong-state"
+
+
+# --- ekspektasi khusus: the penilai, while the plan is being agreed ---------------------------------
+
+def test_the_penilai_writes_ekspektasi_while_the_skp_is_draft_or_submitted():
+    from skp.domain.workflow import check_ekspektasi
+
+    for state in (State.DRAFT, State.DIAJUKAN):
+        check_ekspektasi(state, Actor.PENILAI)
+    with pytest.raises(DomainError) as info:
+        check_ekspektasi(State.DISETUJUI, Actor.PENILAI)
+    assert (info.value.status, info.value.code) == (409, "wrong-state")
+    assert info.value.extra["required_state"] == ["draft", "diajukan"]
+    for actor in (Actor.OWNER, None):
+        with pytest.raises(DomainError) as info:
+            check_ekspektasi(State.DRAFT, actor)
+        assert (info.value.status, info.value.code) == (403, "wrong-actor")
+        assert "penilai" in info.value.detail
