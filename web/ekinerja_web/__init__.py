@@ -1,0 +1,1 @@
+"""e-Kinerja's web client: Flask pages that do everything through the gateway's public API."""
