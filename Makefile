@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
-PKGS := kernel services/identity services/sync services/skp services/harian services/tukin gateway
+PKGS := kernel services/identity services/sync services/skp services/harian services/tukin gateway web
 SERVICES := identity sync skp harian tukin
 
 export EKINERJA_VAR_DIR ?= $(CURDIR)/var
@@ -41,6 +41,8 @@ system-deps-up:
 		&& { service rabbitmq-server stop >/dev/null 2>&1 || true; }; }  # we run private nodes, not the system one
 
 system-deps-test: system-deps-up
+	@# The web client's browser tests drive Debian's Chromium through its chromedriver (no browser download).
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 	@# promtool checks and unit-tests deploy/prometheus/ (hadolint and kubernetes-validate come with the venv).
 	@command -v promtool >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \

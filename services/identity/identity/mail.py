@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ekinerja_kernel.config import env
 
 from .domain.accounts import Account
 
 
-def _public_url() -> str:
-    return env("PUBLIC_URL", "http://127.0.0.1:8000")
+def _web_url() -> str:
+    # The web client's pages where a person sets the password (they read the token from the link).
+    return env("EKINERJA_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
+
+
+def _link(page: str, token: str) -> str:
+    return f"{_web_url()}/{page}?token={quote(token, safe='')}"
 
 
 def activation(account: Account, token: str) -> tuple[str, str]:
@@ -18,12 +25,12 @@ Untuk mengaktifkan akun e-Kinerja Anda, buat kata sandi dengan token berikut (be
 
     {token}
 
-Kirim token dan kata sandi baru ke {_public_url()}/api/v1/auth/activation/confirm
+Buka tautan ini untuk membuat kata sandi: {_link("aktivasi/konfirmasi", token)}
 Jika Anda tidak meminta aktivasi, abaikan email ini.
 
 ---
 To activate your e-Kinerja account, set a password with the token above (valid for 24 hours)
-at {_public_url()}/api/v1/auth/activation/confirm. If you did not ask for this, ignore this mail.
+at {_link("aktivasi/konfirmasi", token)}. If you did not ask for this, ignore this mail.
 """)
 
 
@@ -45,11 +52,11 @@ Untuk mengatur ulang kata sandi, gunakan token berikut (berlaku 1 jam):
 
     {token}
 
-Kirim token dan kata sandi baru ke {_public_url()}/api/v1/auth/password/reset
+Buka tautan ini untuk membuat kata sandi baru: {_link("reset-password", token)}
 Semua sesi Anda akan diakhiri. Jika Anda tidak meminta ini, abaikan email ini.
 
 ---
 To reset your password, use the token above (valid for 1 hour) at
-{_public_url()}/api/v1/auth/password/reset. All your sessions will end. If you did not ask for this,
+{_link("reset-password", token)}. All your sessions will end. If you did not ask for this,
 ignore this mail.
 """)
