@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 import uuid
 from typing import Any
 
 import segno
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import ADMIN_ROLES, RequestContext, forbidden, require
@@ -21,7 +22,7 @@ from ekinerja_kernel.mail import queue_mail
 
 from . import keys, mail
 from . import repository as repo
-from .domain import lockout, problems, totp
+from .domain import attempts, lockout, problems, totp
 from .domain.accounts import Account, login_blockers, roles
 from .domain.passwords import hash_password, require_policy, verify_password
 from .tables import inbox, mail_queue, mail_tokens, recovery_codes, refresh_tokens, sessions, tickets, trusted_devices
@@ -71,7 +72,7 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
         elif kind == "ekinerja.employee.deactivated.v1":
             revoked = repo.revoke_sessions(s, data["nip"], "deactivated")
             repo.audit(s, "account.deactivated", "ok", nip=data["nip"], agency_id=data.get("agency_id"),
-                       detail={"sessions_revoked": revoked})
+                       detail={"sessions_revoked": len(revoked)})
         elif kind == "ekinerja.employee.diagnosed.v1":
             repo.save_findings(s, data, parse_time(data["checked_at"]))
         # Anything else is acknowledged and ignored: a queue declared by an older release may still
@@ -276,6 +277,16 @@ def logout(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
     return {"status": "logged_out"}
 
 
+def revoked_sessions(factory: sessionmaker[Session]) -> dict[str, Any]:
+    """Every session ended recently enough that an access token of it may still be valid, each with the
+    time after which none can be: what a gateway worker loads when it (re)connects to the
+    session.revoked events, so that it misses none ended while it was not listening."""
+    now = utcnow()
+    with factory() as s:
+        ended = repo.recently_revoked(s, now)
+    return {"as_of": now.isoformat(), "sessions": [{"sid": e["sid"], "until": e["until"].isoformat()} for e in ended]}
+
+
 def list_sessions(factory: sessionmaker[Session], ctx: Context) -> dict[str, Any]:
     caller = require(ctx.caller)
     with factory() as s:
@@ -302,6 +313,9 @@ def revoke_session(factory: sessionmaker[Session], ctx: Context, session_id: str
 def _enrolling_nip(s: Session, ctx: Context, enrollment_ticket: str | None) -> tuple[str, Any]:
     if enrollment_ticket:
         ticket = _use_ticket(s, enrollment_ticket, "enroll")
+        cred = repo.credential(s, ticket.nip)
+        if cred is not None and cred.mfa_confirmed_at is not None:
+            raise problems.ticket_invalid()  # enrolled since the ticket was given: replacing needs the code
         return ticket.nip, ticket
     caller = require(ctx.caller)
     if "pwd" not in caller.amr or not caller.auth_time or time.time() - caller.auth_time > FRESH_LOGIN_SECONDS:
@@ -309,11 +323,27 @@ def _enrolling_nip(s: Session, ctx: Context, enrollment_ticket: str | None) -> t
     return caller.nip, None
 
 
-def mfa_enroll(factory: sessionmaker[Session], ctx: Context, enrollment_ticket: str | None = None) -> dict[str, Any]:
-    with unit_of_work(factory) as s:
-        nip, _ = _enrolling_nip(s, ctx, enrollment_ticket)
+def mfa_enroll(factory: sessionmaker[Session], ctx: Context, enrollment_ticket: str | None = None,
+               code: str | None = None, recovery_code: str | None = None) -> dict[str, Any]:
+    """A new secret to confirm. Replacing an enrolled authenticator also needs a current code of it
+    or a recovery code (checked like a sign-in: counted, locked out, replay refused)."""
+    def work(s: Session) -> tuple[str, str]:
+        nip, ticket = _enrolling_nip(s, ctx, enrollment_ticket)
+        cred = repo.credential(s, nip)
+        if ticket is None and cred is not None and cred.mfa_confirmed_at is not None:
+            account = repo.account(s, nip)
+            if account is None:
+                raise not_found("account", "Akun", nip)
+            if not code and not recovery_code:
+                _audit(s, ctx, "mfa.enrolled", "refused", nip=nip, agency_id=account.agency_id,
+                       reason="current-factor-missing")
+                raise problems.mfa_proof_required()
+            _verify_second_factor(s, ctx, account, cred, code, recovery_code)
         secret = totp.new_secret()
         repo.set_credential(s, nip, mfa_pending_secret=secret)
+        return nip, secret
+
+    nip, secret = _committing(factory, work)
     uri = totp.provisioning_uri(secret, nip)
     return {"secret": secret, "otpauth_uri": uri, "qr_svg": segno.make(uri, error="m").svg_inline(scale=4)}
 
@@ -358,6 +388,10 @@ def admin_reset_mfa(factory: sessionmaker[Session], ctx: Context, nip: str) -> d
 # --- activation and passwords ----------------------------------------------------------------
 
 def _mail_token(s: Session, nip: str, kind: str) -> str:
+    """A new single-use link; any earlier one of the same kind for `nip` stops working (only the
+    latest mail counts, so an old mail found later in a shared inbox opens nothing)."""
+    s.execute(delete(mail_tokens).where(mail_tokens.c.nip == nip, mail_tokens.c.kind == kind,
+                                        mail_tokens.c.used_at.is_(None)))
     value = secrets.token_urlsafe(32)
     s.execute(insert(mail_tokens).values(token_hash=totp.secret_hash(value), nip=nip, kind=kind,
                                          expires_at=repo.later(MAIL_TOKEN_SECONDS[kind])))
@@ -368,13 +402,32 @@ def _same_email(a: str | None, b: str | None) -> bool:
     return bool(a and b) and a.strip().lower() == b.strip().lower()
 
 
+def request_rule() -> attempts.Rule:
+    return attempts.Rule(env_int("ACTIVATION_RESET_LIMIT", attempts.DEFAULT_LIMIT),
+                         dt.timedelta(seconds=env_int("ACTIVATION_RESET_WINDOW", attempts.DEFAULT_WINDOW_SECONDS)))
+
+
+def _count_request(s: Session, ctx: Context, nip: str, kind: str, audit_type: str) -> None:
+    """Count this activation/reset request for `nip` (known or not); beyond the limit the same 429 for all,
+    before anything about the account is looked at."""
+    rule, now = request_rule(), utcnow()
+    key = (nip or "")[:64]
+    decision = attempts.admit(repo.request_times(s, key, kind), now, rule)
+    repo.save_request_times(s, key, kind, decision.times, now - rule.window)
+    if not decision.admitted:
+        _audit(s, ctx, audit_type, "refused", nip=key, reason="nip-rate-limited", retry_after=decision.retry_after)
+        raise problems.requests_limited(kind, decision.retry_after)
+
+
 def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, nik: str, email: str,
                        notify=None) -> dict[str, Any]:
     def work(s: Session) -> dict[str, Any]:
+        _count_request(s, ctx, nip, "activation", "activation.requested")
         account = repo.account(s, nip)
         agency_id = account.agency_id if account else None
         if account is None or not nik or account.nik != nik:
-            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="no-match")
+            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id,
+                   reason="unknown-nip" if account is None else "nik-not-matched")
             return {"status": "accepted"}
         # NIP and NIK together prove who asks: now the data problems may be named precisely.
         blockers = login_blockers(account, repo.findings(s, nip))
@@ -407,31 +460,57 @@ def _use_mail_token(s: Session, token: str, kind: str) -> Any:
 
 
 def activate(factory: sessionmaker[Session], ctx: Context, token: str, password: str) -> dict[str, Any]:
-    with unit_of_work(factory) as s:
+    def work(s: Session) -> dict[str, Any]:
         row = _use_mail_token(s, token, "activation")
+        cred = repo.credential(s, row.nip)
+        if cred is not None and cred.activated_at is not None:
+            # Active already (by a later link, or a password reset): the link must not set a password.
+            s.execute(delete(mail_tokens).where(mail_tokens.c.nip == row.nip, mail_tokens.c.kind == "activation"))
+            account = repo.account(s, row.nip)
+            _audit(s, ctx, "account.activated", "refused", nip=row.nip,
+                   agency_id=account.agency_id if account else None, reason="already-active")
+            raise problems.token_invalid()
         require_policy(password, row.nip)
         s.execute(update(mail_tokens).where(mail_tokens.c.token_hash == row.token_hash).values(used_at=utcnow()))
         repo.set_credential(s, row.nip, password_hash=hash_password(password), password_changed_at=utcnow(),
                             activated_at=utcnow())
         account = repo.account(s, row.nip)
         _audit(s, ctx, "account.activated", "ok", nip=row.nip, agency_id=account.agency_id if account else None)
-    return {"status": "activated"}
+        return {"status": "activated"}
+
+    return _committing(factory, work)
+
+
+def _reset_refusal(account: Account | None, cred: Any, email: str) -> str | None:
+    """Why no reset mail is sent (for the audit only: the answer is the same 202)."""
+    if account is None:
+        return "unknown-nip"
+    if cred is None or cred.activated_at is None:
+        return "not-activated"
+    if not _same_email(account.email, email):
+        return "email-not-matched"
+    return None
 
 
 def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: str, email: str,
                            notify=None) -> dict[str, Any]:
-    with unit_of_work(factory) as s:
+    def work(s: Session) -> dict[str, Any]:
+        _count_request(s, ctx, nip, "reset", "password.reset_requested")
         account = repo.account(s, nip)
         cred = repo.credential(s, nip) if account else None
-        ok = account is not None and cred is not None and cred.activated_at is not None \
-            and _same_email(account.email, email)
-        if ok:
+        refusal = _reset_refusal(account, cred, email)
+        if refusal is None:
             queue_mail(s, mail_queue, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
-        _audit(s, ctx, "password.reset_requested", "ok" if ok else "refused", nip=nip,
-               agency_id=account.agency_id if account else None)
+            _audit(s, ctx, "password.reset_requested", "ok", nip=nip, agency_id=account.agency_id)
+        else:
+            _audit(s, ctx, "password.reset_requested", "refused", nip=nip,
+                   agency_id=account.agency_id if account else None, reason=refusal)
+        return {"status": "accepted"}
+
+    result = _committing(factory, work)
     if notify:
         notify()
-    return {"status": "accepted"}
+    return result
 
 
 def reset_password(factory: sessionmaker[Session], ctx: Context, token: str, password: str) -> dict[str, Any]:
@@ -444,7 +523,7 @@ def reset_password(factory: sessionmaker[Session], ctx: Context, token: str, pas
         revoked = repo.revoke_sessions(s, row.nip, "password-reset")
         account = repo.account(s, row.nip)
         _audit(s, ctx, "password.changed", "ok", nip=row.nip, agency_id=account.agency_id if account else None,
-               via="reset", sessions_revoked=revoked)
+               via="reset", sessions_revoked=len(revoked))
     return {"status": "password_changed"}
 
 
@@ -460,10 +539,9 @@ def change_password(factory: sessionmaker[Session], ctx: Context, current_passwo
         require_policy(new_password, caller.nip, field="new_password")
         repo.set_credential(s, caller.nip, password_hash=hash_password(new_password), password_changed_at=utcnow())
         # Other devices must sign in again; this one keeps its session.
-        s.execute(update(sessions).where(sessions.c.nip == caller.nip, sessions.c.id != (caller.sid or ""),
-                                         sessions.c.revoked_at.is_(None))
-                  .values(revoked_at=utcnow(), revoked_reason="password-changed"))
-        _audit(s, ctx, "password.changed", "ok", nip=caller.nip, agency_id=caller.agency_id, via="change")
+        revoked = repo.revoke_sessions(s, caller.nip, "password-changed", keep=caller.sid or "")
+        _audit(s, ctx, "password.changed", "ok", nip=caller.nip, agency_id=caller.agency_id, via="change",
+               sessions_revoked=len(revoked))
         return {"status": "password_changed"}
 
     return _committing(factory, work)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ekinerja_kernel.db import keep_latest, upsert
-from ekinerja_kernel.events import as_utc, utcnow
+from ekinerja_kernel.events import as_utc, parse_time, utcnow
 
+from . import keys
 from .domain.accounts import Account
 from .domain.lockout import Guard
 from .tables import (
+    OUTBOX,
     accounts,
     agency_policies,
     audit_events,
@@ -21,6 +24,7 @@ from .tables import (
     guards,
     master_data_findings,
     recovery_codes,
+    request_limits,
     sessions,
     trusted_devices,
 )
@@ -95,11 +99,68 @@ def set_policy(session: Session, agency_id: str, mfa_required: bool, trusted_dev
                                                    trusted_device_days=trusted_device_days))
 
 
-def revoke_sessions(session: Session, nip: str, reason: str, only: str | None = None) -> int:
-    query = update(sessions).where(sessions.c.nip == nip, sessions.c.revoked_at.is_(None))
+def revoke_sessions(session: Session, nip: str, reason: str, only: str | None = None,
+                    keep: str | None = None) -> list[str]:
+    """End `nip`'s open sessions (`only` that one, or all but `keep`); the ids ended. Each is announced
+    (session.revoked) in the same transaction: gateways refuse its access tokens until `until`, when
+    the last token it could have been given has expired."""
+    query = select(sessions.c.id).where(sessions.c.nip == nip, sessions.c.revoked_at.is_(None))
     if only:
         query = query.where(sessions.c.id == only)
-    return session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason)).rowcount
+    if keep:
+        query = query.where(sessions.c.id != keep)
+    ids = sorted(r.id for r in session.execute(query.with_for_update()))
+    if not ids:
+        return []
+    now = utcnow()
+    session.execute(update(sessions).where(sessions.c.id.in_(ids), sessions.c.revoked_at.is_(None))
+                    .values(revoked_at=now, revoked_reason=reason))
+    until = tokens_valid_until(now)
+    for sid in ids:
+        OUTBOX.add(session, "session.revoked", sid, {"sid": sid, "reason": reason, "revoked_at": now, "until": until})
+    return ids
+
+
+def tokens_valid_until(revoked_at: dt.datetime) -> dt.datetime:
+    """The latest moment an access token of a session ended at `revoked_at` can still be valid."""
+    return revoked_at + dt.timedelta(seconds=keys.access_ttl())
+
+
+def recently_revoked(session: Session, now: dt.datetime) -> list[dict[str, Any]]:
+    """Sessions ended recently enough that an access token of theirs may still be valid."""
+    since = now - dt.timedelta(seconds=keys.access_ttl())
+    rows = session.execute(select(sessions.c.id, sessions.c.revoked_at).where(sessions.c.revoked_at > since)
+                           .order_by(sessions.c.revoked_at)).all()
+    return [{"sid": r.id, "until": tokens_valid_until(as_utc(r.revoked_at))} for r in rows]
+
+
+def request_times(session: Session, nip: str, kind: str) -> list[dt.datetime]:
+    """The recent activation/reset requests of `nip`, its row locked until the transaction ends (created
+    first when missing, so two replicas counting the same NIP's first request wait for each other)."""
+    insert_if_missing(session, request_limits, {"nip": nip, "kind": kind, "attempts": [], "last_at": utcnow()})
+    row = session.execute(select(request_limits.c.attempts).where(
+        request_limits.c.nip == nip, request_limits.c.kind == kind).with_for_update()).one()
+    return [parse_time(t) for t in row.attempts]
+
+
+def save_request_times(session: Session, nip: str, kind: str, times: tuple[dt.datetime, ...],
+                       stale_before: dt.datetime) -> None:
+    session.execute(update(request_limits).where(request_limits.c.nip == nip, request_limits.c.kind == kind)
+                    .values(attempts=[t.isoformat() for t in times], last_at=max(times) if times else utcnow()))
+    # Rows whose every request is outside the window count for nothing: swept as we go (indexed).
+    session.execute(delete(request_limits).where(request_limits.c.last_at < stale_before))
+
+
+def insert_if_missing(session: Session, table: Table, values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing())
+    else:  # no portable INSERT ... ON CONFLICT: read first (a race then fails one request, never miscounts)
+        key = [c == values[c.name] for c in table.primary_key.columns]
+        if session.execute(select(*table.primary_key.columns).where(*key)).first() is None:
+            session.execute(insert(table).values(**values))
 
 
 def clear_mfa(session: Session, nip: str) -> None:

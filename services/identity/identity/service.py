@@ -25,6 +25,7 @@ class IdentityService(ServiceBase):
     @consume(MASTERDATA)
     def on_masterdata(self, envelope: dict) -> None:
         record_event(self.name, envelope, lambda e: handlers.on_masterdata_event(self.db, e))
+        self.relay.notify()  # a deactivation ends sessions: announce it now, not at the next poll
 
     @rpc
     def jwks(self) -> dict:
@@ -39,13 +40,20 @@ class IdentityService(ServiceBase):
                    trust_device: bool = False, device_name: str | None = None) -> dict:
         return handlers.verify_mfa(self.db, self.request, mfa_ticket, code, recovery_code, trust_device, device_name)
 
+    # Each call that may end sessions wakes the relay, so gateways hear session.revoked at once.
+
     @rpc
     def refresh(self, refresh_token: str) -> dict:
-        return handlers.refresh(self.db, self.request, refresh_token)
+        try:
+            return handlers.refresh(self.db, self.request, refresh_token)
+        finally:
+            self.relay.notify()  # a reused token is refused after its session was ended
 
     @rpc
     def logout(self) -> dict:
-        return handlers.logout(self.db, self.request)
+        result = handlers.logout(self.db, self.request)
+        self.relay.notify()
+        return result
 
     @rpc
     def list_sessions(self) -> dict:
@@ -53,11 +61,18 @@ class IdentityService(ServiceBase):
 
     @rpc
     def revoke_session(self, session_id: str) -> dict:
-        return handlers.revoke_session(self.db, self.request, session_id)
+        result = handlers.revoke_session(self.db, self.request, session_id)
+        self.relay.notify()
+        return result
 
     @rpc
-    def mfa_enroll(self, enrollment_ticket: str | None = None) -> dict:
-        return handlers.mfa_enroll(self.db, self.request, enrollment_ticket)
+    def revoked_sessions(self) -> dict:
+        return handlers.revoked_sessions(self.db)
+
+    @rpc
+    def mfa_enroll(self, enrollment_ticket: str | None = None, code: str | None = None,
+                   recovery_code: str | None = None) -> dict:
+        return handlers.mfa_enroll(self.db, self.request, enrollment_ticket, code, recovery_code)
 
     @rpc
     def mfa_confirm(self, code: str, enrollment_ticket: str | None = None) -> dict:
@@ -81,11 +96,15 @@ class IdentityService(ServiceBase):
 
     @rpc
     def reset_password(self, token: str, password: str) -> dict:
-        return handlers.reset_password(self.db, self.request, token, password)
+        result = handlers.reset_password(self.db, self.request, token, password)
+        self.relay.notify()
+        return result
 
     @rpc
     def change_password(self, current_password: str, new_password: str) -> dict:
-        return handlers.change_password(self.db, self.request, current_password, new_password)
+        result = handlers.change_password(self.db, self.request, current_password, new_password)
+        self.relay.notify()
+        return result
 
     @rpc
     def whoami(self) -> dict:

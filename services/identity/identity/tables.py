@@ -88,7 +88,8 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Indexed: the gateway's revocation feed asks for the sessions ended within an access token's life.
+    Column("revoked_at", DateTime(timezone=True), nullable=True, index=True),
     Column("revoked_reason", String(64), nullable=True),
 )
 
@@ -117,6 +118,16 @@ mail_tokens = Table(
     Column("kind", String(16), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Activation and reset requests per NIP and kind, counted in the database so every replica shares
+# them: the recent request times (at most the limit), and the latest, by which stale rows are swept.
+request_limits = Table(
+    "request_limits", metadata,
+    Column("nip", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("attempts", JSON, nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 mail_queue = define_mail_queue(metadata)  # activation and reset mails, sent by the MailRelay

@@ -60,6 +60,32 @@ def fresh_login_required() -> DomainError:
                                  "(dalam 10 menit terakhir).")
 
 
+def mfa_proof_required() -> DomainError:
+    """Replacing an authenticator: a recent password sign-in is not enough, since a stolen session
+    could then take over the second factor too; the current one must be shown."""
+    detail = ("To replace your authenticator, enter a current code from it ('code') or one of your recovery codes "
+              "('recovery_code'). Lost both? Ask your agency admin to reset your MFA.")
+    detail_id = ("Untuk mengganti autentikator, masukkan kode yang berlaku dari autentikator itu ('code') atau salah "
+                 "satu kode pemulihan Anda ('recovery_code'). Kehilangan keduanya? Minta admin instansi Anda "
+                 "mengatur ulang MFA.")
+    return DomainError(code="mfa-proof-required", status=403, title="Show your current authenticator",
+                       detail=detail, detail_id=detail_id,
+                       errors=[FieldError("code", "required-to-replace",
+                                          "A current authenticator code (or a recovery_code) is required.",
+                                          "Kode autentikator yang berlaku (atau recovery_code) wajib diisi.")])
+
+
+def requests_limited(kind: str, retry_after: int) -> DomainError:
+    """The same answer for every NIP, known or not: beyond the limit nothing about the account is said."""
+    what, what_id = ("activation", "aktivasi") if kind == "activation" else ("password-reset", "atur ulang kata sandi")
+    minutes = max(1, -(-retry_after // 60))
+    return DomainError(
+        code="nip-rate-limited", status=429, title="Too many requests for this NIP",
+        detail=f"Too many {what} requests for this NIP. Try again in {minutes} minute(s).",
+        detail_id=f"Terlalu banyak permintaan {what_id} untuk NIP ini. Coba lagi dalam {minutes} menit.",
+        extra={"retry_after": retry_after})
+
+
 def password_wrong() -> DomainError:
     return DomainError(code="password-wrong", status=422, title="Current password is wrong",
                        detail="The current password is wrong.", detail_id="Kata sandi saat ini salah.",
