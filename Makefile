@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
-PKGS := kernel services/identity services/sync services/skp services/harian services/tukin gateway web
+PKGS := kernel services/harian/contract services/identity services/sync services/skp services/harian services/tukin gateway web
 SERVICES := identity sync skp harian tukin
 
 export EKINERJA_VAR_DIR ?= $(CURDIR)/var

@@ -18,11 +18,12 @@ from .bodies import (
     OPTIONAL_LIST,
     OPTIONAL_OBJECT,
     REQUIRED,
-    REQUIRED_INT,
     REQUIRED_LIST,
+    YEAR,
     body_fields,
     field_error,
     invalid,
+    limit,
     query_fields,
 )
 from .problems import GatewayProblem
@@ -30,6 +31,7 @@ from .problems import GatewayProblem
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 USER_AGENT_MAX = 512
+AUDIT_LIMIT_MAX = 500  # identity's largest page of the audit log
 
 
 def client_info() -> dict[str, str]:
@@ -121,7 +123,8 @@ def reset_password() -> Response:
 @api.post("/auth/mfa/enroll")
 @public_with_ticket("enrollment_ticket")
 def mfa_enroll() -> Response:
-    fields = body_fields({"enrollment_ticket": OPTIONAL}, empty_ok=True)
+    # Replacing an enrolled authenticator also needs its current `code` or a `recovery_code`.
+    fields = body_fields({"enrollment_ticket": OPTIONAL, "code": OPTIONAL, "recovery_code": OPTIONAL}, empty_ok=True)
     return answer(identity("mfa_enroll", **fields))
 
 
@@ -177,7 +180,7 @@ def admin_reset_mfa(nip: str) -> Response:
 @api.get("/admin/audit")
 @requires_roles(*ADMIN_ROLES)
 def audit_events() -> Response:
-    params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": OPTIONAL_INT})
+    params = query_fields({"nip": OPTIONAL, "type": OPTIONAL, "limit": limit(AUDIT_LIMIT_MAX)})
     return answer(identity("audit_events", idempotent=True, **params))
 
 
@@ -192,7 +195,7 @@ def skp(method: str, *args: Any, idempotent: bool = False) -> Any:
 
 @api.post("/skp")
 def create_skp() -> Response:
-    fields = body_fields({"year": REQUIRED_INT, "approach": REQUIRED, "rhk": REQUIRED_LIST,
+    fields = body_fields({"year": YEAR, "approach": REQUIRED, "rhk": REQUIRED_LIST,
                           "ekspektasi_khusus": OPTIONAL_OBJECT})
     return answer(skp("create_skp", fields["year"], fields["approach"], fields["rhk"],
                       fields.get("ekspektasi_khusus")), 201)
@@ -205,13 +208,13 @@ def my_skps() -> Response:
 
 @api.get("/skp/team")
 def skp_team() -> Response:
-    fields = query_fields({"year": REQUIRED_INT})
+    fields = query_fields({"year": YEAR})
     return answer(skp("team", fields["year"], idempotent=True))
 
 
 @api.get("/skp/proposals")
 def skp_proposals() -> Response:
-    fields = query_fields({"year": REQUIRED_INT})
+    fields = query_fields({"year": YEAR})
     return answer(skp("my_proposals", fields["year"], idempotent=True))
 
 
@@ -273,14 +276,14 @@ def skp_action(skp_id: str, action: str) -> Response:
 
 @api.get("/skp/periods")
 def skp_periods() -> Response:
-    fields = query_fields({"year": REQUIRED_INT})
+    fields = query_fields({"year": YEAR})
     return answer(skp("periods", fields["year"], idempotent=True))
 
 
 @api.post("/skp/periods")
 @requires_roles(*ADMIN_ROLES)
 def define_skp_periods() -> Response:
-    fields = body_fields({"year": REQUIRED_INT, "frequency": OPTIONAL, "deadline_days": OPTIONAL_INT,
+    fields = body_fields({"year": YEAR, "frequency": OPTIONAL, "deadline_days": OPTIONAL_INT,
                           "distribution_mode": OPTIONAL})
     return answer(call("skp", "define_periods", fields["year"], fields.get("frequency"),
                        fields.get("deadline_days"), fields.get("distribution_mode")))

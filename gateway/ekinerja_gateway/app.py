@@ -18,7 +18,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, harian_api, metrics, problems, ratelimit, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
+from . import auth, bodies, harian_api, metrics, problems, ratelimit, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc
@@ -75,6 +75,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         int(app.config["SUBMIT_RATE_LIMIT"]), float(app.config["SUBMIT_RATE_WINDOW"]), clock)
     _request_ids_and_metrics(app)  # first: every later refusal carries the request id
     ratelimit.install(app, int(app.config["AUTH_RATE_LIMIT"]), float(app.config["AUTH_RATE_WINDOW"]), clock)
+    bodies.install(app)  # size, URI and text limits before anything reads the request
     auth.install(app, app.config["JWKS_LOADER"] or _jwks_from_identity,
                  float(app.config["JWKS_REFRESH_INTERVAL"]), clock)
     problems.register(app)

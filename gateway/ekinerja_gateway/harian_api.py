@@ -5,11 +5,14 @@ Everything else is one RPC, like the other routes."""
 from __future__ import annotations
 
 import datetime as dt
-import re
+import hashlib
+import json
 import uuid
 from typing import Any
 
 from flask import Response, current_app, g, request
+from harian_contract.entry import read_date, submission_errors
+from harian_contract.submission import IDEMPOTENCY_KEY, submission_id
 
 from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMIT
@@ -17,41 +20,42 @@ from ekinerja_kernel.bus import HARIAN_SUBMIT
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, authenticate, requires_roles
 from .bodies import (
+    MONTH,
     OPTIONAL,
     OPTIONAL_BOOL,
     OPTIONAL_INT,
     OPTIONAL_LIST,
     REQUIRED,
-    REQUIRED_INT,
     REQUIRED_LIST,
+    YEAR,
     Field,
     body_fields,
     invalid,
+    json_object,
+    parse,
     query_fields,
 )
 from .problems import GatewayProblem
-
-IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d8f8e-7c55-4e55-9d0b-6f2c1e0b5a11")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-MAX_ACTIVITIES = 50
 
 
 def harian(method: str, *args: Any, idempotent: bool = False) -> Any:
     return call("harian", method, *args, idempotent=idempotent)
 
 
-def _date_error(name: str, rule: str, en: str, id_: str) -> GatewayProblem:
-    return invalid([{"field": name, "rule": rule, "detail": en, "detail_id": id_}])
-
-
 def _day(value: Any, name: str = "date") -> dt.date:
-    try:
-        if not isinstance(value, str) or len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _date_error(name, "date", f"{name} must be a date as YYYY-MM-DD.",
-                          f"{name} harus berupa tanggal YYYY-MM-DD.") from None
+    """A date parameter, read by harian's own rule (its wire contract)."""
+    day, errors = read_date(value, name)
+    if errors:
+        raise invalid([e.to_dict() for e in errors])
+    assert day is not None
+    return day
+
+
+def fingerprint(body: Any) -> str:
+    """What makes two requests with one Idempotency-Key the same request: method, path and the body
+    as canonical JSON (keys sorted, no insignificant whitespace), hashed."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
 
 
 # --- my days -----------------------------------------------------------------------------------
@@ -80,27 +84,22 @@ def harian_delete_draft(date: str) -> Response:
 
 @api.get("/harian/calendar")
 def harian_calendar() -> Response:
-    fields = query_fields({"year": REQUIRED_INT, "month": REQUIRED_INT})
+    fields = query_fields({"year": YEAR, "month": MONTH})
     return answer(harian("my_month", fields["year"], fields["month"], idempotent=True))
 
 
 @api.post("/harian/submissions")
 def harian_submit() -> Response:
     """Submit a day: its activities, or (without them) the day's saved draft. 202 once the broker
-    holds it; harian applies the rules and the status URL tells the outcome."""
+    holds it; harian applies the rules that need its data and the status URL tells the outcome."""
     caller = authenticate()
-    fields = body_fields({"date": REQUIRED, "activities": OPTIONAL_LIST})
-    day = _day(fields["date"])
-    if day > config.today():
-        raise _date_error("date", "future-day", f"{day.isoformat()} is in the future: progress is recorded for "
-                          "work already done.", f"{day.isoformat()} adalah tanggal yang belum tiba: progres harian "
-                          "diisi untuk pekerjaan yang sudah dilakukan.")
-    activities = fields.get("activities")
-    if activities is not None and not (0 < len(activities) <= MAX_ACTIVITIES
-                                       and all(isinstance(a, dict) for a in activities)):
-        raise invalid([{"field": "activities", "rule": "list-of-objects",
-                        "detail": f"activities must be 1 to {MAX_ACTIVITIES} objects.",
-                        "detail_id": f"activities harus berisi 1 sampai {MAX_ACTIVITIES} objek."}])
+    body = json_object()
+    fields = parse({"date": REQUIRED, "activities": OPTIONAL_LIST}, body)
+    # Every rule that needs no stored data, from harian's contract: refused now, never queued.
+    day, errors = submission_errors(fields["date"], fields.get("activities"), config.today())
+    if errors:
+        raise invalid([e.to_dict() for e in errors])
+    assert day is not None
     limiter = current_app.extensions["submission_limiter"]
     wait = limiter.hit(caller["nip"])
     if wait:
@@ -114,15 +113,20 @@ def harian_submit() -> Response:
         raise invalid([{"field": "Idempotency-Key", "rule": "format",
                         "detail": "Idempotency-Key must be 1 to 200 visible ASCII characters.",
                         "detail_id": "Idempotency-Key harus 1 sampai 200 karakter ASCII yang terlihat."}])
-    # A retried submission (same caller, same key) gets the same id: harian stores it once.
-    submission_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller['nip']}:{key}") if key else uuid.uuid4())
-    accepted_at = dt.datetime.now(dt.UTC)
+    accepted_at = dt.datetime.now(dt.UTC).isoformat()
+    if key is None:
+        submitted = {"id": submission_id(caller["nip"], None), "date": day.isoformat(), "accepted_at": accepted_at}
+    else:
+        # harian records the first request of each key: a retry of it gets its answer (and is queued
+        # again, harmlessly: harian stores a submission id once), another request with it a 422.
+        submitted = call("harian", "claim_submission", key, fingerprint(body), day.isoformat(), accepted_at,
+                         idempotent=True)
     current_app.extensions["commands"].send(HARIAN_SUBMIT, caller["nip"], {
-        "id": submission_id, "nip": caller["nip"], "date": day.isoformat(), "activities": activities,
-        "accepted_at": accepted_at.isoformat()}, g.get("request_id"))
-    status_url = f"/api/v1/harian/submissions/{submission_id}"
-    response = answer({"id": submission_id, "status": "accepted", "date": day.isoformat(),
-                       "accepted_at": accepted_at.isoformat(), "status_url": status_url}, 202)
+        "id": submitted["id"], "nip": caller["nip"], "date": submitted["date"], "activities": fields.get("activities"),
+        "accepted_at": submitted["accepted_at"]}, g.get("request_id"))
+    status_url = f"/api/v1/harian/submissions/{submitted['id']}"
+    response = answer({"id": submitted["id"], "status": "accepted", "date": submitted["date"],
+                       "accepted_at": submitted["accepted_at"], "status_url": status_url}, 202)
     response.headers["Location"] = status_url
     return response
 

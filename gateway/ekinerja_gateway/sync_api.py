@@ -14,15 +14,21 @@ from ekinerja_kernel.rpc import RpcProblem
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, requires_roles
 from .bodies import (
+    OFFSET,
     OPTIONAL,
     OPTIONAL_BOOL,
-    OPTIONAL_INT,
+    OPTIONAL_YEAR,
     REQUIRED,
-    REQUIRED_INT,
+    SEMESTER,
+    YEAR,
     body_fields,
+    limit,
     query_fields,
 )
 from .rpc import ServiceFailed, ServiceTimeout, ServiceUnavailable
+
+LIST_LIMIT_MAX = 500  # sync's largest page of employees, findings and repairs
+SYNC_RUNS_LIMIT_MAX = 200  # ... and of registry runs
 
 
 def sync(method: str, *args: Any, idempotent: bool = False, **kwargs: Any) -> Any:
@@ -42,7 +48,7 @@ def _sign_in_state(nip: str | None) -> dict[str, Any] | None:
 
 
 def _diagnosis(nip: str | None) -> Response:
-    fields = query_fields({"year": OPTIONAL_INT})
+    fields = query_fields({"year": OPTIONAL_YEAR})
     return answer(sync("diagnose", nip, fields.get("year"), sign_in=_sign_in_state(nip), idempotent=True))
 
 
@@ -61,7 +67,7 @@ def employee_diagnosis(nip: str) -> Response:
 @api.get("/admin/units/<unit_id>/employees")
 @requires_roles(*ADMIN_ROLES)
 def admin_unit_employees(unit_id: str) -> Response:
-    fields = query_fields({"offset": OPTIONAL_INT, "limit": OPTIONAL_INT})
+    fields = query_fields({"offset": OFFSET, "limit": limit(LIST_LIMIT_MAX)})
     return answer(sync("unit_employees", unit_id, fields.get("offset", 0), fields.get("limit", 100),
                        idempotent=True))
 
@@ -69,7 +75,7 @@ def admin_unit_employees(unit_id: str) -> Response:
 @api.get("/admin/agencies/<agency_id>/findings")
 @requires_roles(*ADMIN_ROLES)
 def admin_agency_findings(agency_id: str) -> Response:
-    fields = query_fields({"code": OPTIONAL, "status": OPTIONAL, "offset": OPTIONAL_INT, "limit": OPTIONAL_INT})
+    fields = query_fields({"code": OPTIONAL, "status": OPTIONAL, "offset": OFFSET, "limit": limit(LIST_LIMIT_MAX)})
     return answer(sync("agency_findings", agency_id, fields.get("code"), fields.get("status"),
                        fields.get("offset", 0), fields.get("limit", 100), idempotent=True))
 
@@ -122,7 +128,7 @@ def admin_record_acting() -> Response:
 @api.get("/admin/repairs")
 @requires_roles(*ADMIN_ROLES)
 def admin_repairs() -> Response:
-    fields = query_fields({"nip": OPTIONAL, "limit": OPTIONAL_INT})
+    fields = query_fields({"nip": OPTIONAL, "limit": limit(LIST_LIMIT_MAX)})
     return answer(sync("repair_log", fields.get("nip"), fields.get("limit", 100), idempotent=True))
 
 
@@ -138,7 +144,7 @@ def my_sync() -> Response:
 @api.post("/me/pmm/sync")
 def my_pmm_sync() -> Response:
     """"Sinkron PMM": the caller's RHK agreed in PMM for a semester, as proposals in their SKP."""
-    fields = body_fields({"year": REQUIRED_INT, "semester": REQUIRED_INT})
+    fields = body_fields({"year": YEAR, "semester": SEMESTER})
     return answer(sync("import_pmm", fields["year"], fields["semester"]))
 
 
@@ -164,8 +170,8 @@ def admin_sync_agency(agency_id: str) -> Response:
 @api.get("/admin/sync-runs")
 @requires_roles(*ADMIN_ROLES)
 def admin_sync_runs() -> Response:
-    fields = query_fields({"agency_id": OPTIONAL, "kind": OPTIONAL, "status": OPTIONAL, "offset": OPTIONAL_INT,
-                           "limit": OPTIONAL_INT})
+    fields = query_fields({"agency_id": OPTIONAL, "kind": OPTIONAL, "status": OPTIONAL, "offset": OFFSET,
+                           "limit": limit(SYNC_RUNS_LIMIT_MAX)})
     return answer(sync("sync_runs", fields.get("agency_id"), fields.get("kind"), fields.get("status"),
                        fields.get("offset", 0), fields.get("limit", 50), idempotent=True))
 

@@ -10,16 +10,22 @@ from flask import Response, request
 from .api import answer, api, call
 from .auth import ADMIN_ROLES, requires_roles
 from .bodies import (
+    OFFSET,
     OPTIONAL,
-    OPTIONAL_INT,
     REQUIRED,
     body_fields,
     json_object,
+    limit,
     query_fields,
+    screen_document,
+    too_deep,
 )
 from .problems import GatewayProblem
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+AGENCY_LIMIT_MAX = 1000  # the largest page of an agency's allowances
+# YAML aliases let a small text stand for a huge document: a policy is a few hundred values.
+MAX_POLICY_VALUES = 100_000
 
 
 def tukin(method: str, *args: Any, idempotent: bool = False) -> Any:
@@ -34,6 +40,9 @@ def _policy_body() -> dict[str, Any]:
         except yaml.YAMLError as exc:
             raise GatewayProblem(400, "body-not-yaml", "Bad request", f"The YAML body cannot be read: {exc}",
                                  f"Isi YAML tidak dapat dibaca: {exc}") from None
+        except RecursionError:
+            raise too_deep() from None
+        screen_document(body, MAX_POLICY_VALUES)
         if not isinstance(body, dict):
             raise GatewayProblem(400, "body-not-object", "Bad request", "The policy must be a mapping.",
                                  "Kebijakan harus berupa pemetaan (mapping).")
@@ -75,7 +84,8 @@ def tukin_team() -> Response:
 @api.get("/tukin/agency")
 @requires_roles(*ADMIN_ROLES)
 def tukin_agency() -> Response:
-    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL, "offset": OPTIONAL_INT, "limit": OPTIONAL_INT})
+    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL, "offset": OFFSET,
+                           "limit": limit(AGENCY_LIMIT_MAX)})
     return answer(call("tukin", "agency", fields["month"], fields.get("agency_id"), fields.get("offset", 0),
                        fields.get("limit", 200), idempotent=True))
 

@@ -187,7 +187,9 @@ def test_trusted_proxy_hops_take_the_client_ip_from_x_forwarded_for(key, clock, 
 
 @pytest.mark.parametrize("path, body, expected", [
     ("/api/v1/auth/login", {}, {"nip": "required", "password": "required"}),
-    ("/api/v1/auth/login", {"nip": 198609262015051001, "password": "x"}, {"nip": "type"}),
+    ("/api/v1/auth/login", {"nip": 198609262, "password": "x"}, {"nip": "type"}),
+    # An 18-digit number is beyond what a JSON client reads exactly: refused before the type check.
+    ("/api/v1/auth/login", {"nip": 198609262015051001, "password": "x"}, {"/nip": "number-range"}),
     ("/api/v1/auth/login", {"nip": "  ", "password": "x", "device_name": 3}, {"nip": "required",
                                                                                "device_name": "type"}),
     ("/api/v1/auth/mfa", {"mfa_ticket": "t"}, {"code": "required"}),

@@ -179,8 +179,6 @@ def test_bulk_approval_and_strangers_change_nothing(users, people, open_days, ha
 @pytest.mark.parametrize("make, field, rule", [
     (lambda d: (d["today"] - dt.timedelta(days=40), [activity()]), "date", None),
     (lambda d: (d["today"], [activity(rhk_id=str(uuid.uuid4()))]), "activities[0].rhk_id", "approved-skp-rhk"),
-    (lambda d: (d["today"], [activity(quantity=0, evidence_url="ftp://x")]), "activities[0].quantity",
-     "positive-number"),
 ])
 def test_a_refused_submission_shows_its_reason_at_the_status_url(users, open_days, harian_db, make, field, rule):
     day, activities = make(open_days)
@@ -200,6 +198,16 @@ def test_the_rules_answer_at_once_where_they_can(users, open_days):
     draft = users["guru"].put(f"/api/v1/harian/days/{open_days['today'] - dt.timedelta(days=40)}/draft",
                               json={"activities": [activity()]})
     assert draft.status_code == 422 and draft.get_json()["errors"][0]["field"] == "date"
+    # The field rules that need no stored data are harian's contract, applied before the 202.
+    fields = submit(users["guru"], open_days["today"], [activity(quantity=0, evidence_url="ftp://x")])
+    assert fields.status_code == 422 and fields.mimetype == PROBLEM
+    assert {(e["field"], e["rule"]) for e in fields.get_json()["errors"]} == {
+        ("activities[0].quantity", "positive-number"), ("activities[0].evidence_url", "http-url")}
+    lone_surrogate = users["guru"].gateway.post(
+        "/api/v1/harian/submissions", headers=users["guru"].headers, content_type="application/json",
+        data='{"date": "' + open_days["today"].isoformat() + '", "activities": [{"description": "Rapat \\ud800"}]}')
+    assert lone_surrogate.status_code == 422
+    assert lone_surrogate.get_json()["errors"][0]["field"] == "/activities/0/description"
 
 
 def test_the_same_idempotency_key_twice_is_stored_once(users, people, open_days, harian_db):
@@ -215,6 +223,23 @@ def test_the_same_idempotency_key_twice_is_stored_once(users, people, open_days,
     assert _scalar(harian_db, "SELECT count(*) FROM submissions WHERE id = :i", i=first.get_json()["id"]) == 1
     assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE submission_id = :i",
                    i=first.get_json()["id"]) == 1
+    assert second.get_json() == first.get_json()  # the first answer, its acceptance time included
+
+
+def test_an_idempotency_key_reused_for_another_request_is_422_and_changes_nothing(users, open_days, harian_db):
+    key = f"day-{uuid.uuid4()}"
+    rhk = users["other_guru"].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()}).get_json()["rhk"]
+    first = submit(users["other_guru"], open_days["today"], [activity(rhk[0]["id"], "Piket pagi")], key=key)
+    other_body = submit(users["other_guru"], open_days["today"], [activity(rhk[0]["id"], "Piket siang")], key=key)
+    other_day = submit(users["other_guru"], open_days["yesterday"], [activity(rhk[0]["id"], "Piket pagi")], key=key)
+
+    for refused in (other_body, other_day):
+        assert refused.status_code == 422 and refused.mimetype == PROBLEM, refused.get_json()
+        assert refused.get_json()["code"] == "idempotency-key-reused"
+        assert key in refused.get_json()["detail"] and refused.get_json()["idempotency_key"] == key
+    assert outcome(users["other_guru"], first)["status"] == "diterima"
+    assert _scalar(harian_db, "SELECT description FROM entries WHERE submission_id = :i",
+                   i=first.get_json()["id"]) == "Piket pagi"
 
 
 def test_a_submission_made_while_harian_is_stopped_is_stored_when_it_returns(users, services, open_days, harian_db):

@@ -8,7 +8,7 @@ from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
 
-from . import agency, days, reminders, staff, validation
+from . import agency, days, idempotency, reminders, staff, validation
 from . import compliance as compliance_numbers
 from .closing import DayCloser
 from .intake import SubmissionIntake
@@ -56,6 +56,10 @@ class HarianService(ServiceBase):
     @rpc
     def submission_status(self, submission_id: str) -> dict:
         return days.submission_status(self.db, self.request, submission_id)
+
+    @rpc
+    def claim_submission(self, key: str, fingerprint: str, date: str, accepted_at: str) -> dict:
+        return idempotency.claim_submission(self.db, self.request, key, fingerprint, date, accepted_at)
 
     # --- my team ------------------------------------------------------------------------------
 

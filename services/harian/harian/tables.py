@@ -86,6 +86,18 @@ submissions = Table(
     Column("request_id", String(64), nullable=True),
 )
 
+# The first request each Idempotency-Key was used with (the submission id is derived from the
+# caller's NIP and the key): its fingerprint, and the date and acceptance time it was answered with.
+submission_keys = Table(
+    "submission_keys", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("nip", String(18), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of method, path and canonical body
+    Column("date", Date, nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 entries = Table(
     "entries", metadata,
     Column("id", String(36), primary_key=True),

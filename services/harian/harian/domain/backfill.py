@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from harian_contract.entry import future_day
+
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
 
 from .workdays import AgencyCalendar
@@ -85,12 +87,9 @@ def check_entry_date(calendar: AgencyCalendar, day: dt.date, today: dt.date,
         "field": FIELD, "today": today.isoformat(), "allowed_dates": [d.isoformat() for d in days],
         "earliest_allowed": days[0].isoformat() if days else None,
     }
-    if day > today:
-        error = FieldError(FIELD, "future-day",
-                           f"{day.isoformat()} is in the future: progress is recorded for work already "
-                           f"done. {window_en}",
-                           f"{day.isoformat()} adalah tanggal yang belum tiba: progres harian diisi untuk "
-                           f"pekerjaan yang sudah dilakukan. {window_id}")
+    late = future_day(day, today, FIELD, window_en, window_id)
+    if late is not None:
+        error = late
     elif (off := calendar.reason(day)) is not None:
         extra["reason"] = off.kind.value
         extra["reason_name"] = off.name

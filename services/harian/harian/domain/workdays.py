@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import holidays
+from harian_contract.entry import read_date
 
 from ekinerja_kernel.errors import FieldError
 
@@ -43,7 +43,6 @@ SEARCH_LIMIT_DAYS = 366  # how far to look for a working day before giving up
 
 _WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAY_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class DayKind(StrEnum):
@@ -299,22 +298,6 @@ class EmployeeCalendar:
 
 
 # --- parsing what callers send -------------------------------------------------------------------
-
-def read_date(value: Any, field: str) -> tuple[dt.date | None, list[FieldError]]:
-    """A calendar date given as a date or an ISO string YYYY-MM-DD, or the error naming `field`."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value, []
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None, [FieldError(field, "required", f"{field} is required (a date, YYYY-MM-DD).",
-                                 f"{field} wajib diisi (tanggal, YYYY-MM-DD).")]
-    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip()), []
-        except ValueError:
-            pass
-    return None, [FieldError(field, "date", f"{field} must be a real date written YYYY-MM-DD.",
-                             f"{field} harus tanggal yang benar dengan format YYYY-MM-DD.")]
-
 
 def parse_absences(raw: Any, field: str = "absences") -> tuple[list[Absence], list[FieldError]]:
     """Absences from a list of {"kind", "start", "end"} (end defaults to start); errors are
