@@ -334,4 +334,4 @@ def test_someone_delivered_but_refused_is_on_the_agency_admins_list(initial, adm
     listed = wait_for(lambda: (got := admin.get("/api/v1/admin/agencies/pemkotdemo/findings?code=nip-record-refused")
                                .get_json())["total"] and got, timeout=30, what="the findings loop to list them")
     assert [(e["nip"], e["name"], e["blocked"]) for e in listed["employees"]] == [
-        (newcomer, "Dewi Baru", ["login", "skp"])]
+        (newcomer, "Dewi Baru", ["harian", "login", "skp"])]

@@ -18,6 +18,7 @@ from ekinerja_kernel.errors import FieldError, validation_error
 from ekinerja_kernel.events import as_utc, parse_time, utcnow
 from ekinerja_kernel.inbox import first_delivery
 
+from . import overrides as held_values
 from . import rediagnose
 from .domain import diagnosis as rules
 from .domain.identifiers import require_nip
@@ -72,7 +73,8 @@ def _person(s: Session, nip: str | None) -> rules.Person | None:
         return None
     row = s.execute(
         select(employees, units.c.name.label("unit_name"), units.c.kind.label("unit_kind"),
-               units.c.parent_id.label("unit_parent_id"), positions.c.name.label("position_name"))
+               units.c.parent_id.label("unit_parent_id"), positions.c.name.label("position_name"),
+               positions.c.jenjang.label("position_jenjang"))
         .outerjoin(units, units.c.id == employees.c.unit_id)
         .outerjoin(positions, positions.c.id == employees.c.position_id)
         .where(employees.c.nip == nip)).mappings().first()
@@ -82,8 +84,8 @@ def _person(s: Session, nip: str | None) -> rules.Person | None:
         nip=row["nip"], name=row["name"], status=row["status"], agency_id=row["agency_id"], nik=row["nik"],
         unit_id=row["unit_id"], unit_name=row["unit_name"], unit_kind=row["unit_kind"],
         unit_parent_id=row["unit_parent_id"], position_id=row["position_id"],
-        position_name=row["position_name"], supervisor_nip=row["supervisor_nip"],
-        updated_at=as_utc(row["updated_at"]),
+        position_name=row["position_name"], position_jenjang=row["position_jenjang"],
+        supervisor_nip=row["supervisor_nip"], roles=tuple(row["roles"] or ()), updated_at=as_utc(row["updated_at"]),
         synced_at=as_utc(s.execute(select(registry_synced.c.synced_at).where(registry_synced.c.nip == nip)).scalar()))
 
 
@@ -111,11 +113,33 @@ def gather(s: Session, nip: str, year: int, today: dt.date, now: dt.datetime,
         stand_in = rules.find_stand_in(supervisor, today, lambda n: _person(s, n), lambda u, p: _seats(s, u, p),
                                        owner_nip=nip)
     refused = s.execute(select(registry_refused).where(registry_refused.c.nip == nip)).first()
+    principal_synced = None
+    if employee and supervisor and employee.unit_kind == "sekolah" and pmm_connected():
+        principal_synced = s.execute(select(registry_synced.c.nip)
+                                     .where(registry_synced.c.nip == supervisor.nip)).first() is not None
     return rules.Facts(nip=nip, year=year, now=now, employee=employee, supervisor=supervisor,
                        supervisor_skp_in_force=bool(supervisor and skp_in_force(s, supervisor.nip, year)),
                        stand_in=stand_in, mfa_used=mfa_used, sign_in=sign_in,
                        refusal=rules.Refusal(as_utc(refused.refused_at), tuple(refused.errors), refused.agency_id)
-                       if refused else None)
+                       if refused else None,
+                       overrides=tuple(held_values.of(s, [nip]).get(nip, ())) if employee else (),
+                       unit_chain=_unit_chain(s, employee.unit_id) if employee else (),
+                       principal_synced=principal_synced)
+
+
+def pmm_connected() -> bool:
+    """PMM is reachable from this deployment (schedule.RegistrySync connects it from the same
+    settings): only then does a teacher's principal need to sync first."""
+    return bool(config.env("SYNC_PMM_URL", config.env("SYNC_REGISTRY_URL", "")))
+
+
+def _unit_chain(s: Session, unit_id: str | None, limit: int = 50) -> tuple[str, ...]:
+    """The unit and every unit above it, nearest first (the tree is loop-free: the import refuses loops)."""
+    chain: list[str] = []
+    while unit_id and unit_id not in chain and len(chain) < limit:
+        chain.append(unit_id)
+        unit_id = s.execute(select(units.c.parent_id).where(units.c.id == unit_id)).scalar()
+    return tuple(chain)
 
 
 # --- the use case ----------------------------------------------------------------------------------

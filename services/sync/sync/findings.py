@@ -89,11 +89,12 @@ def publish_queued(factory: sessionmaker[Session], outbox: Outbox, limit: int = 
 
 
 def _keep_open(s: Session, data: dict[str, Any], now: dt.datetime) -> None:
-    """The agency's read model: this employee's problems and warnings as just announced."""
-    s.execute(delete(open_findings).where(open_findings.c.nip == data["nip"]))
-    rows = {f["code"]: {"nip": data["nip"], "code": f["code"], "agency_id": data["agency_id"],
-                        "check_name": f["check"], "status": f["status"], "blocks": list(f.get("blocks") or ()),
-                        "checked_at": now} for f in data["findings"]}
+    """The agency's read model: this employee's problems and warnings of the SKP year just checked,
+    as announced (another year's rows stay as that year was last checked)."""
+    s.execute(delete(open_findings).where(open_findings.c.nip == data["nip"], open_findings.c.year == data["year"]))
+    rows = {f["code"]: {"nip": data["nip"], "year": data["year"], "code": f["code"],
+                        "agency_id": data["agency_id"], "check_name": f["check"], "status": f["status"],
+                        "blocks": list(f.get("blocks") or ()), "checked_at": now} for f in data["findings"]}
     if rows:
         s.execute(insert(open_findings), list(rows.values()))
 

@@ -13,11 +13,13 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.outbox import Outbox
 
+from . import overrides as held_values
 from . import rediagnose
 from .domain import changes
 from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
 from .domain.identifiers import require_nip
+from .domain.overrides import Held, given, hold
 from .domain.records import (
     RowErrors,
     acting_official_errors,
@@ -43,12 +45,15 @@ def _missing(field: str, what: str, what_id: str, key: str) -> RowErrors:
 
 
 class _Import:
-    """One import: every row is applied whole (in its own savepoint) or not at all."""
+    """One import: every row is applied whole (in its own savepoint) or not at all. An employee's
+    overrides (an admin's repairs) hold against the row; `run_id`: the registry sync run it is part
+    of (None: a file import)."""
 
-    def __init__(self, session: Session, outbox: Outbox) -> None:
+    def __init__(self, session: Session, outbox: Outbox, run_id: str | None = None) -> None:
         self.session = session
         self.repo = MasterData(session)
         self.outbox = outbox
+        self.run_id = run_id
         self.counts = {k: {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0} for k in KINDS}
         self.errors: list[dict[str, Any]] = []
         self.warnings: list[dict[str, Any]] = []
@@ -151,13 +156,16 @@ class _Import:
     def employees(self, rows: list[dict[str, Any]]) -> None:
         for i, key, raw in self._keyed("employees", rows, "nip", "supervisor_nip"):
             def step(raw=raw, i=i):
-                employee, warnings = parse_employee(raw)
+                nip = given(raw, "nip")
+                held = hold(raw, self.repo.overrides(nip)) if nip else Held(raw)
+                employee, warnings = parse_employee(held.row)
                 self._check_employee_links(employee)
                 old = self.repo.employee(employee.nip)
                 events = changes.employee_events(old, employee, self.repo.position_snapshot(employee.position_id))
                 if events:
                     self.repo.save_employee(employee, old is not None)
                     self._announce(events, employee.nip)
+                held_values.settle(self.session, held.agreed, held.differ, self.run_id)
                 for w in warnings:
                     self.warnings.append({"record": "employees", "row": i, "key": employee.nip, **w.to_dict()})
                 return old is not None, bool(events)

@@ -184,7 +184,8 @@ def import_pmm(factory: sessionmaker[Session], outbox: Outbox, fetch: Fetch | No
         result = _import(factory, outbox, fetch, progress, nip, teacher, year, semester)
     except DomainError as exc:
         progress.failed = True
-        progress.error(nip, exc.code, exc.detail, exc.detail_id, record="pmm")
+        progress.error(nip, exc.code, exc.detail, exc.detail_id, record="pmm", fixed={
+            k: exc.extra[k] for k in ("fixers", "fixed_by", "fixed_by_id") if k in exc.extra} or None)
         exc.extra["run_id"] = progress.run_id
         finish_run(factory, progress, "pmm")
         raise

@@ -21,7 +21,8 @@ from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
 from . import diagnosis, rediagnose
-from .domain import changes
+from . import overrides as held_values
+from .domain import changes, overrides
 from .domain import diagnosis as rules
 from .domain.graph import creates_cycle
 from .domain.identifiers import InvalidIdentifier, parse_nip, require_nip
@@ -99,15 +100,23 @@ def _diff(old: Employee, new: Employee) -> tuple[dict[str, Any], dict[str, Any]]
 
 def _change_employee(s: Session, outbox: Outbox, ctx: RequestContext, caller: Caller, action: str,
                      old: Employee, new: Employee, reason: str | None) -> dict[str, Any]:
+    """The change, its events and audit row, and the override that makes it hold against the next
+    imports and registry syncs until they agree (domain/overrides.py)."""
     repo = MasterData(s)
     events = changes.employee_events(old, new, repo.position_snapshot(new.position_id))
     names: list[str] = []
+    field = overrides.ACTIONS[action]
     if events:
         repo.save_employee(new, True)
         names = _announce(s, outbox, new.nip, events)
         before, after = _diff(old, new)
         _audit(s, ctx, caller, action, new.agency_id, new.nip, before, after, reason)
-    return {"changed": bool(events), "events": names, "employee": employee_json(repo.employee_view(new.nip))}
+        held_values.set_by_repair(s, new.nip, field, getattr(new, field), new.agency_id, caller.nip, caller.roles,
+                                  reason, ctx.request_id)
+        rediagnose.queue(s, [new.nip])
+    held = next((o for o in repo.overrides(new.nip) if o.field == field), None)
+    return {"changed": bool(events), "events": names, "employee": employee_json(repo.employee_view(new.nip)),
+            "override": overrides.to_json(held) if held else None}
 
 
 # --- the repairs ---------------------------------------------------------------------------------------
@@ -277,10 +286,21 @@ def repair_log(factory: sessionmaker[Session], ctx: RequestContext, nip: str | N
         query = query.where(repair_audit.c.subject == nip)
     with factory() as s:
         rows = s.execute(query).mappings().all()
-    return {"repairs": [{"id": r["id"], "at": as_utc(r["at"]).isoformat(), "actor_nip": r["actor_nip"],
-                         "agency_id": r["agency_id"], "action": r["action"], "subject": r["subject"],
-                         "before": _masked(r["before"]), "after": _masked(r["after"]), "reason": r["reason"],
-                         "request_id": r["request_id"]} for r in rows]}
+    return {"repairs": [_log_entry(r) for r in rows]}
+
+
+def _log_entry(r: Any) -> dict[str, Any]:
+    entry = {"id": r["id"], "at": as_utc(r["at"]).isoformat(), "actor_nip": r["actor_nip"],
+             "agency_id": r["agency_id"], "action": r["action"], "subject": r["subject"],
+             "before": _masked(r["before"]), "after": _masked(r["after"]), "reason": r["reason"],
+             "request_id": r["request_id"], "run_id": r["run_id"]}
+    if r["action"] == overrides.CLEARED:
+        # Without an actor, an import or a registry sync (run_id) came to agree; with one, the
+        # admin's repair gave back what the registry last said.
+        by = None if r["actor_nip"] is None else "admin"
+        entry["note"], entry["note_id"] = overrides.cleared_note(
+            r["before"], overrides.REGISTRY if r["run_id"] else overrides.IMPORT, by)
+    return entry
 
 
 def _masked(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, aliased
 
 from ekinerja_kernel.events import utcnow
 
+from . import overrides as held_values
 from .domain.model import Acting, Agency, Employee, Position, Unit
+from .domain.overrides import Override
 from .tables import acting, agencies, employees, positions, units
 
 
@@ -80,6 +82,10 @@ class MasterData:
 
     def save_employee(self, employee: Employee, exists: bool) -> None:
         self._save(employees, employees.c.nip, employee.nip, employee.to_dict(), exists)
+
+    def overrides(self, nip: str) -> list[Override]:
+        """The admin's repairs in force for the employee (they hold against imports)."""
+        return held_values.of(self.session, [nip]).get(nip, [])
 
     def supervisor_of(self, nip: str) -> str | None:
         return self.session.execute(

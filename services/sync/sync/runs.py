@@ -25,13 +25,17 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ekinerja_kernel.caller import RequestContext, forbidden, require
+from ekinerja_kernel import rules as kernel_rules
+from ekinerja_kernel.caller import ADMIN_ROLES, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from . import overrides as held_values
+from .domain import fixes, overrides
 from .domain.identifiers import require_nip
+from .domain.overrides import Override
 from .registry.client import RegistryClient, RegistryError, RegistryNotFound, RegistryUnavailable
 from .registry.siasn import agency_row, employee_row, position_row, unit_row
 from .stream import MAX_ERRORS, StreamApplier
@@ -97,9 +101,12 @@ class Progress:
         self.own = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "events": 0}  # not from rows
         self.failed = False
 
-    def error(self, key: str, rule: str, detail: str, detail_id: str, record: str = "registry") -> None:
+    def error(self, key: str, rule: str, detail: str, detail_id: str, record: str = "registry",
+              fixed: dict[str, Any] | None = None) -> None:
+        """An error of the run itself; `fixed`: who fixes it (fixers, fixed_by, fixed_by_id), when
+        not the registry's usual ones."""
         self.errors.append({"record": record, "key": key, "field": "*", "rule": rule, "detail": detail,
-                            "detail_id": detail_id})
+                            "detail_id": detail_id, **(fixed or fixes.for_run_error(rule))})
 
     def values(self) -> dict[str, Any]:
         totals: dict[str, dict[str, int]] = {}
@@ -297,6 +304,10 @@ def _save_cursor(session: Session, agency_id: str, since: str) -> None:
 
 # --- the runs themselves -----------------------------------------------------------------------
 
+class _NotYours(Exception):
+    """The registry's record belongs to an agency the one who asked does not administer."""
+
+
 class Syncer:
     """Pulls from the registry and applies. `client` is the registry's; `notify` wakes the outbox
     relay after each committed chunk."""
@@ -335,7 +346,10 @@ class Syncer:
 
     # one NIP ------------------------------------------------------------------------------------------
 
-    def sync_nip(self, nip: str, trigger: str = "employee", requested_by: str | None = None) -> dict[str, Any]:
+    def sync_nip(self, nip: str, trigger: str = "employee", requested_by: str | None = None,
+                 allowed: Callable[[str | None], bool] | None = None) -> dict[str, Any]:
+        """`allowed(agency_id)`: whether the record the registry gives, of that agency, may be applied
+        for the one who asked (an agency admin pulls only their own agency's people)."""
         with self.factory() as s:
             local_agency = s.execute(select(employees.c.agency_id).where(employees.c.nip == nip)).scalar()
         with unit_of_work(self.factory) as s:
@@ -345,6 +359,8 @@ class Syncer:
             doc = self.client.employee(nip)
             row = employee_row(doc)
             agency_id = row["agency_id"] or local_agency
+            if allowed is not None and not allowed(agency_id):
+                raise _NotYours(agency_id)
             applier = self._applier(progress)
             with self.factory() as s:
                 have_agency = agency_id and s.execute(
@@ -361,6 +377,13 @@ class Syncer:
                 applier.feed("positions", position)
             applier.feed("employees", row)
             applier.close()
+        except _NotYours:
+            progress.failed = True
+            progress.error(nip, "not-your-agency",
+                           f"The registry places NIP {nip} in another agency ({agency_id}): its admin, or a national "
+                           "admin, syncs it. Nothing was changed.",
+                           f"Registri mencatat NIP {nip} di instansi lain ({agency_id}): admin instansi tersebut, "
+                           "atau admin nasional, yang menyinkronkannya. Tidak ada yang berubah.")
         except RegistryNotFound:
             progress.failed = True
             progress.error(nip, "not-in-registry",
@@ -458,33 +481,93 @@ class Syncer:
                                 requested_by=row.requested_by, run_id=row.id)
 
 
+def self_sync_refusal(nip: str, status: str | None, held: Override | None) -> DomainError | None:
+    """An employee whose record is inactive (by an admin's repair or by the registry) cannot start a
+    sync of their own record: it could bring their status back. Their agency admin can."""
+    if status is None or kernel_rules.is_active(status):
+        return None
+    by_en, by_id = overrides.set_by(held) if held else ("as SIASN records it", "sesuai catatan SIASN")
+    return DomainError(
+        code="account-inactive", status=403, title="An inactive record cannot sync itself",
+        detail=f"Your record is inactive in e-Kinerja ({by_en}), so a sync you start yourself cannot change it. "
+               "Your agency admin (BKD/BKPSDM) syncs your record or reactivates it.",
+        detail_id=f"Data Anda tidak aktif di e-Kinerja ({by_id}), sehingga sinkronisasi yang Anda mulai sendiri "
+                  "tidak dapat mengubahnya. Admin instansi (BKD/BKPSDM) Anda yang menyinkronkan atau "
+                  "mengaktifkannya kembali.",
+        extra={"fixers": ["admin_instansi"],
+               "fixed_by": f"your agency admin (BKD/BKPSDM): POST /api/v1/admin/employees/{nip}/sync, or reactivates "
+                           "the record",
+               "fixed_by_id": f"admin instansi (BKD/BKPSDM): POST /api/v1/admin/employees/{nip}/sync, atau "
+                              "mengaktifkan kembali datanya"})
+
+
+def _own_record(factory: sessionmaker[Session], nip: str) -> tuple[str | None, Override | None]:
+    with factory() as s:
+        status = s.execute(select(employees.c.status).where(employees.c.nip == nip)).scalar()
+        held = next((o for o in held_values.of(s, [nip]).get(nip, []) if o.field == overrides.STATUS), None)
+    return status, held
+
+
+def sync_state(factory: sessionmaker[Session], ctx: RequestContext, configured: bool,
+               circuit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Whether the caller can press "Sinkronisasi ASN" now and, if not, why and who can: the same
+    rules sync_me refuses by (for GET /api/v1/me). `circuit`: the registry breaker's snapshot."""
+    caller = require(ctx.caller)
+    refusal = self_sync_refusal(caller.nip, *_own_record(factory, caller.nip))
+    if refusal is None and not configured:
+        refusal = registry_off()
+    elif refusal is None and (circuit or {}).get("state") == "open":
+        refusal = _registry_unavailable({"retry_after": max(1, round(circuit.get("retry_in_seconds") or 1))})
+    if refusal is None:
+        return {"can_sync": True}
+    problem = refusal.to_problem()
+    return {"can_sync": False, **{k: problem[k] for k in ("code", "title", "detail", "detail_id") if k in problem},
+            **{k: problem[k] for k in ("fixers", "fixed_by", "fixed_by_id", "retry_after") if k in problem}}
+
+
+def _registry_unavailable(extra: dict[str, Any]) -> DomainError:
+    return DomainError(code="registry-unavailable", status=503, title="The national registry is not answering",
+                       detail="The national registry (SIASN) is not answering right now; nothing was changed. "
+                              "Please try again in a few minutes.",
+                       detail_id="Registri nasional (SIASN) sedang tidak menjawab; tidak ada yang berubah. "
+                                 "Silakan coba lagi beberapa menit lagi.",
+                       extra={**fixes.for_run_error("registry-unavailable"), **extra})
+
+
 def sync_me(factory: sessionmaker[Session], syncer: Syncer | None, ctx: RequestContext,
             nip: str | None = None) -> dict[str, Any]:
-    """"Sinkronisasi ASN": the caller's own record (or, for an admin, one of their agency's)."""
+    """"Sinkronisasi ASN": the caller's own record (or, for an admin, one of their agency's, also
+    one not in e-Kinerja yet: the registry's record says whose it is)."""
     caller = require(ctx.caller)
     nip = nip or caller.nip
     require_nip(nip)
+    allowed = None
     if nip != caller.nip:
         with factory() as s:
             agency_id = s.execute(select(employees.c.agency_id).where(employees.c.nip == nip)).scalar()
-        if not (caller.administers(agency_id) or (agency_id is None and caller.has("admin_nasional"))):
+        if agency_id is None and any(caller.has(r) for r in ADMIN_ROLES):
+            allowed = caller.administers  # not here yet: decided on the registry's record
+        elif not caller.administers(agency_id):
             raise forbidden("You can sync only your own data (an admin: their agency's employees).",
                             "Anda hanya dapat menyinkronkan data Anda sendiri (admin: pegawai instansinya).")
+    else:
+        refusal = self_sync_refusal(nip, *_own_record(factory, nip))
+        if refusal is not None:
+            raise refusal
     if syncer is None:
         raise registry_off()
-    run = syncer.sync_nip(nip, "employee" if nip == caller.nip else "admin", caller.nip)
+    run = syncer.sync_nip(nip, "employee" if nip == caller.nip else "admin", caller.nip, allowed)
+    if any(e["rule"] == "not-your-agency" for e in run["errors"]):
+        error = run["errors"][0]
+        raise DomainError(code="forbidden", status=403, title="Not allowed", detail=error["detail"],
+                          detail_id=error["detail_id"], extra={"run": run})
     if any(e["rule"] == "not-in-registry" for e in run["errors"]):
         error = run["errors"][0]
         raise DomainError(code="not-in-registry", status=404, title="Not in the national registry",
                           detail=error["detail"], detail_id=error["detail_id"],
                           extra={"fixed_by": "agency admin", "fixed_by_id": "admin instansi", "run": run})
     if run["status"] == "failed" and any(e["rule"] == "registry-unavailable" for e in run["errors"]):
-        raise DomainError(code="registry-unavailable", status=503, title="The national registry is not answering",
-                          detail="The national registry (SIASN) is not answering right now; nothing was changed. "
-                                 "Please try again in a few minutes.",
-                          detail_id="Registri nasional (SIASN) sedang tidak menjawab; tidak ada yang berubah. "
-                                    "Silakan coba lagi beberapa menit lagi.",
-                          extra={"retry_after": 60, "run": run})
+        raise _registry_unavailable({"retry_after": 60, "run": run})
     return run
 
 

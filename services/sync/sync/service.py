@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from nameko.messaging import consume
-
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import agency_findings, diagnosis, handlers, repairs
 from . import pmm as pmm_import
@@ -37,9 +35,9 @@ class SyncService(ServiceBase):
 
     # --- diagnosis and admin repairs (issue 7) ---------------------------------------------------
 
-    @consume(FACTS)
+    @handle_event(FACTS)
     def on_fact(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: diagnosis.on_event(self.db, e))
+        diagnosis.on_event(self.db, envelope)
         self.findings.notify()
 
     @rpc
@@ -74,8 +72,8 @@ class SyncService(ServiceBase):
 
     @rpc
     def agency_findings(self, agency_id: str, code: str | None = None, status: str | None = None, offset: int = 0,
-                        limit: int = 100) -> dict:
-        return agency_findings.agency_findings(self.db, self.request, agency_id, code, status, offset, limit)
+                        limit: int = 100, year: int | None = None) -> dict:
+        return agency_findings.agency_findings(self.db, self.request, agency_id, code, status, offset, limit, year)
 
     @rpc
     def repair_log(self, nip: str | None = None, limit: int = 100) -> dict:
@@ -91,6 +89,13 @@ class SyncService(ServiceBase):
         run = registry_runs.sync_me(self.db, self.registry.syncer(self.db, interactive=True), self.request, nip)
         self.relay.notify()
         return run
+
+    @rpc
+    def sync_state(self) -> dict:
+        """Whether the caller may press "Sinkronisasi ASN" now, and if not why and who can."""
+        siasn = self.registry.siasn
+        return registry_runs.sync_state(self.db, self.request, siasn is not None,
+                                        siasn.breaker.snapshot() if siasn is not None else None)
 
     @rpc
     def sync_agency(self, agency_id: str, full: bool = False) -> dict:

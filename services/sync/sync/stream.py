@@ -25,8 +25,11 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from . import overrides as held_values
 from . import rediagnose
+from .domain import fixes
 from .domain.model import Agency, Employee, Position, Unit
+from .domain.overrides import Override, held_supervisor
 from .handlers import KINDS, _Import
 from .registry.siasn import REGISTRY_ROLES
 from .repository import MasterData, employee_from_row
@@ -104,19 +107,21 @@ class StreamApplier:
 
     def _apply(self, kind: str, rows: list[dict[str, Any]], defer: bool) -> None:
         with unit_of_work(self.factory) as session:
+            held: dict[str, list[Override]] = {}
             if kind == "employees":
+                held = held_values.of(session, [_nip(r) for r in rows])
                 if defer:
-                    rows = self._without_missing_supervisors(session, rows)
+                    rows = self._without_missing_supervisors(session, rows, held)
                 if self.merge_roles:
                     self._merge_roles(session, rows)
             if rows:
-                run = _Import(session, self.outbox)
+                run = _Import(session, self.outbox, self.synced_run_id)
                 run.repo = cache = ChunkCache(session)
                 if kind == "employees":
-                    cache.prefetch(rows)
+                    cache.prefetch(rows, held)
                 getattr(run, kind)(rows)
                 if self.synced_run_id:
-                    _in_registry_words(run.errors)
+                    _in_registry_words(run.errors, rows)
                 self._collect(kind, run)
                 if kind == "employees" and self.synced_run_id:
                     self._mark_synced(session, rows, run.errors)
@@ -127,13 +132,14 @@ class StreamApplier:
             self.after_chunk()
         eventlet.sleep(0)  # a long sync must not starve heartbeats and other workers
 
-    def _without_missing_supervisors(self, session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows whose supervisor is stored or placed in this chunk; the others wait."""
-        def nip(r: dict[str, Any]) -> str:
-            return str(r.get("nip") or "").strip()
+    def _without_missing_supervisors(self, session: Session, rows: list[dict[str, Any]],
+                                     held: dict[str, list[Override]]) -> list[dict[str, Any]]:
+        """The rows whose supervisor (an admin's, where one holds) is stored or placed in this
+        chunk; the others wait."""
+        nip = _nip
 
         def boss(r: dict[str, Any]) -> str:
-            return str(r.get("supervisor_nip") or "").strip()
+            return held_supervisor(r, held.get(nip(r), ())) or ""
 
         in_chunk = {nip(r) for r in rows}
         wanted = {boss(r) for r in rows} - in_chunk - {""}
@@ -168,8 +174,8 @@ class StreamApplier:
         nips = list(given)
         why: dict[str, list[dict[str, Any]]] = {}
         for e in errors:
-            why.setdefault(str(e.get("key")), []).append({k: e.get(k) for k in ("field", "rule", "detail",
-                                                                                 "detail_id")})
+            why.setdefault(str(e.get("key")), []).append({k: e[k] for k in ("field", "rule", "detail", "detail_id",
+                                                                            "supervisor_nip") if k in e})
         now = utcnow()
         done = sorted({n for n in nips if n and n not in why})
         cleared: list[str] = []
@@ -202,23 +208,25 @@ class StreamApplier:
                 self.errors.append({k: v for k, v in error.items() if k != "row"})  # a row number of a chunk
 
 
+def _nip(row: dict[str, Any]) -> str:
+    return str(row.get("nip") or "").strip()
+
+
 def _given(row: dict[str, Any] | None, field: str, longest: int) -> str | None:
     """A field of a refused row as a label: its text, if it has one that fits."""
     value = str((row or {}).get(field) or "").strip()
     return value if 0 < len(value) <= longest else None
 
 
-def _in_registry_words(errors: list[dict[str, Any]]) -> None:
-    """"Employee X does not exist (import it first...)" speaks of files; from the registry, say who acts."""
+def _in_registry_words(errors: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    """"Employee X does not exist (import it first...)" speaks of files; from the registry, say who
+    acts, naming the registry's supervisor; and each error says who fixes it."""
+    by_nip = {_nip(r): r for r in rows}
     for error in errors:
         if error.get("field") == "supervisor_nip" and error.get("rule") == "exists":
-            error["rule"] = "supervisor-not-synced"
-            error["detail"] = ("The supervisor in the registry is not in e-Kinerja yet: they sync their own data "
-                               "first (Sinkronisasi ASN), or the agency admin syncs the whole agency. Then sync "
-                               "again.")
-            error["detail_id"] = ("Atasan di registri belum ada di e-Kinerja: atasan melakukan Sinkronisasi ASN "
-                                  "terlebih dahulu, atau admin instansi menyinkronkan seluruh instansi. Lalu "
-                                  "sinkronkan lagi.")
+            boss = str((by_nip.get(str(error.get("key"))) or {}).get("supervisor_nip") or "").strip()
+            error.update(fixes.supervisor_not_synced(boss))
+        error.update(fixes.for_row_error(error))
 
 
 class ChunkCache(MasterData):
@@ -234,10 +242,13 @@ class ChunkCache(MasterData):
         self._positions: dict[str, Position | None] = {}
         self._employees: dict[str, Employee | None] = {}
         self._niks: dict[str, str | None] = {}
+        self._overrides: dict[str, list[Override]] = {}
 
-    def prefetch(self, rows: list[dict[str, Any]]) -> None:
-        """The stored records of a chunk's employees, and who holds their NIKs, in two queries."""
+    def prefetch(self, rows: list[dict[str, Any]], held: dict[str, list[Override]] | None = None) -> None:
+        """The stored records of a chunk's employees, and who holds their NIKs, in two queries;
+        `held`: their overrides, already read."""
         nips = {str(r.get("nip") or "").strip() for r in rows} - {""}
+        self._overrides = {n: (held or {}).get(n, []) for n in nips} if held is not None else {}
         niks = {str(r.get("nik") or "").strip() for r in rows} - {""}
         for row in self.session.execute(select(employees).where(employees.c.nip.in_(nips))).mappings():
             self._employees[row["nip"]] = employee_from_row(row)
@@ -300,6 +311,11 @@ class ChunkCache(MasterData):
             self._niks[old.nik] = None
         self._employees[employee.nip] = employee
         self._niks[employee.nik] = employee.nip
+
+    def overrides(self, nip: str) -> list[Override]:
+        if nip not in self._overrides:
+            self._overrides[nip] = super().overrides(nip)
+        return self._overrides[nip]
 
     def supervisor_of(self, nip: str) -> str | None:
         employee = self.employee(nip)

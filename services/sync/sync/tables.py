@@ -97,10 +97,12 @@ diagnosis_queue = Table(
 )
 
 # The problems and warnings last announced, one row each: an agency admin's list of who is blocked
-# and why, answered without diagnosing a whole agency per request (replaced with each announcement).
+# and why, answered without diagnosing a whole agency per request (replaced with each announcement
+# of the same SKP year; a past year's rows stay as that year was last checked).
 open_findings = Table(
     "open_findings", metadata,
     Column("nip", String(18), primary_key=True),
+    Column("year", Integer, primary_key=True),
     Column("code", String(64), primary_key=True),
     Column("agency_id", String(64), nullable=False, index=True),
     Column("check_name", String(32), nullable=False),
@@ -122,7 +124,7 @@ repair_audit = Table(
     "repair_audit", metadata,
     Column("id", String(36), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("actor_nip", String(18), nullable=False, index=True),
+    Column("actor_nip", String(18), nullable=True, index=True),
     Column("actor_roles", JSON, nullable=False),
     Column("agency_id", String(64), nullable=False, index=True),
     Column("action", String(40), nullable=False),
@@ -131,6 +133,26 @@ repair_audit = Table(
     Column("after", JSON, nullable=True),
     Column("reason", String(500), nullable=True),
     Column("request_id", String(128), nullable=True),
+    # An override that ended because an import or a registry sync came to agree has no actor; the
+    # registry sync run that did it (none for a file import).
+    Column("run_id", String(36), nullable=True),
+)
+
+# An admin's repair as an override of the registry (domain/overrides.py): the value e-Kinerja uses
+# for one field of one employee, who set it, when and why, and what the latest import or registry
+# sync that disagreed brought instead. Ends when one brings the same value.
+overrides = Table(
+    "overrides", metadata,
+    Column("nip", String(18), ForeignKey("employees.nip"), primary_key=True),
+    Column("field", String(32), primary_key=True),  # supervisor_nip, email, status
+    Column("value", String(254), nullable=True),  # None: no supervisor
+    Column("agency_id", String(64), nullable=False, index=True),
+    Column("actor_nip", String(18), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    Column("registry_value", String(254), nullable=True),
+    Column("registry_source", String(16), nullable=True),  # registry, import; None: none disagreed yet
+    Column("registry_seen_at", DateTime(timezone=True), nullable=True),
 )
 
 # --- registry sync (SIASN-style) and PMM -------------------------------------------------------

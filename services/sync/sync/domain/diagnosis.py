@@ -21,7 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ekinerja_kernel import rules as kernel_rules
+
+from . import overrides as held_values
 from .identifiers import InvalidIdentifier, nik_nip_mismatches, parse_nik, parse_nip
+from .overrides import Override
 
 OK, PROBLEM, WARNING, SKIPPED, UNKNOWN, INFO = "ok", "problem", "warning", "skipped", "unknown", "info"
 
@@ -40,8 +44,9 @@ FIXERS: dict[str, tuple[str, str]] = {
     ADMIN_INSTANSI: ("the agency admin (BKD/BKPSDM)", "admin instansi (BKD/BKPSDM)"),
 }
 
-# What a problem stands in the way of.
-LOGIN, SKP = "login", "skp"
+# What a problem stands in the way of: signing in, the SKP (planning, submitting, approving,
+# publishing), daily progress. The service that enforces each refuses with the same finding.
+LOGIN, SKP, DAILY = "login", "skp", "harian"
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,9 @@ class Person:
     unit_parent_id: str | None = None
     position_id: str | None = None
     position_name: str | None = None
+    position_jenjang: str | None = None  # JPT Madya, Administrator, Ahli Muda, ...
     supervisor_nip: str | None = None
+    roles: tuple[str, ...] = ()
     updated_at: dt.datetime | None = None
     synced_at: dt.datetime | None = None  # last fetched from the registry (SIASN/MyASN), if ever
 
@@ -166,6 +173,9 @@ class Facts:
     mfa_used: bool | None = None  # this sign-in used an authenticator code; None = not known here
     sign_in: SignIn | None = None  # None: identity was not asked or did not answer
     refusal: Refusal | None = None  # the registry's latest record of the NIP was refused by the import
+    overrides: tuple[Override, ...] = ()  # the admin's repairs holding against the registry
+    unit_chain: tuple[str, ...] = ()  # the employee's unit and every unit above it, nearest first
+    principal_synced: bool | None = None  # a teacher's principal synced from the registry; None: no PMM here
 
 
 @dataclass(frozen=True)
@@ -225,7 +235,7 @@ def check_nip(f: Facts) -> Finding:
                        f"{f.nip} bukan NIP yang valid: {exc.detail_id}",
                        "Sign-in and every record in e-Kinerja are keyed by the 18-digit NIP.",
                        "Masuk dan semua data di e-Kinerja memakai NIP 18 digit sebagai kunci.",
-                       (EMPLOYEE,), (LOGIN, SKP))
+                       (EMPLOYEE,), (LOGIN, SKP, DAILY))
     if f.employee is None and f.refusal is not None:
         en, id_ = f.refusal.said()
         at = _clock(f.refusal.at)
@@ -235,7 +245,7 @@ def check_nip(f: Facts) -> Finding:
                        f"Data kepegawaian (SIASN/MyASN) mengirim NIP {f.nip} pada {at}, tetapi e-Kinerja menolak "
                        f"datanya: {id_}.",
                        *NO_RECORD,
-                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP), extra=f.refusal.extra())
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP, DAILY), extra=f.refusal.extra())
     if f.employee is None:
         return Finding("nip", PROBLEM, "nip-not-found",
                        f"NIP {f.nip} is not in e-Kinerja's master data: the civil-service registry (SIASN) "
@@ -243,7 +253,7 @@ def check_nip(f: Facts) -> Finding:
                        f"NIP {f.nip} belum ada di data induk e-Kinerja: data kepegawaian (SIASN) belum "
                        "mengirimkannya.",
                        *NO_RECORD,
-                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP))
+                       (EMPLOYEE, ADMIN_INSTANSI), (LOGIN, SKP, DAILY))
     return Finding("nip", OK, "nip-known", f"NIP {f.nip} ({kind}) is in the master data.",
                    f"NIP {f.nip} ({kind}) ada di data induk.", extra={"employment_type": kind})
 
@@ -283,17 +293,31 @@ def check_nik(f: Facts) -> Finding:
                    "NIK tercatat dan sesuai dengan NIP.")
 
 
+def _override_of(f: Facts, field: str) -> Override | None:
+    return next((o for o in f.overrides if o.field == field), None)
+
+
 def check_status(f: Facts) -> Finding:
     e = f.employee
     if e is None:
         return _skipped("status", "No master-data record.", "Tidak ada data induk.")
-    if e.status != "active":
+    if not kernel_rules.is_active(e.status):
+        held = _override_of(f, held_values.STATUS)
+        by_en, by_id = (f" ({x})" for x in held_values.set_by(held)) if held else ("", "")
         return Finding("status", PROBLEM, "account-inactive",
-                       f"The employment status in the master data is '{e.status}', not active.",
-                       f"Status kepegawaian di data induk '{e.status}', bukan aktif.",
-                       "An inactive employee cannot sign in and the SKP menu stays closed.",
-                       "Pegawai yang tidak aktif tidak dapat masuk dan menu SKP tetap tertutup.",
-                       (ADMIN_INSTANSI,), (LOGIN, SKP))
+                       f"The employment status in the master data is '{e.status}', not active{by_en}.",
+                       f"Status kepegawaian di data induk '{e.status}', bukan aktif{by_id}.",
+                       "An inactive employee cannot sign in, the SKP menu stays closed and daily progress is "
+                       "not accepted; nor can a sync they start themselves change their status.",
+                       "Pegawai yang tidak aktif tidak dapat masuk, menu SKP tetap tertutup, dan progres harian "
+                       "tidak diterima; sinkronisasi yang dimulai pegawai itu sendiri pun tidak dapat mengubah "
+                       "statusnya.",
+                       (ADMIN_INSTANSI,), (LOGIN, SKP, DAILY),
+                       fix=("the agency admin (BKD/BKPSDM): corrects the status in SIASN and syncs the employee's "
+                            "record, or reactivates them in e-Kinerja",
+                            "admin instansi (BKD/BKPSDM): membetulkan status di SIASN lalu menyinkronkan data "
+                            "pegawai, atau mengaktifkannya kembali di e-Kinerja"),
+                       extra={"override": held_values.to_json(held)} if held else {})
     return Finding("status", OK, "status-active", "The employment status is active.",
                    "Status kepegawaian aktif.")
 
@@ -302,24 +326,36 @@ def check_unit_position(f: Facts) -> Finding:
     e = f.employee
     if e is None:
         return _skipped("unit-position", "No master-data record.", "Tidak ada data induk.")
-    missing = [(en, id_) for ok, en, id_ in ((e.unit_id, "unit (unor)", "unit organisasi (unor)"),
-                                             (e.position_id, "position (jabatan)", "jabatan")) if not ok]
+    words = {"unit": ("unit (unor)", "unit organisasi (unor)"), "position": ("position (jabatan)", "jabatan")}
+    missing = kernel_rules.missing_unit_position(e.unit_id, e.position_id)
     if missing:
         return Finding("unit-position", PROBLEM, "no-unit-position",
-                       f"No {' and no '.join(m[0] for m in missing)} is recorded.",
-                       f"{' dan '.join(m[1] for m in missing).capitalize()} belum tercatat.",
-                       "The SKP is made for a position in a unit: without them no SKP can be made.",
-                       "SKP dibuat untuk jabatan pada suatu unit: tanpa keduanya SKP tidak dapat dibuat.",
-                       _data_fixers(e), (SKP,), extra={"missing": [m[0].split()[0] for m in missing]})
+                       f"No {' and no '.join(words[m][0] for m in missing)} is recorded.",
+                       f"{' dan '.join(words[m][1] for m in missing).capitalize()} belum tercatat.",
+                       "The SKP is made for a position in a unit: until both are recorded no SKP can be made, "
+                       "submitted, approved or published. Daily progress on an SKP approved before goes on.",
+                       "SKP dibuat untuk jabatan pada suatu unit: sampai keduanya tercatat, SKP tidak dapat dibuat, "
+                       "diajukan, disetujui, maupun diterbitkan. Progres harian pada SKP yang sudah disetujui "
+                       "sebelumnya tetap berjalan.",
+                       _data_fixers(e), (SKP,), extra={"missing": list(missing)},
+                       fix=("the agency admin (BKD/BKPSDM) records the unit and position in SIASN (peremajaan "
+                            "data); then the employee syncs in MyASN (Edit Profile, 'Sinkronisasi ASN')",
+                            "admin instansi (BKD/BKPSDM) mencatat unit dan jabatan di SIASN (peremajaan data); "
+                            "lalu pegawai menyinkronkan di MyASN (Edit Profil, 'Sinkronisasi ASN')"))
     return Finding("unit-position", OK, "unit-position-set",
                    f"Unit: {e.unit_name}; position: {e.position_name}.",
                    f"Unit: {e.unit_name}; jabatan: {e.position_name}.",
                    extra={"unit_id": e.unit_id, "position_id": e.position_id})
 
 
-def _is_top(e: Person) -> bool:
-    """The head of an organisation: at the root of the unit tree, nobody above."""
-    return e.unit_id is not None and e.unit_parent_id is None
+def registry_supervisor(f: Facts) -> str | None:
+    """The supervisor SIASN names when e-Kinerja has none: in its latest record, refused because that
+    supervisor is not in e-Kinerja yet, or against an admin's reset that still holds."""
+    for error in f.refusal.errors if f.refusal else ():
+        if error.get("field") == "supervisor_nip" and error.get("supervisor_nip"):
+            return str(error["supervisor_nip"])
+    held = _override_of(f, held_values.SUPERVISOR)
+    return held.registry_value if held and held.disputed else None
 
 
 def check_supervisor(f: Facts) -> Finding:
@@ -327,18 +363,27 @@ def check_supervisor(f: Facts) -> Finding:
     if e is None:
         return _skipped("supervisor", "No master-data record.", "Tidak ada data induk.")
     if e.supervisor_nip is None:
-        if _is_top(e):
+        if not kernel_rules.lacks_supervisor(e.supervisor_nip, e.position_jenjang):
             return Finding("supervisor", OK, "top-official",
                            "No supervisor: as head of the organisation, the SKP is published, not approved.",
                            "Tanpa atasan: sebagai pimpinan organisasi, SKP diterbitkan sendiri, tidak disetujui.")
         fixers = (KEPALA_SEKOLAH, OPERATOR_SEKOLAH, ADMIN_INSTANSI) if _school(e) else (ADMIN_INSTANSI,)
+        named = registry_supervisor(f)
+        en = id_ = ""
+        if named:
+            en = (f" SIASN names NIP {named} as the supervisor: the agency admin pulls NIP {named} from the registry "
+                  "(or that supervisor syncs their own data), then this record is synced again.")
+            id_ = (f" SIASN mencatat NIP {named} sebagai atasan: admin instansi menarik NIP {named} dari registri "
+                   "(atau atasan tersebut menyinkronkan datanya sendiri), lalu data ini disinkronkan lagi.")
         return Finding("supervisor", PROBLEM, "no-supervisor",
-                       "No supervisor (pejabat penilai) is recorded.",
-                       "Atasan langsung (pejabat penilai) belum tercatat.",
+                       "No supervisor (pejabat penilai) is recorded, and only the head of an organisation (a JPT "
+                       "with nobody above) publishes the SKP without one." + en,
+                       "Atasan langsung (pejabat penilai) belum tercatat, dan hanya pimpinan organisasi (JPT tanpa "
+                       "atasan) yang menerbitkan SKP tanpa atasan." + id_,
                        "Nobody can approve the SKP or the daily progress, and the RHK have nothing to cascade from.",
                        "Tidak ada yang dapat menyetujui SKP maupun progres harian, dan RHK tidak memiliki "
                        "RHK atasan untuk diintervensi.",
-                       fixers, (SKP,))
+                       fixers, (SKP,), extra={"registry_supervisor_nip": named} if named else {})
     s = f.supervisor
     name = s.name if s else e.supervisor_nip
     return Finding("supervisor", OK, "supervisor-set", f"Supervisor: {name} (NIP {e.supervisor_nip}).",
@@ -377,6 +422,35 @@ def check_supervisor_active(f: Facts) -> Finding:
                    fixers, (SKP,))
 
 
+def check_supervisor_branch(f: Facts) -> Finding:
+    """The supervisor sits in the employee's unit or one above it, in the same agency (a supervisor
+    claimed by mistake, in another branch of the tree, is the "salah klaim pimpinan" of the seeds)."""
+    e, s = f.employee, f.supervisor
+    if e is None or s is None or not e.unit_id:
+        return _skipped("supervisor-branch", "No supervisor or no unit to compare.",
+                        "Tidak ada atasan atau unit untuk dibandingkan.")
+    other_agency = s.agency_id != e.agency_id
+    if not other_agency and (not s.unit_id or s.unit_id in f.unit_chain):
+        return Finding("supervisor-branch", OK, "supervisor-in-branch",
+                       f"The supervisor {s.name} works in the employee's unit or one above it.",
+                       f"Atasan {s.name} bekerja di unit pegawai atau unit di atasnya.")
+    where_en = f"in another agency ({s.agency_id})" if other_agency else \
+        f"in {s.unit_name or s.unit_id}, which is not the unit {e.unit_name or e.unit_id} nor one above it"
+    where_id = f"di instansi lain ({s.agency_id})" if other_agency else \
+        f"di {s.unit_name or s.unit_id}, yang bukan unit {e.unit_name or e.unit_id} maupun unit di atasnya"
+    held = _override_of(f, held_values.SUPERVISOR)
+    set_en, set_id = (f" The link was set by an admin ({x})." for x in held_values.set_by(held)) if held else ("", "")
+    return Finding("supervisor-branch", WARNING, "supervisor-outside-branch",
+                   f"The supervisor {s.name} (NIP {s.nip}) works {where_en}.{set_en}",
+                   f"Atasan {s.name} (NIP {s.nip}) bekerja {where_id}.{set_id}",
+                   "Nothing is blocked: the supervisor approves as recorded. If the link is a mistake (a wrong "
+                   "claim), the agency admin resets it (Reset Struktur) or sets the right supervisor.",
+                   "Tidak ada yang terhambat: atasan menyetujui sesuai data. Jika keliru (salah klaim pimpinan), "
+                   "admin instansi mengatur ulang (Reset Struktur) atau menetapkan atasan yang benar.",
+                   (ADMIN_INSTANSI,), extra={"supervisor_nip": s.nip, "supervisor_unit_id": s.unit_id,
+                                             "supervisor_agency_id": s.agency_id})
+
+
 def check_supervisor_skp(f: Facts) -> Finding:
     e, s = f.employee, f.supervisor
     if e is None or e.supervisor_nip is None or s is None:
@@ -396,6 +470,60 @@ def check_supervisor_skp(f: Facts) -> Finding:
                    "Setiap RHK harus mengintervensi RHK atasan: atasan membuat dan menyelesaikan persetujuan "
                    "SKP-nya lebih dulu.",
                    fixers, (SKP,), extra={"supervisor_nip": s.nip, "year": f.year})
+
+
+def check_pmm(f: Facts) -> Finding:
+    """A teacher's PMM RHK come into e-Kinerja only after their kepala sekolah synced their own data
+    from the registry: said here before the teacher presses "Sinkron PMM" (pmm.check_principal
+    refuses with the same code)."""
+    e, s = f.employee, f.supervisor
+    if e is None or not _school(e):
+        return _skipped("pmm", "Not in a school: PMM (Platform Merdeka Mengajar) is for teachers.",
+                        "Bukan di sekolah: PMM (Platform Merdeka Mengajar) untuk guru.")
+    if "kepala_sekolah" in e.roles or s is None or f.principal_synced is None:
+        return _skipped("pmm", "No PMM import to check for (a kepala sekolah, no supervisor, or no PMM connection).",
+                        "Tidak ada impor PMM untuk diperiksa (kepala sekolah, tanpa atasan, atau tanpa koneksi PMM).")
+    if f.principal_synced:
+        return Finding("pmm", OK, "principal-synced",
+                       f"The kepala sekolah {s.name} has synced their data: PMM RHK can be imported.",
+                       f"Kepala sekolah {s.name} sudah menyinkronkan datanya: RHK PMM dapat diimpor.")
+    return Finding("pmm", WARNING, "principal-not-synced",
+                   f"The kepala sekolah {s.name} (NIP {s.nip}) has not synced their own data from SIASN yet "
+                   "(Sinkronisasi ASN).",
+                   f"Kepala sekolah {s.name} (NIP {s.nip}) belum menyinkronkan datanya sendiri dari SIASN "
+                   "(Sinkronisasi ASN).",
+                   "Importing the RHK agreed in PMM (Sinkron PMM) is refused until then; an SKP made in e-Kinerja "
+                   "itself is not held back.",
+                   "Impor RHK yang disepakati di PMM (Sinkron PMM) ditolak sampai saat itu; SKP yang dibuat "
+                   "langsung di e-Kinerja tidak terhambat.",
+                   (KEPALA_SEKOLAH,), extra={"principal_nip": s.nip},
+                   fix=("the kepala sekolah: checks their unit, position and rank, then Sinkronisasi ASN; then the "
+                        "teacher imports again",
+                        "kepala sekolah: memeriksa unit kerja, jabatan, dan golongannya, lalu Sinkronisasi ASN; "
+                        "setelah itu guru mengimpor ulang"))
+
+
+def check_override(f: Facts) -> Finding:
+    """An admin's repairs that hold against the registry: where SIASN still disagrees, say so, so it
+    is corrected at the source (every sync keeps e-Kinerja's value until then)."""
+    if f.employee is None or not f.overrides:
+        return Finding("override", OK, "no-override", "No admin repair holds against the registry (SIASN).",
+                       "Tidak ada perbaikan admin yang dipertahankan terhadap registri (SIASN).")
+    said = [held_values.describe(o) for o in f.overrides]
+    extra = {"overrides": [held_values.to_json(o) for o in f.overrides]}
+    if not any(o.disputed for o in f.overrides):
+        return Finding("override", INFO, "override-held", " ".join(x[0] for x in said),
+                       " ".join(x[1] for x in said), extra=extra)
+    return Finding("override", WARNING, "registry-differs",
+                   " ".join(x[0] for x in said) + " Correct it in SIASN.",
+                   " ".join(x[1] for x in said) + " Perbaiki di SIASN.",
+                   "Nothing is blocked: e-Kinerja keeps the admin's value at every sync until SIASN says the "
+                   "same, then the repair ends by itself.",
+                   "Tidak ada yang terhambat: e-Kinerja mempertahankan nilai dari admin pada setiap sinkronisasi "
+                   "sampai SIASN mencatat hal yang sama, lalu perbaikan itu berakhir dengan sendirinya.",
+                   (ADMIN_INSTANSI,), extra=extra,
+                   fix=("the agency admin (BKD/BKPSDM), in SIASN (peremajaan data)",
+                        "admin instansi (BKD/BKPSDM), di SIASN (peremajaan data)"))
 
 
 def _clock(at: dt.datetime) -> str:
@@ -541,7 +669,8 @@ def check_last_sync(f: Facts) -> Finding:
 
 
 RULES = (check_nip, check_nik, check_status, check_account, check_unit_position, check_supervisor,
-         check_supervisor_active, check_supervisor_skp, check_mfa, check_last_sync)
+         check_supervisor_branch, check_supervisor_active, check_supervisor_skp, check_pmm, check_override,
+         check_mfa, check_last_sync)
 
 
 def diagnose(facts: Facts) -> list[Finding]:

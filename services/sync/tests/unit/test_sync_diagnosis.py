@@ -26,14 +26,15 @@ def person(nip=STAFF, **over) -> Person:
 
 def boss(**over) -> Person:
     return person(BOSS, **{"nik": "3171010101700001", "unit_id": "u-root", "unit_parent_id": None,
-                           "supervisor_nip": None, **over})
+                           "position_jenjang": "JPT Madya", "supervisor_nip": None, **over})
 
 
 def facts(employee=..., supervisor=..., **over) -> Facts:
     employee = person() if employee is ... else employee
     supervisor = boss() if supervisor is ... else supervisor
     values = dict(nip=employee.nip if employee else STAFF, year=2026, now=NOW, employee=employee,
-                  supervisor=supervisor, supervisor_skp_in_force=True)
+                  supervisor=supervisor, supervisor_skp_in_force=True,
+                  unit_chain=("u-child", "u-root") if employee and employee.unit_id == "u-child" else ())
     values.update(over)
     return Facts(**values)
 
@@ -46,11 +47,12 @@ def test_a_healthy_employee_has_no_problem_and_every_check_runs():
     report = d.report(facts(mfa_used=True, sign_in=d.SignIn(True, activated=True, mfa_enabled=True)))
 
     assert [x["check"] for x in report["findings"]] == [
-        "nip", "nik", "status", "account", "unit-position", "supervisor", "supervisor-active", "supervisor-skp",
-        "mfa", "last-sync"]
+        "nip", "nik", "status", "account", "unit-position", "supervisor", "supervisor-branch", "supervisor-active",
+        "supervisor-skp", "pmm", "override", "mfa", "last-sync"]
     assert {x["check"]: x["status"] for x in report["findings"]} == {
         "nip": "ok", "nik": "ok", "status": "ok", "account": "ok", "unit-position": "ok", "supervisor": "ok",
-        "supervisor-active": "ok", "supervisor-skp": "ok", "mfa": "ok", "last-sync": "info"}
+        "supervisor-branch": "ok", "supervisor-active": "ok", "supervisor-skp": "ok", "pmm": "skipped",
+        "override": "ok", "mfa": "ok", "last-sync": "info"}
     assert report["problems"] == 0 and report["warnings"] == 0 and report["blocked"] == []
     assert all(x["detail"] and x["detail_id"] for x in report["findings"])
 
@@ -75,10 +77,10 @@ def test_nip_unknown_is_a_problem_for_sign_in_and_skp_and_the_rest_is_skipped():
     assert (nip["status"], nip["code"]) == ("problem", "nip-not-found")
     assert nip["fixers"] == ["employee", "admin_instansi"]
     assert "MyASN" in nip["fixed_by"] and "Sinkronisasi ASN" in nip["fixed_by_id"]
-    assert report["blocked"] == ["login", "skp"]
+    assert report["blocked"] == ["harian", "login", "skp"]
     skipped = {x["check"] for x in report["findings"] if x["status"] == "skipped"}
-    assert skipped == {"nik", "status", "account", "unit-position", "supervisor", "supervisor-active",
-                       "supervisor-skp", "last-sync"}
+    assert skipped == {"nik", "status", "account", "unit-position", "supervisor", "supervisor-branch",
+                       "supervisor-active", "supervisor-skp", "pmm", "last-sync"}
 
 
 def test_nip_malformed_names_the_rule():
@@ -115,9 +117,10 @@ def test_school_data_is_fixed_through_the_school_operator():
     assert finding(facts(teacher), "nik")["fixers"] == ["employee", "operator_sekolah", "admin_instansi"]
 
 
-def test_inactive_status_blocks_sign_in_and_skp_fixed_by_the_agency_admin():
+def test_inactive_status_blocks_sign_in_skp_and_days_fixed_by_the_agency_admin():
     found = finding(facts(person(status="inactive")), "status")
-    assert (found["status"], found["code"], found["blocks"]) == ("problem", "account-inactive", ["login", "skp"])
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "account-inactive",
+                                                                 ["login", "skp", "harian"])
     assert found["fixers"] == ["admin_instansi"] and "BKD/BKPSDM" in found["fixed_by"]
 
 

@@ -35,7 +35,7 @@ def factory(tmp_path):
                   {"id": "a-child", "agency_id": "ag1", "parent_id": "a-root", "name": "Biro"},
                   {"id": "b-root", "agency_id": "ag2", "name": "Setda"},
                   {"id": "b-sd", "agency_id": "ag2", "parent_id": "b-root", "name": "SD 1", "kind": "sekolah"}],
-        "positions": [{"id": "pa", "agency_id": "ag1", "name": "Kepala", "kind": "struktural"},
+        "positions": [{"id": "pa", "agency_id": "ag1", "name": "Kepala", "kind": "struktural", "jenjang": "JPT Madya"},
                       {"id": "pb", "agency_id": "ag1", "name": "Analis", "kind": "fungsional"},
                       {"id": "pg", "agency_id": "ag2", "name": "Guru", "kind": "fungsional"}],
         "employees": [
@@ -179,7 +179,7 @@ def test_an_unknown_nip_is_a_finding_for_admins_and_a_refusal_for_others(factory
     admin_a = ctx("199502212020111013", ("pegawai", "admin_instansi"), "ag1")
     unknown = "198001012005011099"
     report = diagnosis.diagnose(factory, admin_a, unknown)
-    assert report["findings"][0]["code"] == "nip-not-found" and report["blocked"] == ["login", "skp"]
+    assert report["findings"][0]["code"] == "nip-not-found" and report["blocked"] == ["harian", "login", "skp"]
     with pytest.raises(DomainError) as exc:
         diagnosis.diagnose(factory, ctx(STAFF), unknown)
     assert exc.value.status == 403

@@ -48,7 +48,8 @@ def factory(tmp_path):
         "agencies": [{"id": "ag1", "name": "Kementerian A", "kind": "pusat"}],
         "units": [{"id": "root", "agency_id": "ag1", "name": "Setjen"},
                   {"id": "child", "agency_id": "ag1", "parent_id": "root", "name": "Biro"}],
-        "positions": [{"id": "kepala", "agency_id": "ag1", "name": "Sekjen", "kind": "struktural"},
+        "positions": [{"id": "kepala", "agency_id": "ag1", "name": "Sekjen", "kind": "struktural",
+                       "jenjang": "JPT Madya"},
                       {"id": "kabag", "agency_id": "ag1", "name": "Kabag", "kind": "struktural"},
                       {"id": "analis", "agency_id": "ag1", "name": "Analis", "kind": "fungsional"}],
         "employees": PEOPLE, "acting": []})
@@ -106,7 +107,8 @@ def test_announced_data_holds_the_problems_and_warnings_as_the_diagnosis_shows_t
 
 def test_a_warning_blocks_nothing_and_nobody_without_a_record_is_announced():
     mismatch = facts(employee=rules.Person(nip=STAFF, name="Staf", status="active", agency_id="ag1",
-                                           nik="3171010101860001", unit_id="root", position_id="kepala"))
+                                           nik="3171010101860001", unit_id="root", position_id="kepala",
+                                           position_jenjang="JPT Madya"))
     data = rules.announced(mismatch)
     assert codes(data) == ["nik-nip-mismatch"] and data["blocked"] == []
     assert rules.announced(facts(employee=None)) is None

@@ -198,7 +198,8 @@ def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory
     syncer.sync_agency("pemkotdemo")
 
     found = findings_of(factory, newcomer)["nip"]
-    assert (found["status"], found["code"], found["blocks"]) == ("problem", "nip-record-refused", ["login", "skp"])
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "nip-record-refused",
+                                                                 ["login", "skp", "harian"])
     assert [e["field"] for e in found["errors"]] == ["nik"] and found["refused_at"]
     assert "refused the record: nik:" in found["detail"]
 
@@ -206,7 +207,7 @@ def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory
     while findings.publish_queued(factory, OUTBOX, 500)[0]:
         pass
     (announced,) = [e for e in events(factory, "employee.diagnosed") if e["subject"] == newcomer]
-    assert announced["data"]["agency_id"] == "pemkotdemo" and announced["data"]["blocked"] == ["login", "skp"]
+    assert announced["data"]["agency_id"] == "pemkotdemo" and announced["data"]["blocked"] == ["harian", "login", "skp"]
     listing = agency_findings.agency_findings(factory, ctx(ADMIN_PK), "pemkotdemo", code="nip-record-refused")
     assert [(e["nip"], e["name"], e["unit_id"], e["problems"]) for e in listing["employees"]] == [
         (newcomer, teacher["name"], None, ["nip-record-refused"])]
