@@ -1,6 +1,7 @@
 """The deployment files agree with the code and with each other: the Procfile's processes exist,
-each has its runbook and Kubernetes manifest starting the same thing, and the demo accounts are
-usable. No broker or database is needed."""
+each has its runbook and a Kubernetes Deployment (deploy/k8s/base) whose container runs that same
+Procfile line through the image's entrypoint, and the demo accounts are usable. No broker or
+database is needed. The rendered overlays are checked in test_deploy_k8s.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import binascii
 import importlib
 import inspect
 import json
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -55,7 +58,7 @@ def load(module: str, attribute: str):
 
 
 def deployment(name: str) -> dict:
-    path = DEPLOY / "k8s" / f"{name}.yaml"
+    path = DEPLOY / "k8s" / "base" / f"{name}.yaml"
     assert path.is_file(), f"{path} is missing"
     docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
     deployments = [d for d in docs if d.get("kind") == "Deployment"]
@@ -63,8 +66,8 @@ def deployment(name: str) -> dict:
     return deployments[0]
 
 
-def test_procfile_lists_every_service_and_the_gateway():
-    assert set(PROCESSES) == {*SERVICES, "gateway", *DEV_ONLY}
+def test_procfile_lists_every_service_the_gateway_and_the_web():
+    assert set(PROCESSES) == {*SERVICES, "gateway", "web", *DEV_ONLY}
 
 
 def test_procfile_registry_is_the_simulator_serving_the_demo_data():
@@ -92,19 +95,20 @@ def test_procfile_service_line_names_a_nameko_service_of_that_name(name):
     assert any(isinstance(ext, Rpc) for ext in entrypoints), f"{module}:{attribute} has no RPC entrypoint"
 
 
-def test_procfile_gateway_line_names_the_app_factory():
-    command = PROCESSES["gateway"]
+@pytest.mark.parametrize(("name", "module"), [("gateway", "ekinerja_gateway.app"), ("web", "ekinerja_web.app")])
+def test_procfile_http_line_names_the_app_factory(name, module):
+    command = PROCESSES[name]
     argv = shlex.split(command)
     assert argv[0] == "gunicorn"
     config = argv[argv.index("-c") + 1]
     assert (ROOT / config).is_file(), f"gunicorn config {config} does not exist"
-    token, module, attribute = target_of(command)
+    token, found, attribute = target_of(command)
     assert token.endswith("()"), f"{token}: gunicorn must call the factory"
 
-    factory = load(module, attribute)
+    factory = load(found, attribute)
 
     assert callable(factory)
-    assert (module, attribute) == ("ekinerja_gateway.app", "create_app")
+    assert (found, attribute) == (module, "create_app")
 
 
 def test_shared_nameko_config_parses():
@@ -121,18 +125,19 @@ def test_runbook_exists_and_shows_the_procfile_command(name):
 
 
 @pytest.mark.parametrize("name", sorted(set(PROCESSES) - DEV_ONLY))
-def test_k8s_deployment_runs_the_procfile_target(name):
-    token, _, _ = target_of(PROCESSES[name])
-
+def test_k8s_deployment_runs_the_procfile_line(name, tmp_path):
     containers = deployment(name)["spec"]["template"]["spec"]["containers"]
 
     assert len(containers) == 1, f"{name}: expected one container"
-    command = containers[0]["command"]
-    assert any(token in part for part in command), f"{name}: k8s command {command} does not run {token}"
-    if name == "gateway":
-        assert PROCESSES[name] in command[-1], f"gateway: k8s command {command} is not the Procfile's"
-    else:
-        assert command == shlex.split(PROCESSES[name]), f"{name}: k8s command {command} is not the Procfile's"
+    assert "command" not in containers[0], f"{name}: the image's entrypoint (deploy/bin/process) starts it"
+    args = containers[0]["args"]
+    assert args == [name]
+    # What the entrypoint runs for these args: the Procfile's line, word for word.
+    echoing = tmp_path / "Procfile"
+    echoing.write_text("".join(f"{n}: echo {shlex.quote(c)}\n" for n, c in PROCESSES.items()), encoding="utf-8")
+    ran = subprocess.run([str(DEPLOY / "bin" / "process"), *args], env={**os.environ, "PROCFILE": str(echoing)},
+                         capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == PROCESSES[name]
 
 
 @pytest.fixture(scope="module")
