@@ -149,3 +149,7 @@ def test_the_entrypoint_empties_the_metrics_directory_before_a_procfile_process(
     result = subprocess.run([str(PROCESS), "gateway"], env=env, capture_output=True, text=True, check=True)
 
     assert result.stdout == "" and metrics.is_dir()
+    fresh = tmp_path / "tmp" / "prometheus-gateway"  # a new pod: the emptyDir has no such directory yet
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(fresh)
+    subprocess.run([str(PROCESS), "gateway"], env=env, capture_output=True, text=True, check=True)
+    assert fresh.is_dir()
