@@ -49,7 +49,7 @@
       var fields = [];
       new FormData(form).forEach(function (value, name) { fields.push([name, String(value)]); });
       fields.push(["action", "submit"]);
-      var item = { url: form.action, fields: fields, waiting: form.getAttribute("data-offline-waiting"),
+      var item = { url: form.getAttribute("action"), fields: fields, waiting: form.getAttribute("data-offline-waiting"),
                    key: form.querySelector("[name=idempotency_key]").value };
       send(item).then(function (response) {
         if (response.redirected) { window.location.assign(response.url); return; }
