@@ -27,3 +27,11 @@ def child_exit(server, worker):
     # A dead worker's metric files must stop counting as live gauges.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # Each worker (after fork, the app loaded) starts listening for ended sessions at once, so its
+    # revocation list is current before its first request (threads do not survive fork: never earlier).
+    feed = getattr(worker.wsgi, "extensions", {}).get("revocations")
+    if feed is not None:
+        feed.start()

@@ -18,7 +18,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, bodies, harian_api, metrics, problems, ratelimit, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
+from . import auth, bodies, harian_api, metrics, problems, ratelimit, revocations, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc
@@ -57,6 +57,11 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         TRUSTED_PROXY_HOPS=config.env_int("TRUSTED_PROXY_HOPS", 0),
         JWKS_LOADER=None,
         MONOTONIC_CLOCK=time.monotonic,
+        # Ended sessions (revocations.py): None = the live feed unless the keys are injected
+        # (JWKS_LOADER: the tokens are then the test key's, and no identity session is behind them).
+        REVOCATION_FEED=None,
+        REVOCATION_STALE_SECONDS=config.env_float("REVOCATION_STALE_SECONDS", revocations.DEFAULT_STALE_SECONDS),
+        REVOCATION_HEARTBEAT=config.env_int("REVOCATION_HEARTBEAT", revocations.DEFAULT_HEARTBEAT),
         SECRET_KEY=config.env("GATEWAY_SECRET_KEY", DEV_SECRET_KEY),
     )
     app.config.update(settings or {})
@@ -77,12 +82,25 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     ratelimit.install(app, int(app.config["AUTH_RATE_LIMIT"]), float(app.config["AUTH_RATE_WINDOW"]), clock)
     bodies.install(app)  # size, URI and text limits before anything reads the request
     auth.install(app, app.config["JWKS_LOADER"] or _jwks_from_identity,
-                 float(app.config["JWKS_REFRESH_INTERVAL"]), clock)
+                 float(app.config["JWKS_REFRESH_INTERVAL"]), clock, revocations=_revocation_feed(app))
     problems.register(app)
     _routes(app)
     app.register_blueprint(api)
     app.register_blueprint(oidc)
     return app
+
+
+def _revocation_feed(app: Flask) -> revocations.RevocationFeed | None:
+    wanted = app.config["REVOCATION_FEED"]
+    if wanted is None:
+        wanted = app.config["JWKS_LOADER"] is None
+    if not wanted:
+        return None
+    client = app.extensions["rpc"]  # called from the feed's own thread: its own thread-local proxy
+    return revocations.RevocationFeed(
+        app.config["AMQP_URI"], lambda: client.call("identity", "revoked_sessions", idempotent=True),
+        leeway=float(app.config["TOKEN_LEEWAY"]), stale_after=float(app.config["REVOCATION_STALE_SECONDS"]),
+        heartbeat=int(app.config["REVOCATION_HEARTBEAT"]))
 
 
 def _jwks_from_identity() -> dict[str, Any]:

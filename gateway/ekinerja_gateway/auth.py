@@ -4,8 +4,9 @@ No RPC per request: the key set is fetched from `identity.jwks()` when first nee
 when a token names a `kid` the cache does not know (at most once per `JWKS_REFRESH_INTERVAL`, so a
 stream of forged `kid`s cannot flood identity). Every `/api/v1` route requires a Bearer token
 unless its view is marked `@public` (or `@public_with_ticket` and the body carries the ticket);
-`@requires_roles(...)` adds a role check. The verified caller is kept in `g.caller` for the RPC
-context data.
+`@requires_roles(...)` adds a role check. A token whose session identity has ended is refused from
+the worker's revocation list (revocations.py), also without an RPC. The verified caller is kept in
+`g.caller` for the RPC context data.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def token_invalid(reason: str = "") -> TokenError:
         log.info("access token refused: %s", reason)
     return TokenError("token-invalid", "The access token is not valid. Sign in again.",
                       "Token akses tidak valid. Silakan masuk kembali.")
+
+
+def session_revoked() -> TokenError:
+    return TokenError("session-revoked",
+                      "This session has ended (signed out, revoked, or the password was changed or reset). "
+                      "Sign in again.",
+                      "Sesi ini telah berakhir (keluar, dicabut, atau kata sandi diganti atau diatur ulang). "
+                      "Silakan masuk kembali.")
 
 
 def token_expired() -> TokenError:
@@ -198,13 +207,17 @@ def bearer_token(header: str | None) -> str:
 
 
 def authenticate() -> dict[str, Any]:
-    """Verify this request's bearer token; the caller is returned and kept in `g.caller`."""
+    """Verify this request's bearer token, and that its session has not ended (the worker's revocation
+    list, when the app has one); the caller is returned and kept in `g.caller`."""
     if g.get("caller") is None:
         app = current_app
         try:
             claims = verify_token(bearer_token(request.headers.get("Authorization")), app.extensions["jwks"],
                                   issuer=app.config["TOKEN_ISSUER"], leeway=int(app.config["TOKEN_LEEWAY"]))
-        except TokenError as exc:
+            revocations = app.extensions.get("revocations")
+            if revocations is not None:
+                revocations.check(claims["sid"])
+        except GatewayProblem as exc:
             metrics.AUTH_REFUSALS.labels(exc.code).inc()
             raise
         g.caller = caller_from_claims(claims)
@@ -245,9 +258,13 @@ def requires_roles(*roles: str) -> Callable[[View], View]:
     return mark
 
 
-def install(app: Flask, loader: JwksLoader, refresh_interval: float, clock: Callable[[], float]) -> None:
-    """Keep the JWKS cache on the app and authenticate every /api/v1 request by default."""
+def install(app: Flask, loader: JwksLoader, refresh_interval: float, clock: Callable[[], float],
+            revocations: Any = None) -> None:
+    """Keep the JWKS cache (and the revocation list, an object with `check(sid)`, when given) on the app,
+    and authenticate every /api/v1 request by default."""
     app.extensions["jwks"] = JwksCache(loader, refresh_interval, clock)
+    if revocations is not None:
+        app.extensions["revocations"] = revocations
 
     @app.before_request
     def _authenticate() -> None:

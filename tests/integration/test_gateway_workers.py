@@ -9,12 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
 
 from ekinerja_kernel.localservers import free_port, wait_for
 
@@ -180,3 +182,182 @@ def test_openapi_document_is_served_under_gunicorn(gunicorn):
     assert response.status_code == 200, response.text
     expected = json.loads((ROOT / "gateway" / "ekinerja_gateway" / "openapi.json").read_text(encoding="utf-8"))
     assert response.json() == expected
+
+
+# --- ending a session ends it on every worker ------------------------------------------------------
+#
+# Each gunicorn worker decides alone whether an access token still counts, from what it has heard of
+# identity's session.revoked events. To ask one worker on purpose, the other is held on an
+# unfinished request (the accept queue is FIFO): the first hold takes whichever worker accepts
+# first, every request meanwhile reaches the other; a second hold then takes that other worker, and
+# releasing the first frees the first worker alone.
+
+REVOCATION_SECONDS = 5.0
+RESETTER = ("199207222019031008", "3171012207920008", "Reza Revoke")
+RESET_PASSWORD = "Kinerja-Sesi-2026"
+
+
+def hold(server: Gunicorn) -> socket.socket:
+    held = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    held.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return held
+
+
+def release(held: socket.socket) -> None:
+    try:
+        held.sendall(b"Connection: close\r\n\r\n")
+        reply = b""
+        while chunk := held.recv(65536):
+            reply += chunk
+    finally:
+        held.close()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+
+
+def on_each_worker(server: Gunicorn, check, deadline: float, what: str) -> None:
+    """`check()` holds on one worker, then on the other, each polled until `deadline` (monotonic)."""
+    def poll(where: str) -> None:
+        wait_for(check, timeout=max(0.0, deadline - time.monotonic()), interval=0.05, what=f"{what} on {where}")
+
+    first = hold(server)
+    try:
+        poll("one worker")
+        second = hold(server)
+        try:
+            release(first)
+            first = None
+            poll("the other worker")
+        finally:
+            release(second)
+    finally:
+        if first is not None:
+            release(first)
+
+
+def me(server: Gunicorn, token: str) -> requests.Response:
+    return requests.get(server.url("/api/v1/me"), headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def accepted(server: Gunicorn, token: str):
+    return lambda: me(server, token).status_code == 200
+
+
+def refused(server: Gunicorn, token: str):
+    def check() -> bool:
+        response = me(server, token)
+        if response.status_code != 401:
+            assert response.status_code == 200, response.text  # still counted, or refused: nothing else
+            return False
+        assert response.headers["Content-Type"].split(";")[0].strip() == "application/problem+json"
+        body = response.json()
+        assert body["code"] == "session-revoked" and body["detail"] and body["detail_id"], body
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+        return True
+    return check
+
+
+def sign_in(server: Gunicorn, nip: str, password: str) -> dict:
+    response = requests.post(server.url("/api/v1/auth/login"), json={"nip": nip, "password": password}, timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "authenticated", body
+    return body
+
+
+def plain_demo_account(demo_logins: dict, index: int) -> dict:
+    plain = [a for a in demo_logins.values() if "totp_secret" not in a and a["roles"] == ["pegawai"]]
+    return plain[index]
+
+
+def soon() -> float:
+    return time.monotonic() + REVOCATION_SECONDS
+
+
+def test_after_logout_the_token_is_refused_on_both_workers_within_seconds(gunicorn, demo_logins):
+    account = plain_demo_account(demo_logins, 0)
+    session = sign_in(gunicorn, account["nip"], account["password"])
+    on_each_worker(gunicorn, accepted(gunicorn, session["access_token"]), soon(), "the token to be accepted")
+
+    out = requests.post(gunicorn.url("/api/v1/auth/logout"),
+                        headers={"Authorization": f"Bearer {session['access_token']}"}, timeout=10)
+    assert out.status_code == 200, out.text
+
+    on_each_worker(gunicorn, refused(gunicorn, session["access_token"]), soon(), "the logged-out token's refusal")
+
+
+def test_a_revoked_session_s_token_is_refused_on_both_workers_and_the_other_session_stays(gunicorn, demo_logins):
+    account = plain_demo_account(demo_logins, 1)
+    phone = sign_in(gunicorn, account["nip"], account["password"])
+    laptop = sign_in(gunicorn, account["nip"], account["password"])
+    on_each_worker(gunicorn, accepted(gunicorn, phone["access_token"]), soon(), "the phone's token to be accepted")
+
+    revoked = requests.delete(gunicorn.url(f"/api/v1/auth/sessions/{phone['session_id']}"),
+                              headers={"Authorization": f"Bearer {laptop['access_token']}"}, timeout=10)
+    assert revoked.status_code == 200, revoked.text
+
+    on_each_worker(gunicorn, refused(gunicorn, phone["access_token"]), soon(), "the revoked session's refusal")
+    on_each_worker(gunicorn, accepted(gunicorn, laptop["access_token"]), soon(), "the other session to still count")
+
+
+def test_a_reused_refresh_token_ends_the_session_s_access_tokens_on_both_workers(gunicorn, demo_logins):
+    account = plain_demo_account(demo_logins, 2)
+    first = sign_in(gunicorn, account["nip"], account["password"])
+    rotated = requests.post(gunicorn.url("/api/v1/auth/refresh"), json={"refresh_token": first["refresh_token"]},
+                            timeout=10).json()
+    assert rotated["session_id"] == first["session_id"]
+    on_each_worker(gunicorn, accepted(gunicorn, rotated["access_token"]), soon(), "the rotated token to be accepted")
+
+    reuse = requests.post(gunicorn.url("/api/v1/auth/refresh"), json={"refresh_token": first["refresh_token"]},
+                          timeout=10)
+    assert reuse.status_code == 401, reuse.text
+
+    deadline = soon()
+    on_each_worker(gunicorn, refused(gunicorn, rotated["access_token"]), deadline, "the newest token's refusal")
+    on_each_worker(gunicorn, refused(gunicorn, first["access_token"]), deadline, "the first token's refusal")
+
+
+def test_a_password_reset_ends_every_session_s_tokens_on_both_workers(gunicorn, rpc, mailbox, demo_logins,
+                                                                      service_databases):
+    from builders import employee
+
+    nip, nik, name = RESETTER
+    head = next(a["nip"] for a in demo_logins.values() if a["agency_id"] == "kemendemo" and "atasan" in a["roles"])
+    row = employee(nip, nik, name, agency_id="kemendemo", unit_id="kd-bag-eval", position_id="kd-prakom",
+                   supervisor=head)
+    assert rpc.sync.import_records({"employees": [row]})["rejected"] == 0
+
+    engine = create_engine(service_databases["identity"])
+
+    def known() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM accounts WHERE nip = :n"), {"n": nip}).first() is not None
+
+    try:
+        wait_for(known, timeout=30, what="identity's copy of the new employee")
+    finally:
+        engine.dispose()
+
+    def mail_token(path: str, body: dict) -> str:
+        before = len(mailbox.messages(row["email"]))
+        response = requests.post(gunicorn.url(path), json=body, timeout=10)
+        assert response.status_code == 202, response.text
+        wait_for(lambda: len(mailbox.messages(row["email"])) > before, timeout=30, what=f"the mail of {path}")
+        return mailbox.token_in(mailbox.messages(row["email"])[-1])
+
+    token = mail_token("/api/v1/auth/activation", {"nip": nip, "nik": nik, "email": row["email"]})
+    assert requests.post(gunicorn.url("/api/v1/auth/activation/confirm"),
+                         json={"token": token, "password": RESET_PASSWORD}, timeout=10).status_code == 200
+    one, two = sign_in(gunicorn, nip, RESET_PASSWORD), sign_in(gunicorn, nip, RESET_PASSWORD)
+    on_each_worker(gunicorn, accepted(gunicorn, one["access_token"]), soon(), "the token to be accepted")
+
+    token = mail_token("/api/v1/auth/password/forgot", {"nip": nip, "email": row["email"]})
+    reset = requests.post(gunicorn.url("/api/v1/auth/password/reset"),
+                          json={"token": token, "password": RESET_PASSWORD + "!"}, timeout=10)
+    assert reset.status_code == 200, reset.text
+
+    deadline = soon()
+    on_each_worker(gunicorn, refused(gunicorn, one["access_token"]), deadline, "the first session's refusal")
+    on_each_worker(gunicorn, refused(gunicorn, two["access_token"]), deadline, "the second session's refusal")
+    fresh = sign_in(gunicorn, nip, RESET_PASSWORD + "!")
+    on_each_worker(gunicorn, accepted(gunicorn, fresh["access_token"]), soon(), "a new session to count")
+

@@ -212,3 +212,44 @@ def test_gunicorn_free_jwks_endpoint_is_cacheable(gateway, demo_logins):
     assert "max-age" in response.headers.get("Cache-Control", "")
     assert all(k["kty"] == "RSA" and k["kid"] and "d" not in k for k in response.get_json()["keys"])
 
+
+
+def test_an_ended_session_s_token_is_refused_within_seconds_and_by_a_gateway_started_after(gateway, rabbit,
+                                                                                            demo_logins):
+    from ekinerja_gateway.app import create_app
+    from ekinerja_kernel.localservers import wait_for
+
+    account = plain_account(demo_logins, "pemkotdemo")
+    session = full_login(gateway, account)
+    assert gateway.get("/api/v1/me", headers=bearer(session["access_token"])).status_code == 200
+
+    assert gateway.post("/api/v1/auth/logout", headers=bearer(session["access_token"])).status_code == 200
+
+    def refused(client) -> bool:
+        response = client.get("/api/v1/me", headers=bearer(session["access_token"]))
+        assert response.status_code in (200, 401), response.get_json()
+        return response.status_code == 401 and response.get_json()["code"] == "session-revoked"
+
+    wait_for(lambda: refused(gateway), timeout=5, what="the logged-out session's token to be refused")
+    # A worker that starts after the logout never heard the event: it loads the recently ended
+    # sessions from identity before it answers, so it refuses the token on its first request.
+    later = create_app({"AMQP_URI": rabbit.amqp_uri, "RPC_TIMEOUT": 2.0, "AUTH_RATE_LIMIT": 100_000}).test_client()
+    assert refused(later)
+    later.application.extensions["revocations"].stop()
+
+
+def test_replacing_the_authenticator_needs_a_current_code_not_only_a_fresh_sign_in(gateway, demo_logins):
+    account = mfa_account(demo_logins)
+    token = full_login(gateway, account)["access_token"]  # password and code, a moment ago
+
+    bare = gateway.post("/api/v1/auth/mfa/enroll", json={}, headers=bearer(token))
+    assert bare.status_code == 403 and bare.mimetype == PROBLEM
+    assert bare.get_json()["code"] == "mfa-proof-required"
+    assert bare.get_json()["errors"][0]["field"] == "code"
+    wrong = gateway.post("/api/v1/auth/mfa/enroll", json={"code": "12345x"}, headers=bearer(token))
+    assert wrong.status_code == 401 and wrong.get_json()["code"] == "mfa-invalid"
+
+    started = gateway.post("/api/v1/auth/mfa/enroll", json={"code": totp_code(account["totp_secret"])},
+                           headers=bearer(token))
+    assert started.status_code == 200, started.get_json()
+    assert started.get_json()["secret"] != account["totp_secret"]  # pending until confirmed with its code
