@@ -22,6 +22,11 @@ def commands_exchange() -> Exchange:
     return Exchange("ekinerja.commands", type="direct", durable=True)
 
 
+def event_queue_name(service: str) -> str:
+    """The durable queue a service takes its events from (service.event_queue declares it)."""
+    return f"{service}.events"
+
+
 def command_queue(name: str, command_type: str) -> Queue:
     """A service's durable queue for one kind of command, e.g. ("harian.submissions",
     "ekinerja.harian.submit.v1"). Both sides declare it, so an accepted command waits in the broker
@@ -51,6 +56,7 @@ class ConfirmedPublisher:
         self.queues = queues  # declared with the exchange: nothing published is unroutable
         self._conn: Connection | None = None
         self._producer: Producer | None = None
+        self._declared: set[str] = set()
 
     def _ensure(self) -> Producer:
         if self._producer is None:
@@ -65,16 +71,27 @@ class ConfirmedPublisher:
         return self._producer
 
     def publish(self, envelope: dict[str, Any]) -> None:
+        self.send(envelope, envelope["type"], message_id=envelope["id"])
+
+    def send(self, body: Any, routing_key: str, *, headers: dict[str, Any] | None = None,
+             content_type: str | None = None, content_encoding: str | None = None, declare: Queue | None = None,
+             **properties: Any) -> None:
+        """Publish `body` (serialised as JSON, or bytes as they are when `content_type` is given), once
+        `declare` (a queue bound to this exchange) exists; returns once the broker confirmed it."""
         try:
-            self._ensure().publish(
-                envelope, routing_key=envelope["type"], serializer="json",
-                delivery_mode=2, message_id=envelope["id"], retry=False,
-            )
+            producer = self._ensure()
+            if declare is not None and declare.name not in self._declared:
+                declare(producer.channel).declare()
+                self._declared.add(declare.name)
+            producer.publish(body, routing_key=routing_key, serializer="json", headers=headers,
+                             content_type=content_type, content_encoding=content_encoding,
+                             delivery_mode=2, retry=False, **properties)
         except Exception:
             self.close()
             raise
 
     def close(self) -> None:
+        self._declared = set()
         conn, self._conn, self._producer = self._conn, None, None
         if conn is not None:
             try:

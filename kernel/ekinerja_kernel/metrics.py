@@ -15,5 +15,8 @@ EVENTS_PUBLISHED = Counter("ekinerja_events_published_total", "Events relayed fr
                            ["service"])
 ERRORS = Counter("ekinerja_errors_total", "Unexpected errors (bugs, lost dependencies)",
                  ["service", "where"])
+DEAD_LETTERS = Counter("ekinerja_dead_letters_total",
+                       "Messages parked in a dead-letter queue (<queue>.dead) after failing every try",
+                       ["service", "queue"])
 OUTBOX_PENDING = Gauge("ekinerja_outbox_pending", "Events committed but not yet published",
                        ["service"])

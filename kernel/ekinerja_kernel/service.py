@@ -1,27 +1,46 @@
-"""nameko building blocks every service uses: its database, telemetry, and outbox relay."""
+"""nameko building blocks every service uses: its database, telemetry, outbox relay, and the
+entrypoint of its event handlers (which parks an event that fails every try, see deadletter)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import weakref
+from functools import partial
+from typing import Any
 
 import eventlet
 from kombu import Queue, binding
+from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer
 from prometheus_client import start_http_server
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from . import config, metrics
-from .bus import ConfirmedPublisher, public_exchange
+from .bus import ConfirmedPublisher, event_queue_name, public_exchange
 from .caller import RequestContext
 from .db import make_engine, session_factory
+from .deadletter import Attempts, DeadLetters, Step, max_tries, retry_pause
 from .errors import DomainError
 from .logs import set_request_id
 from .outbox import Outbox
 from .rpc import RpcProblem, rpc
 
 log = logging.getLogger("ekinerja.service")
+
+PROBE_SECONDS = 5.0
+
+
+def database_answers(engine: Engine) -> bool:
+    """Whether the database answers `SELECT 1` within PROBE_SECONDS: a consumer's failure while it
+    does not is an outage, not the message's fault."""
+    try:
+        with eventlet.Timeout(PROBE_SECONDS), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except (Exception, eventlet.Timeout):
+        return False
 
 
 class Database(DependencyProvider):
@@ -41,6 +60,9 @@ class Database(DependencyProvider):
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return "ok"
+
+    def answers(self) -> bool:
+        return database_answers(self.engine)
 
 
 class Telemetry(DependencyProvider):
@@ -125,6 +147,10 @@ class BackgroundLoop(DependencyProvider):
         if not self._wake.ready():
             self._wake.send(True)
 
+    def healthy(self) -> bool:
+        """Whether this loop's database answers (a failure meanwhile is an outage)."""
+        return database_answers(self.engine)
+
     def get_dependency(self, worker_ctx):
         return self
 
@@ -186,21 +212,83 @@ def event_queue(service: str, *patterns: str) -> Queue:
     """A durable queue of `service` bound to the public exchange: declared when the service starts,
     so events published while it is down wait for it instead of being dropped."""
     exchange = public_exchange()
-    return Queue(f"{service}.events", exchange=exchange, durable=True,
+    return Queue(event_queue_name(service), exchange=exchange, durable=True,
                  bindings=[binding(exchange, routing_key=p) for p in patterns])
 
 
-def record_event(service: str, envelope: dict, handle) -> None:
-    """Run an event handler; a failure is logged and counted, never re-raised into nameko
-    (which would drop the message silently) — the envelope is in the log for replay."""
-    kind = envelope.get("type", "?") if isinstance(envelope, dict) else "?"
-    try:
-        handle(envelope)
-        metrics.EVENTS_HANDLED.labels(service, kind, "ok").inc()
-    except Exception:
-        metrics.EVENTS_HANDLED.labels(service, kind, "error").inc()
-        metrics.ERRORS.labels(service, "event:" + kind).inc()
-        log.exception("event handler failed", extra={"service": service, "event": envelope})
+class EventHandler(Consumer):
+    """`@handle_event(queue)`: the method handles each event of the queue and raises when it cannot.
+
+    A failed event is tried again after a growing pause, up to DEAD_LETTER_TRIES tries, then parked
+    with its error in `<queue>.dead`; it is acked only once the broker confirmed the parked copy, and
+    the queue goes on meanwhile (other events are handled while one waits for its next try). While
+    the service's database does not answer, a failure is an outage: it waits and tries again without
+    counting. Handlers stay idempotent (inbox): a message can still arrive twice.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        self.service = self.container.service_name
+        self.limit, self.pause = max_tries(), retry_pause()
+        self.dead_letters = DeadLetters(self.container.config["AMQP_URI"], self.service)
+        self.database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
+
+    def stop(self) -> None:
+        super().stop()
+        self.dead_letters.close()
+
+    def kill(self) -> None:
+        super().kill()
+        self.dead_letters.close()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        self._spawn(body, message, Attempts.of(message.headers, self.limit))
+
+    def _spawn(self, body: Any, message: Any, attempts: Attempts) -> None:
+        try:
+            self.container.spawn_worker(self, (body,), {}, context_data=self.unpack_message_headers(message),
+                                        handle_result=partial(self._handled, body, message, attempts))
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def _handled(self, body: Any, message: Any, attempts: Attempts, worker_ctx: Any, result: Any = None,
+                 exc_info: Any = None) -> tuple[Any, Any]:
+        kind = body.get("type", "?") if isinstance(body, dict) else "?"
+        if exc_info is None:
+            metrics.EVENTS_HANDLED.labels(self.service, kind, "ok").inc()
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        metrics.EVENTS_HANDLED.labels(self.service, kind, "error").inc()
+        metrics.ERRORS.labels(self.service, "event:" + kind).inc()
+        step = attempts.failed(exc_info[1], healthy=self.database is None or self.database.answers())
+        if step is Step.PARK:
+            try:
+                self.dead_letters.park(self.queue.name, message, attempts)
+            except Exception:  # not parked: back to the queue, to be tried again from the start
+                log.warning("could not park a failed event; it goes back to %s", self.queue.name, exc_info=True)
+                self.queue_consumer.requeue_message(message)
+            else:
+                self.queue_consumer.ack_message(message)
+        else:
+            log.warning("event handler failed (%s of %d tries); trying again", attempts.tries, attempts.limit,
+                        extra={"service": self.service, "event_id": body.get("id") if isinstance(body, dict) else None,
+                               "step": str(step)})
+            self.container.spawn_managed_thread(
+                partial(self._again, body, message, attempts, attempts.pause(step, self.pause)),
+                identifier=f"{self.service}.event-retry")
+        return result, exc_info
+
+    def _again(self, body: Any, message: Any, attempts: Attempts, pause: float) -> None:
+        # A managed thread that raises kills the container: nothing may escape from here. Unacked,
+        # the message is redelivered by the broker if this never runs (service stopped meanwhile).
+        try:
+            eventlet.sleep(pause)
+            self._spawn(body, message, attempts)
+        except Exception:
+            log.warning("could not try an event again; the broker redelivers it", exc_info=True)
+
+
+handle_event = EventHandler.decorator
 
 
 class ServiceBase:

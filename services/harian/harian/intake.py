@@ -1,20 +1,29 @@
 """The peak-safe write path, harian's side: submissions the gateway accepted (202) wait in a
 durable queue; this consumer takes them in batches, applies the rules, stores each exactly once
 (the submission id is the key) in one transaction per batch, and acks only after the commit. A
-crash before the commit means redelivery, and the dedup key makes that harmless."""
+crash before the commit means redelivery, and the dedup key makes that harmless.
+
+One submission that cannot be stored (a bug, text no database can hold) must not hold back the
+others: a failing batch is halved until the failing submission stands alone, so the good ones are
+stored at once; it is then tried alone up to DEAD_LETTER_TRIES times, parked in
+harian.submissions.dead with its error (kernel deadletter), and its status says `gagal` and why; the
+employee gets a mail. A failure while the database does not answer is an outage and parks nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from typing import Any
 
+import eventlet
 from kombu import Connection, Consumer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config, metrics
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
+from ekinerja_kernel.deadletter import Attempts, DeadLetters, max_tries, retry_pause, settle_batch
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import parse_time, utcnow
 from ekinerja_kernel.logs import set_request_id
@@ -23,10 +32,13 @@ from ekinerja_kernel.outbox import Outbox
 from ekinerja_kernel.service import BackgroundLoop
 
 from . import days, staff
+from .domain.failure import failure_problem
 from .domain.status import EntryState
 from .tables import entries, mail_queue, submissions
 
 log = logging.getLogger(__name__)
+
+FAILED = "gagal"  # parked after every try: the status URL says why; a replay that succeeds replaces it
 
 
 def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str, Any]]:
@@ -72,12 +84,14 @@ def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.dat
 
 def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[dict[str, Any]]) -> dict[str, int]:
     """Stores a batch of submission commands in one transaction; each is applied whole (savepoint)
-    or refused with its problem, and one already stored (a redelivery, a retry) is skipped."""
+    or refused with its problem, and one already stored (a redelivery, a retry) is skipped. One that
+    failed before (`gagal`) and comes back through a replay is applied, and its outcome replaces that."""
     counts = {"diterima": 0, "ditolak": 0, "diganti": 0, "duplicate": 0}
     memo: dict[Any, Any] = {}  # agency settings and approved RHK, read once per batch
     with factory() as s, s.begin():
-        seen = {r.id for r in s.execute(select(submissions.c.id).where(
-            submissions.c.id.in_([m["data"]["id"] for m in batch])))}
+        known = dict(s.execute(select(submissions.c.id, submissions.c.status).where(
+            submissions.c.id.in_([m["data"]["id"] for m in batch]))).all())
+        seen = {i for i, status in known.items() if status != FAILED}
         for message in batch:
             data = message["data"]
             set_request_id(message.get("requestid"))  # the log follows the gateway's request
@@ -85,6 +99,8 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
                 counts["duplicate"] += 1
                 continue
             seen.add(data["id"])
+            if known.get(data["id"]) == FAILED:
+                s.execute(delete(submissions).where(submissions.c.id == data["id"]))
             accepted_at = parse_time(data["accepted_at"])
             try:
                 with s.begin_nested():
@@ -98,6 +114,28 @@ def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[di
                 request_id=message.get("requestid")))
             counts[status] += 1
     return counts
+
+
+def record_failed(factory: sessionmaker[Session], body: Any, attempts: Attempts) -> bool:
+    """A parked submission's status: `gagal`, with why (no stack trace), and the employee is told by
+    the refusals' mail, once. False when there is nothing to record it under, or it is known already
+    (stored meanwhile by a redelivery, or failed before)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("nip"), str):
+        return False
+    problem = failure_problem(data, attempts.tries)
+    try:
+        accepted_at = parse_time(data["accepted_at"])
+    except (KeyError, TypeError, ValueError):
+        accepted_at = utcnow()
+    with factory() as s, s.begin():
+        if s.execute(select(submissions.c.status).where(submissions.c.id == data["id"])).first() is not None:
+            return False
+        s.execute(submissions.insert().values(
+            id=data["id"], nip=data["nip"], date=_date_or_epoch(data.get("date")), accepted_at=accepted_at,
+            processed_at=utcnow(), status=FAILED, problem=problem, entries=0, request_id=body.get("requestid")))
+        _tell_refused(s, data, problem)
+    return True
 
 
 def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any]) -> None:
@@ -125,7 +163,8 @@ def _date_or_epoch(value: Any) -> dt.date:
 
 class SubmissionIntake(BackgroundLoop):
     """Consumes harian.submissions in batches (up to HARIAN_BATCH messages or HARIAN_BATCH_WAIT
-    seconds), one transaction per batch, acked after the commit."""
+    seconds), one transaction per batch, acked after the commit (and a submission that fails every
+    try, after its parked copy is confirmed)."""
 
     identifier = "submission-intake"
     poll_setting = ("HARIAN_INTAKE_POLL_SECONDS", 0.0)
@@ -141,6 +180,8 @@ class SubmissionIntake(BackgroundLoop):
         self.heartbeat = int(self.container.config.get("HEARTBEAT", 15))
         self._conn: Connection | None = None
         self._pending: list[Any] = []
+        self.limit, self.pause = max_tries(), retry_pause()
+        self.dead_letters = DeadLetters(self.amqp_uri, self.service)
 
     def _consumer(self) -> Connection:
         if self._conn is None:
@@ -159,6 +200,7 @@ class SubmissionIntake(BackgroundLoop):
     def close(self) -> None:
         conn, self._conn = self._conn, None
         self._pending = []  # unacked: the broker redelivers them to the next connection
+        self.dead_letters.close()
         if conn is not None:
             try:
                 conn.release()
@@ -178,12 +220,45 @@ class SubmissionIntake(BackgroundLoop):
                 conn.heartbeat_check()
                 return 0
             batch, self._pending = self._pending, []
-            counts = process_batch(self.factory, self.outbox, [b for b, _ in batch])
+            counts = self._settle(batch)
             batch[-1][1].channel.basic_ack(batch[-1][1].delivery_tag, multiple=True)
         except Exception:
             self.close()
             raise
         set_request_id(None)
         for status, n in counts.items():
-            metrics.EVENTS_HANDLED.labels(self.service, "harian.submit:" + status, "ok").inc(n)
+            metrics.EVENTS_HANDLED.labels(self.service, "harian.submit:" + status,
+                                          "dead" if status == FAILED else "ok").inc(n)
         return len(batch)
+
+    def _settle(self, batch: list[Any]) -> Counter[str]:
+        """Stores the batch; parks (and records as failed) each submission that failed every try."""
+        counts: Counter[str] = Counter()
+
+        def store(chunk: list[Any]) -> None:
+            counts.update(process_batch(self.factory, self.outbox, [body for body, _ in chunk]))
+
+        failed = settle_batch(batch, store, lambda item: Attempts.of(item[1].headers, self.limit),
+                              self.healthy, sleep=self._pause, pause=self.pause)
+        for (body, message), attempts in failed:
+            self.dead_letters.park(HARIAN_SUBMISSIONS.name, message, attempts)
+            counts[FAILED] += 1
+            try:
+                record_failed(self.factory, body, attempts)
+            except Exception:
+                if not self.healthy():
+                    raise  # redelivered and parked again later: the status is recorded then
+                log.exception("a parked submission could not be recorded as failed; its copy is in %s.dead",
+                              HARIAN_SUBMISSIONS.name)
+        return counts
+
+    def _pause(self, seconds: float) -> None:
+        """Between tries: the consumer's heartbeats go on, or the broker would drop the connection
+        (and redeliver the whole batch) during a long pause."""
+        remaining = seconds
+        while remaining > 0:
+            step = min(remaining, 1.0)
+            eventlet.sleep(step)
+            remaining -= step
+            if self._conn is not None:
+                self._conn.heartbeat_check()

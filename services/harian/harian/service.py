@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from nameko.messaging import consume
-
 from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import agency, days, idempotency, reminders, staff, validation
 from . import compliance as compliance_numbers
@@ -27,9 +25,9 @@ class HarianService(ServiceBase):
     day_closer = DayCloser(OUTBOX)
     request = RequestInfo()
 
-    @consume(FACTS)
+    @handle_event(FACTS)
     def on_fact(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: staff.on_event(self.db, e))
+        staff.on_event(self.db, envelope)
 
     # --- my days ------------------------------------------------------------------------------
 

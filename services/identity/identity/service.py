@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from nameko.messaging import consume
-
 from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import handlers, oidc
 from .tables import OUTBOX, mail_queue
@@ -22,9 +20,9 @@ class IdentityService(ServiceBase):
     mail = MailRelay(mail_queue)
     request = RequestInfo()
 
-    @consume(MASTERDATA)
+    @handle_event(MASTERDATA)
     def on_masterdata(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: handlers.on_masterdata_event(self.db, e))
+        handlers.on_masterdata_event(self.db, envelope)
         self.relay.notify()  # a deactivation ends sessions: announce it now, not at the next poll
 
     @rpc

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from nameko.messaging import consume
-
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import evaluations as evaluation_handlers
 from . import handlers, matriks, pmm, staff
@@ -21,10 +19,10 @@ class SkpService(ServiceBase):
     relay = OutboxRelay(OUTBOX)
     request = RequestInfo()
 
-    @consume(MASTERDATA)
+    @handle_event(MASTERDATA)
     def on_masterdata(self, envelope: dict) -> None:
         handler = pmm.on_pmm_event if pmm.is_pmm(envelope) else staff.on_masterdata_event
-        record_event(self.name, envelope, lambda e: handler(self.db, e))
+        handler(self.db, envelope)
 
     @rpc
     def create_skp(self, year: int, approach: str, rhk: list, ekspektasi_khusus: dict | None = None) -> dict:

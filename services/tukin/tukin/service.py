@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from nameko.messaging import consume
-
 from ekinerja_kernel.rpc import rpc
-from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, record_event
+from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import facts, handlers
 from .tables import OUTBOX
@@ -18,9 +16,9 @@ class TukinService(ServiceBase):
     relay = OutboxRelay(OUTBOX)
     request = RequestInfo()
 
-    @consume(FACTS)
+    @handle_event(FACTS)
     def on_fact(self, envelope: dict) -> None:
-        record_event(self.name, envelope, lambda e: facts.on_event(self.db, e))
+        facts.on_event(self.db, envelope)
 
     @rpc
     def put_policy(self, policy: dict) -> dict:
