@@ -48,12 +48,19 @@ def _open_parents(path: Path) -> None:
 class RabbitNode:
     """One RabbitMQ node with its data under `base`."""
 
-    def __init__(self, base: Path, port: int | None = None, name: str | None = None) -> None:
+    def __init__(self, base: Path, port: int | None = None, name: str | None = None,
+                 prometheus_port: int | None = None) -> None:
         self.base = Path(base).resolve()
         self.port = port or free_port()
         self.dist_port = free_port()
         self.name = name or f"ekinerja-{uuid.uuid4().hex[:8]}@localhost"
+        # The rabbitmq_prometheus plugin on this port (queue depth, consumers, unacked); None: off.
+        self.prometheus_port = prometheus_port
         self.process: subprocess.Popen | None = None
+
+    @property
+    def prometheus_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.prometheus_port}/metrics" if self.prometheus_port else None
 
     @property
     def amqp_uri(self) -> str:
@@ -84,10 +91,15 @@ class RabbitNode:
     def start(self, timeout: float = 90) -> RabbitNode:
         for sub in ("mnesia", "log"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
-        (self.base / "enabled_plugins").write_text("[].\n")
+        plugins = ["rabbitmq_prometheus"] if self.prometheus_port else []
+        (self.base / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         # Small heartbeat for fast failure detection; no disk alarm on a nearly full test disk.
-        (self.base / "rabbitmq.conf").write_text(
-            "heartbeat = 15\ndisk_free_limit.absolute = 50MB\nloopback_users = none\n")
+        config = "heartbeat = 15\ndisk_free_limit.absolute = 50MB\nloopback_users = none\n"
+        if self.prometheus_port:
+            # Per queue (harian.submissions, the dead-letter queues), as deploy/grafana reads them.
+            config += (f"prometheus.tcp.port = {self.prometheus_port}\nprometheus.tcp.ip = 127.0.0.1\n"
+                       "prometheus.return_per_object_metrics = true\n")
+        (self.base / "rabbitmq.conf").write_text(config)
         (self.base / "advanced.config").write_text("[].\n")
         _chown_tree(self.base, "rabbitmq")
         _open_parents(self.base)
@@ -186,7 +198,8 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m ekinerja_kernel.localservers rabbit start|stop|status DIR [--port N] [--name NODE]`"""
+    """`python -m ekinerja_kernel.localservers rabbit start|stop|status DIR [--port N] [--name NODE]
+    [--prometheus-port N]`"""
     import argparse
 
     parser = argparse.ArgumentParser(prog="localservers")
@@ -195,11 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir")
     parser.add_argument("--port", type=int, default=5672)
     parser.add_argument("--name", default="ekinerja-dev@localhost")
+    parser.add_argument("--prometheus-port", type=int, default=None, help="rabbitmq_prometheus's port (off if unset)")
     args = parser.parse_args(argv)
-    node = RabbitNode(Path(args.dir), port=args.port, name=args.name)
+    node = RabbitNode(Path(args.dir), port=args.port, name=args.name, prometheus_port=args.prometheus_port)
     running = node.ctl("status", timeout=30).returncode == 0
     if args.action == "status":
         print(f"rabbitmq {args.name}: {'running' if running else 'stopped'} (port {args.port})")
+        if running and node.prometheus_url:
+            print(f"rabbitmq metrics: {node.prometheus_url}"
+                  f"{'' if port_open(node.prometheus_port) else ' (not answering: restart with make down; make up)'}")
         return 0 if running else 1
     if args.action == "stop":
         if running:
@@ -212,8 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     if port_open(args.port):
         print(f"port {args.port} is taken by another program: stop it or set AMQP_PORT")
         return 1
+    if node.prometheus_port and port_open(node.prometheus_port):
+        print(f"port {node.prometheus_port} is taken by another program: stop it or set RABBITMQ_PROMETHEUS_PORT")
+        return 1
     node.start()
-    print(f"rabbitmq {args.name}: started on 127.0.0.1:{args.port}, data in {node.base}")
+    print(f"rabbitmq {args.name}: started on 127.0.0.1:{args.port}, data in {node.base}"
+          + (f", metrics on {node.prometheus_url}" if node.prometheus_url else ""))
     return 0
 
 
