@@ -23,6 +23,7 @@ from ekinerja_kernel.localservers import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "services" / "tukin" / "tukin" / "domain" / "policies" / "kemendemo.yaml"
 EKO, CITRA, ADMIN, FITRI = "198005122013071005", "197501201999022003", "199502212020111013", "199106032017052006"
+BUDI, GILANG, HANA = "199310182020081002", "199611232020101007", "199512122019082008"  # Budi > Citra > Eko
 MONTH = "2026-10"
 BLANK = [dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 8)]
 WORKING = [dt.date(2026, 10, d) for d in range(1, 32) if calendar.weekday(2026, 10, d) < 5]
@@ -46,7 +47,7 @@ def users(rabbit, services, demo_logins, tukin_db):
     wait_for(lambda: _count(tukin_db, "SELECT kelas_jabatan FROM employees WHERE nip = :n", n=EKO) == 6,
              timeout=30, what="tukin's copy of staff")
     gateway = gateway_client(rabbit.amqp_uri)
-    return {nip: Client(gateway, demo_logins[nip]) for nip in (EKO, CITRA, ADMIN, FITRI)}
+    return {nip: Client(gateway, demo_logins[nip]) for nip in (EKO, CITRA, ADMIN, FITRI, BUDI)}
 
 
 def _closed_day(day: dt.date, blank: bool, justified: bool = False) -> dict:
@@ -140,8 +141,33 @@ def test_nobody_reads_anothers_allowance(users):
     team = users[CITRA].get("/api/v1/tukin/team", query_string={"month": MONTH}).get_json()
     assert EKO in [c["nip"] for c in team["team"]]
     assert all(c["nip"] != FITRI or c for c in team["team"])
-    fitri_team = users[FITRI].get("/api/v1/tukin/team", query_string={"month": MONTH}).get_json()
-    assert fitri_team["team"] == []
+
+
+def test_team_totals_are_for_the_supervisor_of_the_team_only(users):
+    """The team is everyone below the supervisor (directly or not) by master data as tukin has it; its
+    totals are the team's, and nobody reads the agency's payroll totals from the team view."""
+    budi = users[BUDI].get("/api/v1/tukin/team", query_string={"month": MONTH})
+    assert budi.status_code == 200, budi.get_json()
+    body = budi.get_json()
+    members = {c["nip"]: c for c in body["team"]}
+    assert {CITRA, GILANG, EKO, FITRI, HANA} <= set(members)  # direct (Citra, Gilang) and below them
+    assert BUDI not in members and ADMIN not in members  # not himself, not another branch of the agency
+    assert set(body["direct_reports"]) == {CITRA, GILANG}
+    computed = [c for c in members.values() if "error" not in c]
+    assert body["totals"]["employees"] == len(computed)
+    assert int(body["totals"]["net"]) == sum(int(c["net"]) for c in computed)
+    assert not {"gross", "deductions", "net", "employees"} & set(body["run"]), "the agency's totals leaked"
+    mine = users[EKO].get("/api/v1/tukin/me", query_string={"month": MONTH}).get_json()
+    assert not {"gross", "deductions", "net", "employees"} & set(mine["run"]), "the agency's totals leaked"
+
+    for nobody_s_supervisor in (FITRI, ADMIN):  # an employee, and an admin without a team
+        refused = users[nobody_s_supervisor].get("/api/v1/tukin/team", query_string={"month": MONTH})
+        assert refused.status_code == 403 and refused.mimetype == PROBLEM
+        problem = refused.get_json()
+        assert problem["code"] == "no-team" and "reports to you" in problem["detail"] and problem["detail_id"]
+        assert "team" not in problem and "totals" not in problem
+    whole = users[ADMIN].get("/api/v1/tukin/agency", query_string={"month": MONTH})
+    assert whole.status_code == 200 and whole.get_json()["totals"]["net"]  # the admin's view of the agency
 
 
 def test_the_payroll_export_and_the_agency_totals(users):

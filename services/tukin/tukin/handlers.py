@@ -18,7 +18,9 @@ from ekinerja_kernel.outbox import Outbox
 
 from .domain.policy import parse_policy
 from .domain.promotion import promotion_hint
-from .monthly import compute_agency_month, latest_run, parse_month, run_view
+from .domain.team import team_of
+from .domain.team import totals as team_totals
+from .monthly import compute_agency_month, latest_run, parse_month, run_ref, run_view
 from .tables import employees, evaluations, policies, results, runs
 
 
@@ -89,7 +91,8 @@ def _run(s: Session, agency_id: str | None, month: str) -> Any:
 
 
 def mine(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dict[str, Any]:
-    """My own computation, line by line, with what changed at each revision."""
+    """My own computation, line by line, with what changed at each revision (the run without the
+    agency's totals: those are its admin's)."""
     caller = require(ctx.caller)
     with factory() as s:
         run = _run(s, caller.agency_id, month)
@@ -99,7 +102,7 @@ def mine(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dic
                                 results.c.nip == caller.nip).order_by(runs.c.revision)).all()
         if not rows:
             raise not_found("allowance computation", "Perhitungan tunjangan", f"{caller.nip} {run.month}")
-        return {"run": run_view(run), "computation": rows[-1].body,
+        return {"run": run_ref(run), "computation": rows[-1].body,
                 "revisions": [{"revision": r.revision, "computed_at": as_utc(r.computed_at).isoformat(),
                                "net": r.body.get("net"), "difference": r.difference} for r in rows]}
 
@@ -112,14 +115,41 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
             "total_deduction": body["total_deduction"], "net": body["net"], "summary": body["summary"]}
 
 
+def _reports_of(s: Session, agency_id: str | None) -> Any:
+    def reports_of(nips: set[str]) -> list[str]:
+        return list(s.scalars(select(employees.c.nip).where(employees.c.supervisor_nip.in_(sorted(nips)),
+                                                            employees.c.agency_id == agency_id)))
+    return reports_of
+
+
+def no_team(caller: Caller) -> DomainError:
+    agency = caller.agency_id
+    return DomainError(
+        code="no-team", status=403, title="No team to show",
+        detail=f"Nobody in agency {agency} reports to you, directly or through others, in the master data tukin "
+               "has: a team's allowances are for its supervisor. Your own allowance is at /api/v1/tukin/me; the "
+               "agency's totals are for its admin (/api/v1/tukin/agency). If you do supervise someone, the agency "
+               "admin corrects the supervisor in master data.",
+        detail_id=f"Tidak ada pegawai instansi {agency} yang melapor kepada Anda, langsung maupun melalui atasan "
+                  "lain, menurut data induk yang dimiliki tukin: tunjangan sebuah tim hanya untuk atasannya. "
+                  "Tunjangan Anda sendiri ada di /api/v1/tukin/me; total instansi hanya untuk admin instansi "
+                  "(/api/v1/tukin/agency). Jika Anda memang atasan seseorang, admin instansi membetulkan atasan di "
+                  "data induk.")
+
+
 def team(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dict[str, Any]:
+    """The latest computations of everyone below the caller (direct and indirect reports, by master data
+    as tukin keeps it) with the team's totals; anyone with nobody below them is refused."""
     caller = require(ctx.caller)
     with factory() as s:
+        members = team_of(caller.nip, _reports_of(s, caller.agency_id))
+        if not members:
+            raise no_team(caller)
         run = _run(s, caller.agency_id, month)
-        rows = s.execute(select(results.c.body).where(results.c.run_id == run.id,
-                                                      results.c.supervisor_nip == caller.nip)
-                         .order_by(results.c.nip)).all()
-        return {"run": run_view(run), "team": [r.body for r in rows]}
+        bodies = [r.body for r in s.execute(select(results.c.body).where(
+            results.c.run_id == run.id, results.c.nip.in_(sorted(members.members))).order_by(results.c.nip))]
+        return {"run": run_ref(run), "supervisor_nip": caller.nip, "direct_reports": sorted(members.direct),
+                "totals": team_totals(bodies), "team": bodies}
 
 
 def agency(factory: sessionmaker[Session], ctx: RequestContext, month: str, agency_id: str | None = None,

@@ -162,6 +162,12 @@ def _result_count(s: Session, run_id: str) -> int:
     return s.execute(select(func.count()).select_from(results).where(results.c.run_id == run_id)).scalar_one()
 
 
+def run_ref(run: Any) -> dict[str, Any]:
+    """Which computation an employee's or a team's lines come from, without the agency's totals."""
+    return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
+            "computed_at": as_utc(run.computed_at).isoformat()}
+
+
 def run_view(run: Any) -> dict[str, Any]:
     return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
             "employees": run.employees, "changed": run.changed, "gross": run.gross, "deductions": run.deductions,
