@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kombu import Connection, Consumer, Queue
+from prometheus_client import Counter, Gauge
 
 from ekinerja_kernel.bus import public_exchange
 from ekinerja_kernel.events import event_type
@@ -60,6 +61,12 @@ RETRY_MAX_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 30.0
 
 Snapshot = Callable[[], dict[str, Any]]
+
+# Under gunicorn the lowest of the live workers: 0 means some worker cannot trust its list (alert on it).
+FEED_CURRENT = Gauge("ekinerja_gateway_revocation_feed_current",
+                     "1 while this worker's list of ended sessions is current, else 0", multiprocess_mode="livemin")
+SESSIONS_HEARD = Counter("ekinerja_gateway_revoked_sessions_heard_total",
+                         "Ended sessions this worker learnt of, from events or from identity's snapshot", ["source"])
 
 
 def _epoch(value: Any) -> float:
@@ -169,6 +176,7 @@ class _Listener:
                 self._listen()
             except Exception:
                 self.health.lost()
+                FEED_CURRENT.set(0)
                 backoff = min(max(backoff * 2, 0.2), RETRY_MAX_SECONDS)
                 log.warning("session revocation feed interrupted (%s); retrying in %.1f s", self.health.state(),
                             backoff, exc_info=True)
@@ -187,6 +195,7 @@ class _Listener:
                 # Bound first, then the snapshot: a session ended meanwhile is in one or the other.
                 self._load_snapshot()
                 self.health.current()
+                FEED_CURRENT.set(1)
                 pruned_at = time.monotonic()
                 while not self.stop.is_set():
                     try:
@@ -204,13 +213,16 @@ class _Listener:
         if not isinstance(entries, list):
             raise ValueError("identity's revoked_sessions answer has no 'sessions' list")
         unreadable = sum(not self.revoked.add_event(entry) for entry in entries)
+        SESSIONS_HEARD.labels("snapshot").inc(len(entries) - unreadable)
         if unreadable:
             log.warning("skipped %d unreadable entries of identity's revoked sessions", unreadable)
         log.info("session revocations loaded: %d ended sessions still within a token's lifetime", len(entries))
 
     def _on_message(self, body: Any, message: Any) -> None:
         data = body.get("data") if isinstance(body, dict) else None
-        if not self.revoked.add_event(data):
+        if self.revoked.add_event(data):
+            SESSIONS_HEARD.labels("event").inc()
+        else:
             log.warning("unreadable session.revoked event skipped: %r", body)
 
 
