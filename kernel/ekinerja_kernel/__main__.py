@@ -1,5 +1,5 @@
 """`python -m ekinerja_kernel migrate DIR...`: run each service's migrations to head.
-`python -m ekinerja_kernel dead-letters list|show|replay [QUEUE]`: what the consumers parked
+`python -m ekinerja_kernel dead-letters list|declare|show|replay [QUEUE]`: what the consumers parked
 (docs/runbooks/dead-letters.md); the broker is `AMQP_URI`."""
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = action.add_parser("list", help="how many messages wait in each dead-letter queue")
     listing.add_argument("queues", nargs="*", metavar="QUEUE",
                          help="queues to look at (default: every consuming queue of the services)")
+    declare = action.add_parser("declare", help="make the dead-letter queues exist before anything is parked "
+                                                "(needed before a broker policy dead-letters into them)")
+    declare.add_argument("queues", nargs="*", metavar="QUEUE", help="default: every consuming queue of the services")
     show = action.add_parser("show", help="the parked messages of QUEUE with the reason, oldest first; "
                                           "nothing is taken away")
     show.add_argument("queue", metavar="QUEUE", help="e.g. harian.submissions or harian.events")
@@ -52,6 +55,10 @@ def _dead_letters(args: argparse.Namespace) -> int:
             except QueueMissing:
                 count = 0  # nothing was ever parked there: the queue is made at the first one
             print(f"{dead_queue(queue).name:40} {count}")
+        return 0
+    if args.action == "declare":
+        for queue in args.queues or consuming_queues():
+            print(f"declared {queues.declare(queue)}")
         return 0
     try:
         if args.action == "show":

@@ -340,6 +340,14 @@ class DeadLetterQueues:
                 except Exception:  # closed by the broker already (e.g. a missing queue)
                     log.debug("channel already closed", exc_info=True)
 
+    def declare(self, queue: str) -> str:
+        """Make `ekinerja.dead` and `<queue>.dead` exist now (a consumer makes them at its first park):
+        the broker's own dead-lettering (a policy) drops what it routes to an exchange not there."""
+        with self._channel() as channel:
+            dead = dead_queue(queue)
+            dead(channel).declare()
+            return dead.name
+
     def count(self, queue: str) -> int:
         name = dead_queue(queue).name
         with self._channel() as channel:

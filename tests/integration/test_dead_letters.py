@@ -146,6 +146,11 @@ def test_a_poison_submission_between_two_good_ones_is_parked_and_the_good_ones_a
     assert problem["detail"] and problem["detail_id"] and problem["errors"][0]["detail_id"]
     assert "Traceback" not in json.dumps(problem) and "UnicodeEncodeError" not in json.dumps(problem)
     assert _scalar(harian_db, "SELECT count(*) FROM entries WHERE submission_id = :i", i=poison["data"]["id"]) == 0
+    # The employee's day and calendar show it, as they show a refusal.
+    day = teacher.get(f"/api/v1/harian/days/{TODAY.isoformat()}").get_json()
+    assert day["last_refused_submission"]["id"] == poison["data"]["id"]
+    calendar = teacher.get("/api/v1/harian/calendar", query_string={"year": TODAY.year, "month": TODAY.month})
+    assert next(d for d in calendar.get_json()["days"] if d["date"] == TODAY.isoformat())["has_refused_submission"]
 
     # The parked copy keeps the submission as it came, with the error and the tries.
     copy = parked(capsys, "harian.submissions")[poison["id"]]
@@ -243,3 +248,15 @@ def test_a_failing_event_handler_parks_its_event_and_replay_puts_it_back(
 def test_show_and_replay_of_an_unknown_queue_say_so(capsys):
     assert kernel_cli(["dead-letters", "show", "nosuch.events"]) == 1
     assert "nosuch.events.dead" in capsys.readouterr().err
+    assert kernel_cli(["dead-letters", "replay", "nosuch.events"]) == 1
+
+
+def test_declared_dead_letter_queues_exist_empty_before_anything_is_parked(capsys):
+    queue = f"probe{uuid.uuid4().hex[:8]}.events"
+    assert kernel_cli(["dead-letters", "declare", queue]) == 0
+    assert f"declared {queue}.dead" in capsys.readouterr().out
+    assert kernel_cli(["dead-letters", "list", queue]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == [f"{queue}.dead", "0"]
+    assert kernel_cli(["dead-letters", "show", queue]) == 0 and capsys.readouterr().out == ""
+    assert kernel_cli(["dead-letters", "replay", queue]) == 0
+    assert "replayed 0" in capsys.readouterr().out

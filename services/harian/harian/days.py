@@ -19,6 +19,7 @@ from ekinerja_kernel.events import as_utc, utcnow
 from . import staff
 from .domain.backfill import allowed_dates, check_entry_date
 from .domain.entry import Activity, parse_activities
+from .domain.failure import FAILED
 from .domain.month import month_view
 from .domain.status import EntryState, combine_states, is_late
 from .domain.workdays import read_date
@@ -98,7 +99,7 @@ def day_view(s: Session, nip: str, day: dt.date) -> dict[str, Any]:
                      .order_by(entries.c.state, entries.c.seq)).all()
     summary = s.execute(select(day_status).where(day_status.c.nip == nip, day_status.c.date == day)).first()
     refused = s.execute(select(submissions).where(submissions.c.nip == nip, submissions.c.date == day,
-                                                  submissions.c.status == "ditolak")
+                                                  submissions.c.status.in_(("ditolak", FAILED)))
                         .order_by(submissions.c.accepted_at.desc())).first()
     return {"nip": nip, "date": day.isoformat(), "status": summary.status if summary else "belum_diisi",
             "late": bool(summary and summary.late), "entries": [entry_view(r) for r in rows],
@@ -166,7 +167,7 @@ def my_month(factory: sessionmaker[Session], ctx: RequestContext, year: int, mon
                           statuses, today)
         refused = {r.date for r in s.execute(select(submissions.c.date).where(
             submissions.c.nip == owner.nip, submissions.c.date >= start, submissions.c.date <= end,
-            submissions.c.status == "ditolak"))}
+            submissions.c.status.in_(("ditolak", FAILED))))}
         return {"year": year, "month": month, "counts": view.counts(),
                 "blank_working_days": [d.isoformat() for d in view.blank_working_days],
                 "open_for_entry": [d.isoformat() for d in allowed_dates(settings.calendar(), today,

@@ -32,13 +32,11 @@ from ekinerja_kernel.outbox import Outbox
 from ekinerja_kernel.service import BackgroundLoop
 
 from . import days, staff
-from .domain.failure import failure_problem
+from .domain.failure import FAILED, failure_problem
 from .domain.status import EntryState
 from .tables import entries, mail_queue, submissions
 
 log = logging.getLogger(__name__)
-
-FAILED = "gagal"  # parked after every try: the status URL says why; a replay that succeeds replaces it
 
 
 def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str, Any]]:

@@ -80,7 +80,7 @@ submissions = Table(
     Column("date", Date, nullable=False),
     Column("accepted_at", DateTime(timezone=True), nullable=False),  # when the gateway acknowledged it
     Column("processed_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(16), nullable=False),  # diterima | ditolak | diganti
+    Column("status", String(16), nullable=False),  # diterima | ditolak | diganti | gagal (intake.FAILED)
     Column("problem", JSON, nullable=True),
     Column("entries", Integer, nullable=False),
     Column("request_id", String(64), nullable=True),

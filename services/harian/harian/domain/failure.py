@@ -14,6 +14,9 @@ from typing import Any
 
 from ekinerja_kernel.errors import DomainError, FieldError
 
+# A submission's status once parked after every try; a replay that succeeds replaces it.
+FAILED = "gagal"
+
 
 def _storable(text: str) -> bool:
     if "\x00" in text:  # PostgreSQL text cannot hold NUL
