@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ekinerja_kernel import rules
 from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
@@ -58,11 +59,34 @@ def employee(s: Session, nip: str | None) -> Any:
 
 
 def active_employee(s: Session, nip: str) -> Any:
+    """The day's owner, active by the rule sync's diagnosis applies (kernel rules.is_active); else
+    refused naming that diagnosis's finding (account-inactive, or nip-not-found) and who fixes it."""
     row = employee(s, nip)
-    if row is None or row.status != "active":
+    if row is None:
         raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
-                          detail="Your master data is not here or not active yet; see /api/v1/me for details.",
-                          detail_id="Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.")
+                          detail="Daily progress is not accepted: your NIP is not in e-Kinerja's master data yet "
+                                 "(finding nip-not-found). Do Sinkronisasi ASN in MyASN; if it stays missing, your "
+                                 "agency admin (BKD/BKPSDM) registers it in SIASN. Details: GET /api/v1/me/diagnosis.",
+                          detail_id="Progres harian tidak diterima: NIP Anda belum ada di data induk e-Kinerja "
+                                    "(temuan nip-not-found). Lakukan Sinkronisasi ASN di MyASN; jika tetap tidak ada, "
+                                    "admin instansi (BKD/BKPSDM) mendaftarkannya di SIASN. Rincian: GET "
+                                    "/api/v1/me/diagnosis.",
+                          extra={"finding_code": "nip-not-found", "fixers": ["employee", "admin_instansi"],
+                                 "fixed_by": "you (Sinkronisasi ASN), then your agency admin (BKD/BKPSDM)",
+                                 "fixed_by_id": "Anda (Sinkronisasi ASN), lalu admin instansi (BKD/BKPSDM)"})
+    if not rules.is_active(row.status):
+        raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
+                          detail=f"Daily progress is not accepted: your employment status in master data is "
+                                 f"'{row.status}', not active (finding account-inactive). Your agency admin "
+                                 "(BKD/BKPSDM) corrects it in SIASN or reactivates you in e-Kinerja. Details: GET "
+                                 "/api/v1/me/diagnosis.",
+                          detail_id=f"Progres harian tidak diterima: status kepegawaian Anda di data induk "
+                                    f"'{row.status}', bukan aktif (temuan account-inactive). Admin instansi "
+                                    "(BKD/BKPSDM) membetulkannya di SIASN atau mengaktifkan Anda kembali di "
+                                    "e-Kinerja. Rincian: GET /api/v1/me/diagnosis.",
+                          extra={"finding_code": "account-inactive", "fixers": ["admin_instansi"],
+                                 "fixed_by": "your agency admin (BKD/BKPSDM)",
+                                 "fixed_by_id": "admin instansi (BKD/BKPSDM) Anda"})
     return row
 
 

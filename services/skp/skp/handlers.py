@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ekinerja_kernel import rules
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
@@ -17,7 +18,14 @@ from ekinerja_kernel.outbox import Outbox
 from . import findings, staff
 from .domain import berakhlak
 from .domain.plan import Iki, Rhk, coverage, parse_plan
-from .domain.refusals import NO_SUPERVISOR, NOT_ACTIVE, PENILAI_MISSING, SUPERVISOR_SKP_MISSING, refusal
+from .domain.refusals import (
+    NO_SUPERVISOR,
+    NO_UNIT_POSITION,
+    NOT_ACTIVE,
+    PENILAI_MISSING,
+    SUPERVISOR_SKP_MISSING,
+    refusal,
+)
 from .domain.workflow import Actor, State, transition
 from .tables import history, rhks, skps
 
@@ -172,7 +180,29 @@ def _owner(s: Session, caller: Caller) -> Any:
         raise refusal(NOT_ACTIVE, "Your master data is not here or not active yet; see /api/v1/me for details.",
                       "Data induk Anda belum ada atau tidak aktif; lihat /api/v1/me untuk rinciannya.",
                       findings.diagnosis(s, caller.nip))
+    _check_master_data(s, owner)
     return owner
+
+
+def _check_master_data(s: Session, owner: Any) -> None:
+    """What sync's diagnosis shows as blocking the SKP, by the same kernel rules, refused with its
+    finding: a unit and a position recorded, and a supervisor unless heading the organisation."""
+    missing = rules.missing_unit_position(owner.unit_id, owner.position_id)
+    if missing:
+        words = {"unit": ("unit (unor)", "unit organisasi (unor)"), "position": ("position (jabatan)", "jabatan")}
+        raise refusal(NO_UNIT_POSITION,
+                      f"No {' and no '.join(words[m][0] for m in missing)} is recorded for you in master data: an "
+                      "SKP is made for a position in a unit. Your agency admin records them in SIASN.",
+                      f"{' dan '.join(words[m][1] for m in missing).capitalize()} Anda belum tercatat di data induk: "
+                      "SKP dibuat untuk jabatan pada suatu unit. Admin instansi mencatatnya di SIASN.",
+                      findings.diagnosis(s, owner.nip), extra={"missing": list(missing)})
+    if rules.lacks_supervisor(owner.supervisor_nip, owner.jenjang):
+        raise refusal(NO_SUPERVISOR, "You have no pejabat penilai in master data, and only the head of an "
+                                     "organisation (a JPT with nobody above) publishes without one: ask your "
+                                     "agency admin to set your supervisor.",
+                      "Anda tidak memiliki pejabat penilai di data induk, dan hanya pimpinan organisasi (JPT tanpa "
+                      "atasan) yang menerbitkan SKP tanpa atasan: minta admin instansi mengisi atasan Anda.",
+                      findings.diagnosis(s, owner.nip))
 
 
 def _plan(s: Session, owner: Any, year: int, approach: Any, raw_rhk: Any,
@@ -263,6 +293,9 @@ def _actor(s: Session, caller: Caller, row: Any) -> Actor | None:
 
 
 def _check_penilai_exists(s: Session, action: str, nip: str) -> None:
+    owner = staff.employee(s, nip)
+    if owner is not None and action in ("submit", "approve", "publish"):
+        _check_master_data(s, owner)
     penilai = staff.penilai(s, nip)
     if action == "publish" and penilai.supervisor_nip is not None:
         raise DomainError(code="has-penilai", status=409, title="Needs approval",

@@ -20,6 +20,7 @@ NOT_ACTIVE = "not-an-active-employee"
 NO_SUPERVISOR = "no-supervisor"
 PENILAI_MISSING = "penilai-missing"
 SUPERVISOR_SKP_MISSING = "supervisor-skp-missing"
+NO_UNIT_POSITION = "no-unit-position"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ PRECONDITIONS: dict[str, Precondition] = {
                              *AGENCY_ADMIN),
     NO_SUPERVISOR: Precondition(409, "Nobody to approve", ("no-supervisor",), *AGENCY_ADMIN),
     PENILAI_MISSING: Precondition(409, "Nobody can approve today", ("penilai-missing",), *AGENCY_ADMIN),
+    NO_UNIT_POSITION: Precondition(409, "No unit or position recorded", ("no-unit-position",), *AGENCY_ADMIN),
     SUPERVISOR_SKP_MISSING: Precondition(409, "Your supervisor has no SKP yet", ("supervisor-skp-missing",),
                                          "your supervisor", "atasan Anda", ("supervisor",), per_year=True),
 }

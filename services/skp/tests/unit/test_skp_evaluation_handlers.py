@@ -98,7 +98,7 @@ def world(tmp_path):
         for nip, (unit, boss, kind, jenjang) in STAFF.items():
             s.execute(employees.insert().values(
                 nip=nip, name=nip.title(), status="active", agency_id=AGENCY, unit_id=unit, supervisor_nip=boss,
-                position_name=nip, position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
+                position_id=f"p-{nip}", position_name=nip, position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
     w = World(factory)
     for nip in ("kadis", "kepsek", "guru1", "guru2", "guru3", "operator"):
         w.plan(nip)

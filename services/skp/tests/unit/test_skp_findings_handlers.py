@@ -23,7 +23,7 @@ ORPHAN, GONE, LOST, OUT = "198001012005011001", "196501012000031001", "198501012
 #: nip -> (supervisor, jenjang, status)
 STAFF = {KADIS: (None, "JPT Pratama", "active"), KEPSEK: (KADIS, "Ahli Madya", "active"),
          GURU: (KEPSEK, "Ahli Pertama", "active"), ORPHAN: (None, "Ahli Pertama", "active"),
-         GONE: (None, "Ahli Madya", "active"), LOST: (GONE, "Ahli Pertama", "active"),
+         GONE: (None, "JPT Pratama", "active"), LOST: (GONE, "Ahli Pertama", "active"),
          OUT: (KEPSEK, "Ahli Pertama", "pensiun")}
 
 
@@ -59,7 +59,7 @@ def factory(tmp_path):
     with factory.begin() as s:
         for nip, (boss, jenjang, status) in STAFF.items():
             s.execute(insert(employees).values(nip=nip, name=f"Pegawai {nip[-4:]}", status=status, agency_id=AGENCY,
-                                               unit_id="u1", supervisor_nip=boss, position_id=None,
+                                               unit_id="u1", supervisor_nip=boss, position_id=f"p-{nip}",
                                                position_name=None, position_kind="fungsional", jenjang=jenjang,
                                                updated_at=utcnow()))
     yield factory
@@ -153,16 +153,52 @@ def test_an_inactive_employee_is_told_what_the_diagnosis_says(factory):
     assert error.extra["fixers"] == ["admin_instansi"]
 
 
-def test_submitting_without_a_supervisor_is_no_supervisor_as_in_the_diagnosis(factory):
-    mine = plan(factory, ORPHAN)  # no supervisor recorded: planned like a top official
-    error = refused(factory, handlers.act, factory, OUTBOX, ctx(ORPHAN), mine["id"], "submit")
-    assert error.code == "no-supervisor" and "publish your SKP" in error.detail
+def test_without_a_supervisor_only_the_head_of_an_organisation_plans_as_in_the_diagnosis(factory):
+    """kernel rules.lacks_supervisor, as sync's diagnosis applies it: no supervisor and not a JPT."""
+    error = refused(factory, handlers.create_skp, factory, ctx(ORPHAN), YEAR, "kuantitatif",
+                    [{"kind": "utama", "text": "Hasil kerja", "iki": iki()}])
+    assert error.code == "no-supervisor" and "only the head of an organisation" in error.detail
 
     staff.on_masterdata_event(factory, diagnosed(ORPHAN, [finding("no-supervisor")]))
-    error = refused(factory, handlers.act, factory, OUTBOX, ctx(ORPHAN), mine["id"], "submit")
-
+    error = refused(factory, handlers.create_skp, factory, ctx(ORPHAN), YEAR, "kuantitatif",
+                    [{"kind": "utama", "text": "Hasil kerja", "iki": iki()}])
     assert error.code == "no-supervisor" and error.extra["finding"]["code"] == "no-supervisor"
     assert error.detail == "Sync: no-supervisor. Why it matters."
+
+    # A draft made while a supervisor was recorded is neither submitted nor self-published after a reset.
+    with factory.begin() as s:
+        s.execute(update(employees).where(employees.c.nip == ORPHAN).values(supervisor_nip=KADIS))
+    kadis = plan(factory, KADIS)
+    handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")  # the head publishes: allowed
+    mine = plan(factory, ORPHAN, kadis["rhk"][0]["id"])
+    with factory.begin() as s:
+        s.execute(update(employees).where(employees.c.nip == ORPHAN).values(supervisor_nip=None))
+    for action in ("submit", "publish"):
+        error = refused(factory, handlers.act, factory, OUTBOX, ctx(ORPHAN), mine["id"], action)
+        assert error.code == "no-supervisor" and error.extra["finding"]["code"] == "no-supervisor", action
+
+
+def test_no_unit_or_position_refuses_every_planning_step_as_in_the_diagnosis(factory):
+    """kernel rules.missing_unit_position, as sync's diagnosis applies it (no-unit-position)."""
+    kadis = plan(factory, KADIS)
+    handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")
+    mine = plan(factory, KEPSEK, kadis["rhk"][0]["id"])
+    with factory.begin() as s:
+        s.execute(update(employees).where(employees.c.nip == KEPSEK).values(position_id=None))
+    staff.on_masterdata_event(factory, diagnosed(KEPSEK, [finding("no-unit-position", missing=["position"])]))
+
+    for call, args in ((handlers.act, (factory, OUTBOX, ctx(KEPSEK), mine["id"], "submit")),
+                       (handlers.update_skp, (factory, ctx(KEPSEK), mine["id"], "kuantitatif", []))):
+        error = refused(factory, call, *args)
+        assert (error.code, error.status, error.extra["missing"]) == ("no-unit-position", 409, ["position"])
+        assert error.extra["finding"]["code"] == "no-unit-position" and error.extra["fixers"] == ["admin_instansi"]
+    with factory.begin() as s:  # submitted while the position was recorded; emptied before approval
+        s.execute(update(employees).where(employees.c.nip == KEPSEK).values(position_id="p-kepsek"))
+    handlers.act(factory, OUTBOX, ctx(KEPSEK), mine["id"], "submit")
+    with factory.begin() as s:
+        s.execute(update(employees).where(employees.c.nip == KEPSEK).values(unit_id=None))
+    error = refused(factory, handlers.act, factory, OUTBOX, ctx(KADIS), mine["id"], "approve")
+    assert error.code == "no-unit-position" and error.extra["missing"] == ["unit"]
 
 
 def test_nobody_to_approve_today_is_penilai_missing_as_in_the_diagnosis(factory):

@@ -43,8 +43,9 @@ def factory(tmp_path):
                                          (KEPSEK, KADIS, "fungsional", "Ahli Madya"),
                                          (GURU, KEPSEK, "fungsional", "Ahli Pertama")):
             s.execute(insert(employees).values(nip=nip, name=f"Pegawai {nip[-4:]}", status="active", agency_id=AGENCY,
-                                               unit_id="u1", supervisor_nip=boss, position_id=None, position_name=None,
-                                               position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
+                                               unit_id="u1", supervisor_nip=boss, position_id=f"p-{nip}",
+                                               position_name=None, position_kind=kind, jenjang=jenjang,
+                                               updated_at=utcnow()))
     kadis = handlers.create_skp(factory, ctx(KADIS), YEAR, "kuantitatif",
                                 [{"kind": "utama", "text": "Meningkatnya mutu pendidikan kota", "iki": iki()}])
     handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")
