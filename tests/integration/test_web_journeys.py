@@ -1,0 +1,303 @@
+"""The web client in a real browser (Debian's Chromium through Selenium), against the real gateway
+and web processes in front of the real services: each journey with JavaScript on and off, every page
+checked by axe-core (no serious or critical violation), no console error, and a screenshot kept.
+
+The people are the demo ministry's Bagian Pengembangan Kompetensi (no other test uses them): Putri
+Santoso supervises Rahmat, Sari and Taufik; Made Nugroho is the agency's admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import requests
+from harness import totp_code
+from selenium.webdriver.common.by import By
+from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, wait_for_skp_copy
+from web_harness import browser, check_page, close_auditor, start_stack, until
+
+from ekinerja_kernel import config
+
+TODAY = config.today()
+YESTERDAY = TODAY - dt.timedelta(days=1)
+PUTRI, RAHMAT, SARI, TAUFIK = "196903212020102016", "197904092016081017", "199307182020012018", "198202152020051019"
+ADMIN = "199502212020111013"
+EVIDENCE = "https://drive.kemendemo.go.id/bangkom/bukti.pdf"
+VARIANTS = [pytest.param(True, id="js"), pytest.param(False, id="nojs")]
+
+
+@pytest.fixture(scope="module")
+def world(rabbit, services, demo_logins, service_databases, tmp_path_factory):
+    from ekinerja_kernel.db import make_engine, session_factory
+    from skp.cli import demo_plans
+
+    demo = demo_masterdata()
+    import_masterdata(rabbit.amqp_uri, demo)
+    team = [PUTRI, RAHMAT, SARI, TAUFIK]
+    wait_for_skp_copy(service_databases["skp"], team, demo)
+    engine = make_engine(service_databases["skp"])
+    assert demo_plans(session_factory(engine), ["kemendemo"], TODAY.year, 60) == 0
+    engine.dispose()
+    api = gateway_client(rabbit.amqp_uri)
+    users = {nip: Client(api, demo_logins[nip]) for nip in team + [ADMIN]}
+    # Today and yesterday are working days for the ministry whatever day the suite runs.
+    settings = users[ADMIN].put("/api/v1/harian/settings", json={
+        "extra_working_days": [TODAY.isoformat(), YESTERDAY.isoformat()]})
+    assert settings.status_code == 200, settings.get_json()
+    for nip in (RAHMAT, SARI, TAUFIK):
+        until(lambda nip=nip: users[nip].get("/api/v1/harian/rhk", query_string={"date": TODAY.isoformat()})
+              .get_json().get("rhk"), timeout=60, what=f"harian's copy of {nip}'s approved RHK")
+    gateway, web = start_stack(rabbit.amqp_uri, tmp_path_factory.mktemp("web-stack"))
+    secret = _enrol_totp(gateway.base, demo_logins[RAHMAT])
+    yield {"web": web.base, "api": gateway.base, "users": users, "accounts": demo_logins,
+           "totp": {RAHMAT: secret, ADMIN: demo_logins[ADMIN]["totp_secret"]}}
+    close_auditor()
+    web.stop()
+    gateway.stop()
+
+
+def _enrol_totp(api: str, account: dict) -> str:
+    """The employee turns on TOTP through the public API (what the journey then signs in with)."""
+    login = requests.post(f"{api}/api/v1/auth/login", json={"nip": account["nip"], "password": account["password"]},
+                          timeout=10).json()
+    assert login["status"] == "authenticated", login
+    bearer = {"Authorization": f"Bearer {login['access_token']}"}
+    secret = requests.post(f"{api}/api/v1/auth/mfa/enroll", headers=bearer, timeout=10).json()["secret"]
+    confirmed = requests.post(f"{api}/api/v1/auth/mfa/enroll/confirm", headers=bearer, json={"code": totp_code(secret)},
+                              timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    return secret
+
+
+@pytest.fixture
+def driver_for(world):
+    drivers = []
+
+    def make(javascript: bool):
+        driver = browser(javascript)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.quit()
+
+
+def _day(js: bool) -> dt.date:
+    return TODAY if js else YESTERDAY
+
+
+def _name(js: bool, page: str) -> str:
+    return f"{page}-{'js' if js else 'nojs'}"
+
+
+def sign_in(driver, world, nip: str, js: bool, page_prefix: str | None = None) -> None:
+    account = world["accounts"][nip]
+    driver.get(world["web"] + "/masuk")
+    if page_prefix:
+        check_page(driver, _name(js, f"{page_prefix}-masuk"))
+    driver.find_element(By.ID, "nip").send_keys(nip)
+    driver.find_element(By.ID, "password").send_keys(account["password"])
+    driver.find_element(By.CSS_SELECTOR, "form[action='/masuk'] button[type=submit]").click()
+    if nip in world["totp"]:
+        until(lambda: "/masuk/kode" in driver.current_url, what="the TOTP step")
+        if page_prefix:
+            check_page(driver, _name(js, f"{page_prefix}-kode"))
+        driver.find_element(By.ID, "code").send_keys(totp_code(world["totp"][nip]))
+        driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    until(lambda: driver.current_url.rstrip("/") == world["web"], what=f"{nip}'s Beranda")
+
+
+def sign_out(driver) -> None:
+    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    until(lambda: "/masuk" in driver.current_url, what="the sign-in page after sign-out")
+
+
+def fill_activity(driver, row: int, description: str) -> None:
+    select = driver.find_element(By.ID, f"a-{row}-rhk_id")
+    options = select.find_elements(By.TAG_NAME, "option")
+    if not select.get_attribute("value"):
+        options[1].click()
+    for field, value in (("description", description), ("quantity", "2"), ("satuan", "dokumen"),
+                         ("quality", "100"), ("evidence_url", EVIDENCE), ("minutes", "60")):
+        element = driver.find_element(By.ID, f"a-{row}-{field}")
+        element.clear()
+        element.send_keys(value)
+
+
+def submit_day(driver, js: bool) -> None:
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]").click()
+    until(lambda: "/pengajuan/" in driver.current_url, what="the submission's page")
+
+    def decided() -> bool:
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        if heading == "Pengajuan sedang diproses" and not js:
+            driver.find_element(By.LINK_TEXT, "Periksa lagi").click()  # what a person does without JS
+        return heading != "Pengajuan sedang diproses"
+
+    until(decided, timeout=60, what="harian to decide the submission")
+
+
+def submitted(world, nip: str, day: dt.date) -> list[dict]:
+    return [e for e in world["users"][nip].get(f"/api/v1/harian/days/{day.isoformat()}").get_json()["entries"]
+            if e["state"] == "diajukan"]
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_an_employee_signs_in_with_totp_and_submits_the_day(world, driver_for, js):
+    driver = driver_for(js)
+    sign_in(driver, world, RAHMAT, js, page_prefix="pegawai")
+    check_page(driver, _name(js, "beranda"))
+    assert driver.find_element(By.ID, "today-title")
+    driver.get(world["web"] + "/harian/")
+    check_page(driver, _name(js, "harian-kalender"))
+    assert driver.find_elements(By.CSS_SELECTOR, "table.calendar td.s-belum_diisi")
+    driver.get(f"{world['web']}/harian/{_day(js).isoformat()}")
+    check_page(driver, _name(js, "harian-hari"))
+    fill_activity(driver, 0, f"Menyusun modul pelatihan ({'js' if js else 'nojs'})")
+    submit_day(driver, js)
+    check_page(driver, _name(js, "harian-pengajuan"))
+
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Progres harian diajukan"
+    assert driver.find_element(By.CSS_SELECTOR, ".tag-diajukan").text == "Diajukan"
+    assert [e["description"] for e in submitted(world, RAHMAT, _day(js))] == [
+        f"Menyusun modul pelatihan ({'js' if js else 'nojs'})"]
+
+
+def test_a_field_the_api_refuses_is_named_next_to_it(world, driver_for):
+    """A draft with a bad evidence link: the API's sentence next to the field and in the summary."""
+    driver = driver_for(False)
+    sign_in(driver, world, TAUFIK, False)
+    driver.get(f"{world['web']}/harian/{TODAY.isoformat()}")
+    fill_activity(driver, 0, "Rapat koordinasi")
+    link = driver.find_element(By.ID, "a-0-evidence_url")
+    link.clear()
+    link.send_keys("bukan-tautan")
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=draft]").click()
+    check_page(driver, "harian-galat-nojs")
+
+    message = driver.find_element(By.ID, "a-0-evidence_url-error").text
+    assert "http://" in message and "https://" in message
+    assert driver.find_element(By.CSS_SELECTOR, ".error-summary a[href='#a-0-evidence_url']")
+    assert driver.title.startswith("Galat:")
+
+
+def _submit_by_api(world, nip: str, day: dt.date, description: str) -> None:
+    client = world["users"][nip]
+    reply = client.gateway.post("/api/v1/harian/submissions", headers={**client.headers,
+                                "Idempotency-Key": str(uuid.uuid4())}, json={"date": day.isoformat(), "activities": [{
+                                    "rhk_id": client.get("/api/v1/harian/rhk", query_string={"date": day.isoformat()})
+                                    .get_json()["rhk"][0]["id"], "description": description, "quantity": 1,
+                                    "satuan": "laporan", "quality": 100, "evidence_url": EVIDENCE}]})
+    assert reply.status_code == 202, reply.get_json()
+    until(lambda: client.get(reply.get_json()["status_url"]).get_json()["status"] == "diterima",
+          what="harian to store the submission")
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_supervisor_approves_one_entry_and_returns_another_with_a_note(world, driver_for, js):
+    day = _day(js)
+    _submit_by_api(world, SARI, day, "Laporan evaluasi diklat")
+    rahmat_entry, sari_entry = submitted(world, RAHMAT, day)[0]["id"], submitted(world, SARI, day)[0]["id"]
+    driver = driver_for(js)
+    sign_in(driver, world, PUTRI, js, page_prefix="atasan")
+    driver.get(f"{world['web']}/tim/?dari={day.isoformat()}")
+    check_page(driver, _name(js, "tim-harian"))
+
+    driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{rahmat_entry}']").click()
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
+    until(lambda: "disetujui=1" in driver.current_url, what="the approval")
+    check_page(driver, _name(js, "tim-harian-disetujui"))
+    assert driver.find_element(By.CSS_SELECTOR, f"[data-entry='{rahmat_entry}']").get_attribute("data-state") == \
+        "disetujui"
+
+    driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").click()
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]").click()  # no note yet
+    assert driver.find_element(By.ID, "note-error").text  # the API's rule, next to the note
+    check_page(driver, _name(js, "tim-harian-galat"))
+    assert driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").is_selected()
+    driver.find_element(By.ID, "note").send_keys("Lampirkan daftar hadir peserta")
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]").click()
+    until(lambda: "dikembalikan=1" in driver.current_url, what="the return")
+
+    day_of_sari = world["users"][SARI].get(f"/api/v1/harian/days/{day.isoformat()}").get_json()
+    assert day_of_sari["status"] == "dikembalikan"
+    assert day_of_sari["entries"][0]["note"] == "Lampirkan daftar hadir peserta"
+    assert world["users"][RAHMAT].get(f"/api/v1/harian/days/{day.isoformat()}").get_json()["status"] == "disetujui"
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_employee_sees_the_note_and_submits_again(world, driver_for, js):
+    day = _day(js)
+    driver = driver_for(js)
+    sign_in(driver, world, SARI, js)
+    if js:  # today's entry: Beranda says it came back
+        assert driver.find_element(By.CSS_SELECTOR, "#today-title ~ p .tag-dikembalikan")
+    driver.get(f"{world['web']}/harian/{day.isoformat()}")
+    check_page(driver, _name(js, "harian-dikembalikan"))
+    assert driver.find_element(By.CSS_SELECTOR, "[data-note]").text == "Lampirkan daftar hadir peserta"
+    description = driver.find_element(By.ID, "a-0-description")
+    description.send_keys(" (daftar hadir terlampir)")
+    submit_day(driver, js)
+
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Progres harian diajukan"
+    assert [e["description"] for e in submitted(world, SARI, day)] == [
+        "Laporan evaluasi diklat (daftar hadir terlampir)"]
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_supervisor_approves_an_skp(world, driver_for, js):
+    owner = world["users"][TAUFIK if js else SARI]
+    plan = next(s for s in owner.get("/api/v1/skp").get_json()["skps"] if s["year"] == TODAY.year)
+    if plan["state"] == "disetujui":
+        assert owner.post(f"/api/v1/skp/{plan['id']}/revise", json={}).status_code == 200
+    assert owner.post(f"/api/v1/skp/{plan['id']}/submit", json={}).status_code == 200
+    driver = driver_for(js)
+    sign_in(driver, world, PUTRI, js)
+    driver.get(world["web"] + "/tim/skp")
+    check_page(driver, _name(js, "tim-skp"))
+    driver.find_element(By.CSS_SELECTOR, f"a[href='/tim/skp/{plan['id']}']").click()
+    check_page(driver, _name(js, "tim-skp-tinjau"))
+    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
+    until(lambda: "selesai=approve" in driver.current_url, what="the SKP approval")
+    check_page(driver, _name(js, "tim-skp-disetujui"))
+
+    assert owner.get(f"/api/v1/skp/{plan['id']}").get_json()["state"] == "disetujui"
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_an_admin_repairs_a_blocked_employees_supervisor_and_the_finding_goes(world, driver_for, js):
+    blocked = TAUFIK if js else SARI
+    admin = world["users"][ADMIN]
+    reset = admin.post(f"/api/v1/admin/employees/{blocked}/supervisor/reset", json={"reason": "uji web"})
+    assert reset.status_code == 200, reset.get_json()
+
+    def listed() -> bool:
+        found = admin.get("/api/v1/admin/agencies/kemendemo/findings",
+                          query_string={"code": "no-supervisor"}).get_json()
+        return blocked in [e["nip"] for e in found["employees"]]
+
+    until(listed, timeout=60, what="the findings list to show the blocked employee")
+    driver = driver_for(js)
+    sign_in(driver, world, blocked, js)
+    assert driver.find_elements(By.CSS_SELECTOR, "[data-code='no-supervisor']")
+    check_page(driver, _name(js, "beranda-terhambat"))
+    sign_out(driver)
+
+    sign_in(driver, world, ADMIN, js, page_prefix="admin")
+    driver.get(world["web"] + "/admin/?kode=no-supervisor")
+    check_page(driver, _name(js, "admin-temuan"))
+    driver.find_element(By.CSS_SELECTOR, f"tr[data-nip='{blocked}'] a").click()
+    check_page(driver, _name(js, "admin-pegawai"))
+    driver.find_element(By.ID, "supervisor_nip").send_keys(PUTRI)
+    driver.find_element(By.ID, "reason-supervisor").send_keys("Atasan langsung sesuai SK")
+    driver.find_element(By.CSS_SELECTOR, "form.repair button[type=submit]").click()
+    until(lambda: "selesai=supervisor" in driver.current_url, what="the repair")
+    check_page(driver, _name(js, "admin-pegawai-diperbaiki"))
+    assert PUTRI in driver.find_element(By.CSS_SELECTOR, "[data-supervisor]").text
+    sign_out(driver)
+
+    sign_in(driver, world, blocked, js)
+    assert not driver.find_elements(By.CSS_SELECTOR, "[data-code='no-supervisor']")
+    check_page(driver, _name(js, "beranda-pulih"))

@@ -1,0 +1,176 @@
+"""The web client's browser tests: the real gateway and the web under gunicorn (as deploy/Procfile
+starts them) in front of the in-process services, and Debian's Chromium driven by Selenium.
+
+Selenium Manager never runs: the driver is /usr/bin/chromedriver, given explicitly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from ekinerja_kernel.localservers import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "web"
+AXE = Path(__file__).with_name("web_axe") / "axe.min.js"
+CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+class Process:
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.name, self.port, self.log = name, port, log
+        self.base = f"http://127.0.0.1:{port}"
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        def alive() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                return requests.get(self.base + "/healthz", timeout=2).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):
+                return False
+
+        wait_for(alive, timeout=timeout, interval=0.1, what=f"{self.name}'s /healthz")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def procfile_command(name: str) -> list[str]:
+    for line in (ROOT / "deploy" / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{name}:"):
+            import shlex
+
+            words = shlex.split(line.partition(":")[2].strip())
+            words[0] = str(Path(sys.executable).parent / words[0])  # the venv's gunicorn
+            override = os.environ.get(f"WEB_TEST_{name.upper()}_GUNICORN_CONF")  # a local debugging aid
+            if override and "-c" in words:
+                words[words.index("-c") + 1] = override
+            return words
+    raise AssertionError(f"no {name} line in deploy/Procfile")
+
+
+def start_stack(amqp_uri: str, workdir: Path) -> tuple[Process, Process]:
+    env = dict(os.environ)
+    gateway_port, web_port = free_port(), free_port()
+    metrics = workdir / "prometheus"
+    metrics.mkdir(parents=True, exist_ok=True)
+    env.update({"AMQP_URI": amqp_uri, "GATEWAY_PORT": str(gateway_port), "GATEWAY_WORKERS": "2",
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics), "AUTH_RATE_LIMIT": "100000", "RPC_TIMEOUT": "10",
+                "READY_TIMEOUT": "3", "WEB_PORT": str(web_port), "WEB_WORKERS": "2",
+                "EKINERJA_API_URL": f"http://127.0.0.1:{gateway_port}",
+                "WEB_SESSION_DB": str(workdir / "web-sessions.db"), "WEB_SUBMISSION_WAIT": "4"})
+    env.pop("GATEWAY_HOST", None)
+    env.pop("WEB_HOST", None)
+    gateway = Process("gateway", procfile_command("gateway"), env, gateway_port, workdir / "gateway.log")
+    web = Process("web", procfile_command("web"), env, web_port, workdir / "web.log")
+    try:
+        gateway.wait_healthy()
+        web.wait_healthy()
+    except BaseException:
+        gateway.stop()
+        web.stop()
+        raise
+    return gateway, web
+
+
+def browser(javascript: bool):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=390,900", "--lang=id", "--disable-extensions", "--no-first-run"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    driver.javascript = javascript
+    return driver
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core's serious and critical violations of the page (WCAG 2.x A/AA, 2.2 included). With
+    JavaScript off in the page, axe still runs: WebDriver's own script injection is not page script."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
+        "'wcag22aa']}}).then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
+        "[{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));")
+    return [v for v in json.loads(result) if v.get("impact") in ("serious", "critical")]
+
+
+def console_errors(driver) -> list[dict]:
+    """Errors in the console, except the page's own answer being a 4xx: a form shown again with the
+    API's refusal is answered 422 on purpose, and Chromium logs that status as a failed load."""
+    own = driver.current_url.split("#")[0]
+    return [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"
+            and not (entry.get("source") == "network" and entry.get("message", "").startswith(own + " ")
+                     and "status of 4" in entry.get("message", ""))]
+
+
+_auditor = None
+
+
+def _audit_copy(driver):
+    """With JavaScript off, Chromium runs no script at all, WebDriver's included: axe audits the same
+    page (same URL, same session cookie) in a second, JavaScript-enabled browser."""
+    global _auditor
+    if _auditor is None:
+        _auditor = browser(True)
+    url = driver.current_url
+    _auditor.get(url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + "/healthz")
+    _auditor.delete_all_cookies()
+    for cookie in driver.get_cookies():
+        _auditor.add_cookie({k: cookie[k] for k in ("name", "value", "path") if k in cookie})
+    _auditor.get(url)
+    return _auditor
+
+
+def close_auditor() -> None:
+    global _auditor
+    if _auditor is not None:
+        _auditor.quit()
+        _auditor = None
+
+
+def check_page(driver, name: str) -> None:
+    """Every page a journey shows: a screenshot kept, no serious/critical axe violation, no console error."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    violations = axe_violations(driver if getattr(driver, "javascript", True) else _audit_copy(driver))
+    assert not violations, json.dumps([{"id": v["id"], "impact": v["impact"], "help": v["help"],
+                                        "nodes": [n.get("html") for n in v.get("nodes", [])][:3]}
+                                       for v in violations], indent=1)
+    errors = console_errors(driver)
+    assert not errors, errors
+
+
+def until(condition, timeout: float = 30, what: str = "the condition") -> None:
+    """Poll `condition` until true or the deadline (the kernel's wait_for, named for readability)."""
+    wait_for(condition, timeout=timeout, interval=0.2, what=what)
+
