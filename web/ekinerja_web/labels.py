@@ -16,6 +16,7 @@ STATUS = {
     "diterima": _l("Tersimpan"),
     "ditolak": _l("Ditolak"),
     "diganti": _l("Diganti pengajuan lain"),
+    "gagal": _l("Gagal diproses"),
     "belum_dibuat": _l("Belum dibuat"),
 }
 
