@@ -19,8 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,13 +33,18 @@ from ekinerja_kernel.outbox import Outbox
 from .domain.identifiers import require_nip
 from .registry.client import RegistryError, RegistryNotFound, RegistryUnavailable
 from .runs import Progress, finish_run, new_run, registry_off
-from .tables import employees, pmm_imports, registry_synced
+from .tables import employees, pmm_imports, registry_synced, units
 
 AGREED = "Disepakati Atasan"
 SEMESTERS = {1: ("Januari–Juni", "January–June"), 2: ("Juli–Desember", "July–December")}
 YEARS = range(2020, 2101)
 
-Fetch = Callable[[str, int, int], dict[str, Any]]
+class Pmm(Protocol):
+    """What the import asks PMM (registry.client.RegistryClient, or the simulator's LocalClient)."""
+
+    def pmm(self, nip: str, year: int, semester: int) -> dict[str, Any]: ...
+
+    def pmm_teacher(self, nip: str) -> dict[str, Any]: ...
 
 
 # --- the rules (plain functions) ---------------------------------------------------------------
@@ -124,6 +128,21 @@ def _refusal(code: str, status: int, title: str, en: str, id_: str, fixed_by: st
                        extra={"fixed_by": fixed_by, "fixed_by_id": fixed_by_id, **extra})
 
 
+def check_school(unit_kind: str | None) -> None:
+    """PMM holds the plans of teachers: someone whose unit is not a school has nothing there."""
+    if unit_kind != "sekolah":
+        raise _refusal("pmm-not-school", 409, "PMM is for teachers in a school",
+                       "Your unit in master data is not a school, so PMM (Platform Merdeka Mengajar) has no plan of "
+                       "yours: make your SKP in e-Kinerja. If you do teach, your agency admin records your school as "
+                       "your unit in SIASN.",
+                       "Unit Anda di data induk bukan sekolah, sehingga PMM (Platform Merdeka Mengajar) tidak "
+                       "memiliki rencana Anda: buat SKP Anda di e-Kinerja. Jika Anda mengajar, admin instansi "
+                       "mencatat sekolah Anda sebagai unit kerja di SIASN.",
+                       "nobody, for the SKP (made in e-Kinerja); the agency admin, if your unit is wrong",
+                       "tidak ada, untuk SKP (dibuat di e-Kinerja); admin instansi, jika unit Anda keliru",
+                       fixers=["admin_instansi"])
+
+
 def check_principal(teacher: Any, principal: Any, principal_synced_at: dt.datetime | None) -> None:
     """The principal's data must be in e-Kinerja, active and synced from the registry first."""
     if teacher.supervisor_nip is None:
@@ -132,7 +151,8 @@ def check_principal(teacher: Any, principal: Any, principal_synced_at: dt.dateti
                        "school's data operator corrects it in Dapodik, or your agency admin sets your supervisor.",
                        "Data Anda belum memiliki atasan (kepala sekolah), sehingga RHK PMM tidak dapat diimpor. "
                        "Operator sekolah memperbaikinya di Dapodik, atau admin instansi menetapkan atasan Anda.",
-                       "the school's data operator or the agency admin", "operator sekolah atau admin instansi")
+                       "the school's data operator or the agency admin", "operator sekolah atau admin instansi",
+                       fixers=["operator_sekolah", "admin_instansi"])
     if principal is None or principal.status != "active" or principal_synced_at is None:
         name = principal.name if principal is not None else teacher.supervisor_nip
         raise _refusal("principal-not-synced", 409, "Your kepala sekolah's data is not synced yet",
@@ -142,7 +162,8 @@ def check_principal(teacher: Any, principal: Any, principal_synced_at: dt.dateti
                        f"Kepala sekolah Anda {name} (NIP {teacher.supervisor_nip}) harus melakukan Sinkronisasi ASN "
                        "terlebih dahulu (setelah memeriksa unit kerja, jabatan dan golongannya). Setelah itu impor "
                        "ulang RHK PMM Anda.",
-                       "your kepala sekolah", "kepala sekolah Anda", principal_nip=teacher.supervisor_nip)
+                       "your kepala sekolah", "kepala sekolah Anda", principal_nip=teacher.supervisor_nip,
+                       fixers=["kepala_sekolah"])
 
 
 def check_document_principal(teacher: Any, doc: dict[str, Any]) -> None:
@@ -156,12 +177,13 @@ def check_document_principal(teacher: Any, doc: dict[str, Any]) -> None:
                        f"adalah NIP {teacher.supervisor_nip}. Operator sekolah memperbaiki Dapodik, atau admin "
                        "instansi memperbaiki atasan Anda; lalu sinkronkan dan impor ulang.",
                        "the school's data operator or the agency admin", "operator sekolah atau admin instansi",
-                       pmm_principal_nip=agreed_by or None, supervisor_nip=teacher.supervisor_nip)
+                       pmm_principal_nip=agreed_by or None, supervisor_nip=teacher.supervisor_nip,
+                       fixers=["operator_sekolah", "admin_instansi"])
 
 
 # --- the use case ------------------------------------------------------------------------------
 
-def import_pmm(factory: sessionmaker[Session], outbox: Outbox, fetch: Fetch | None, ctx: RequestContext,
+def import_pmm(factory: sessionmaker[Session], outbox: Outbox, fetch: Pmm | None, ctx: RequestContext,
                year: Any, semester: Any, nip: str | None = None) -> dict[str, Any]:
     """Imports the caller's (or, for an admin, a teacher of their agency's) agreed PMM RHK for one
     semester. Returns the run and what was imported; refusals are problems naming who fixes them."""
@@ -193,29 +215,45 @@ def import_pmm(factory: sessionmaker[Session], outbox: Outbox, fetch: Fetch | No
     return {**result, "run": run}
 
 
-def _import(factory: sessionmaker[Session], outbox: Outbox, fetch: Fetch, progress: Progress, nip: str,
+def _import(factory: sessionmaker[Session], outbox: Outbox, fetch: Pmm, progress: Progress, nip: str,
             teacher: Any, year: int, semester: int) -> dict[str, Any]:
     if teacher is None or teacher.status != "active":
         raise _refusal("not-synced", 409, "Your data is not in e-Kinerja yet",
                        "Your master data is not in e-Kinerja (or not active): do Sinkronisasi ASN first.",
                        "Data induk Anda belum ada (atau tidak aktif) di e-Kinerja: lakukan Sinkronisasi ASN "
-                       "terlebih dahulu.", "you (Sinkronisasi ASN)", "Anda (Sinkronisasi ASN)")
+                       "terlebih dahulu.", "you (Sinkronisasi ASN)", "Anda (Sinkronisasi ASN)", fixers=["employee"])
     with factory() as s:
+        unit_kind = s.execute(select(units.c.kind).where(units.c.id == teacher.unit_id)).scalar() \
+            if teacher.unit_id else None
         principal = s.execute(select(employees).where(employees.c.nip == teacher.supervisor_nip)).first() \
             if teacher.supervisor_nip else None
         synced_at = s.execute(select(registry_synced.c.synced_at)
                               .where(registry_synced.c.nip == teacher.supervisor_nip)).scalar() \
             if teacher.supervisor_nip else None
+    check_school(unit_kind)
     check_principal(teacher, principal, synced_at)
     id_name, en_name = SEMESTERS[semester]
     try:
-        doc = fetch(nip, year, semester)
+        try:
+            doc = fetch.pmm(nip, year, semester)
+        except RegistryNotFound:
+            fetch.pmm_teacher(nip)  # "Data tidak ditemukan": of the teacher, or of this semester's SKP?
+            raise _refusal("pmm-not-found", 404, "No SKP in PMM for this semester",
+                           f"PMM knows you, but has no SKP of yours for {en_name} {year}. Make it in PMM and have "
+                           "your kepala sekolah agree to it, then import again.",
+                           f"PMM mengenal Anda, tetapi tidak memiliki SKP Anda untuk {id_name} {year}. Buat di PMM "
+                           "dan minta kepala sekolah menyepakatinya, lalu impor ulang.",
+                           "you, in PMM", "Anda, di PMM", fixers=["employee"]) from None
     except RegistryNotFound:
-        raise _refusal("pmm-not-found", 404, "No SKP in PMM for this semester",
-                       f"PMM has no SKP of yours for {en_name} {year}. Make it in PMM and have your kepala sekolah "
-                       "agree to it, then import again.",
-                       f"PMM tidak memiliki SKP Anda untuk {id_name} {year}. Buat di PMM dan minta kepala sekolah "
-                       "menyepakatinya, lalu impor ulang.", "you, in PMM", "Anda, di PMM") from None
+        raise _refusal("pmm-teacher-unknown", 404, "PMM does not know you",
+                       f"PMM does not know a teacher with NIP {nip}: your data in Dapodik (NUPTK, school) has not "
+                       "reached PMM. The school's data operator checks your NUPTK and data in Dapodik / Verval "
+                       "PTK; it reaches PMM within a few working days. Then import again.",
+                       f"PMM tidak mengenal guru dengan NIP {nip}: data Anda di Dapodik (NUPTK, sekolah) belum "
+                       "sampai ke PMM. Operator sekolah memeriksa NUPTK dan data Anda di Dapodik / Verval PTK; "
+                       "perubahan sampai ke PMM dalam beberapa hari kerja. Setelah itu impor ulang.",
+                       "the school's data operator (Dapodik / Verval PTK)", "operator data sekolah (Dapodik / "
+                       "Verval PTK)", fixers=["operator_sekolah"]) from None
     except RegistryUnavailable:
         raise DomainError(code="registry-unavailable", status=503, title="PMM is not answering",
                           detail="PMM is not answering right now; nothing was changed. Please try again later.",
@@ -236,7 +274,8 @@ def _import(factory: sessionmaker[Session], outbox: Outbox, fetch: Fetch, progre
                        "kepala sekolah to agree them in PMM, then import again.",
                        f"Belum ada RHK Anda di PMM untuk {id_name} {year} yang berstatus '{AGREED}' ({waiting}). "
                        "Minta kepala sekolah menyepakatinya di PMM, lalu impor ulang.",
-                       "your kepala sekolah, in PMM", "kepala sekolah Anda, di PMM", skipped=skipped)
+                       "your kepala sekolah, in PMM", "kepala sekolah Anda, di PMM", skipped=skipped,
+                       fixers=["kepala_sekolah"])
     first, last = semester_period(year, semester)
     fingerprint = digest(teacher.supervisor_nip, rhk)
     with unit_of_work(factory) as s:

@@ -97,8 +97,8 @@ class RegistrySync(BackgroundLoop):
         client = self.siasn.interactive if interactive else self.siasn.batch
         return Syncer(factory, OUTBOX, client, self.wake_relay, self.chunk_size, self.agencies)
 
-    def pmm_fetch(self) -> Callable[[str, int, int], dict[str, Any]] | None:
-        return self.pmm.interactive.pmm if self.pmm is not None else None
+    def pmm_client(self) -> RegistryClient | None:
+        return self.pmm.interactive if self.pmm is not None else None
 
     def status(self) -> dict[str, Any]:
         return {"configured": self.siasn is not None,

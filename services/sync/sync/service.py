@@ -117,7 +117,7 @@ class SyncService(ServiceBase):
 
     @rpc
     def import_pmm(self, year: int, semester: int, nip: str | None = None) -> dict:
-        result = pmm_import.import_pmm(self.db, OUTBOX, self.registry.pmm_fetch(), self.request, year, semester, nip)
+        result = pmm_import.import_pmm(self.db, OUTBOX, self.registry.pmm_client(), self.request, year, semester, nip)
         if result["run"]["events"]:
             self.relay.notify()
         return result

@@ -80,6 +80,11 @@ class RetryPolicy:
         return pause
 
 
+# What the registry simulator (simulator.py) accepts unless told otherwise: a development credential
+# of a development tool, refused as a fallback by a production start.
+SIMULATOR_CLIENT_SECRET = "ekinerja-dev-secret"
+
+
 @dataclass(frozen=True)
 class RegistrySettings:
     url: str
@@ -103,10 +108,16 @@ class RegistrySettings:
         def get(name: str, default: str) -> str:  # PMM falls back on the registry's settings
             return config.env(f"{prefix}_{name}", config.env(f"SYNC_REGISTRY_{name}", default))
 
+        secret = get("CLIENT_SECRET", "")
+        if not secret and config.production():
+            raise config.MissingSecret(f"{prefix}_URL is set but SYNC_REGISTRY_CLIENT_SECRET is not: a production "
+                                       "start (EKINERJA_ENV=production) signs in to the registry with its own secret")
         return cls(
             url=url,
             client_id=get("CLIENT_ID", "ekinerja"),
-            client_secret=get("CLIENT_SECRET", "ekinerja-dev-secret"),
+            # Elsewhere the registry simulator's development credential (`make up` gives each install
+            # its own secret instead, in var/secrets/, to both).
+            client_secret=secret or SIMULATOR_CLIENT_SECRET,
             token_url=config.env(f"{prefix}_TOKEN_URL", url + "/oauth2/token"),
             connect_timeout=float(get("CONNECT_TIMEOUT", "3.05")),
             read_timeout=float(get("TIMEOUT", "10")),
@@ -171,6 +182,10 @@ class RegistryClient:
     def pmm(self, nip: str, year: int, semester: int) -> dict[str, Any]:
         """A teacher's SKP document in PMM for one semester (RHK with their status)."""
         return self.get(f"/pmm/1.0/guru/{nip}/skp", {"tahun": str(year), "semester": str(semester)})["data"]
+
+    def pmm_teacher(self, nip: str) -> dict[str, Any]:
+        """PMM's record of a teacher (NUPTK, school); RegistryNotFound when PMM does not know them."""
+        return self.get(f"/pmm/1.0/guru/{nip}")["data"]
 
     # --- the plumbing ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ The API (each call needs `Authorization: Bearer <token>`):
     GET  /apisiasn/1.0/pns/updated?instansiId=A[&since=T][&cursor=C][&limit=N]
                                                  data utama changed after T, oldest first, by pages
                                                  (`nextCursor`), with `serverTime`
+    GET  /pmm/1.0/guru/{nip}                     PMM's record of a teacher (NUPTK, school; 404 when unknown)
     GET  /pmm/1.0/guru/{nip}/skp?tahun=Y&semester=S
                                                  a teacher's PMM SKP for Jan–Jun (1) or Jul–Dec (2)
 
@@ -26,6 +27,10 @@ Control (no token; the server listens on 127.0.0.1 only):
     PATCH  /_control/employees/{nip}  {field: value, ...}   (e-Kinerja import field names)
     PUT    /_control/employees/{nip}  a whole import row     (a new employee)
     PUT    /_control/pmm/{nip}/{year}/{semester}  a PMM document (replaces the generated one)
+    DELETE /_control/pmm/{nip}/{year}/{semester}  no PMM document for that semester
+    DELETE /_control/pmm/{nip}                    PMM no longer knows the teacher (Dapodik lacks their NUPTK)
+
+PMM knows the staff of school units (a principal included) unless told to forget one.
 
 A change moves the record's `updatedAt` to now, so the changed-since listing returns it.
 """
@@ -37,6 +42,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -47,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .client import RegistryNotFound, RegistryUnavailable
+from .client import SIMULATOR_CLIENT_SECRET, RegistryNotFound, RegistryUnavailable
 from .siasn import to_agency, to_data_utama, to_unit
 
 log = logging.getLogger("ekinerja.registry.simulator")
@@ -74,7 +80,7 @@ def _now() -> dt.datetime:
 class Registry:
     """The simulated registry's data and behaviour; thread-safe (one lock)."""
 
-    def __init__(self, data: dict[str, Any], client_id: str = "ekinerja", client_secret: str = "ekinerja-dev-secret",
+    def __init__(self, data: dict[str, Any], client_id: str = "ekinerja", client_secret: str = SIMULATOR_CLIENT_SECRET,
                  token_ttl: int = 3600) -> None:
         self.lock = threading.RLock()
         self.agencies = {a["id"]: a for a in data.get("agencies", [])}
@@ -86,7 +92,8 @@ class Registry:
         self.last_change = start
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, token_ttl
         self.tokens: dict[str, float] = {}
-        self.pmm: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.pmm: dict[tuple[str, int, int], dict[str, Any] | None] = {}  # None: no document
+        self.pmm_unknown: set[str] = set()
         self.fail: dict[str, Any] = {"mode": None}
         self.stats: dict[str, int] = {"requests": 0, "failed": 0, "tokens": 0, "unauthorized": 0}
 
@@ -201,11 +208,22 @@ class Registry:
         next_cursor = f"{page[-1][0].isoformat()}|{page[-1][1]}" if len(keys) > limit else None
         return {"code": 1, "data": data, "nextCursor": next_cursor, "serverTime": server_time}
 
+    def pmm_teacher(self, nip: str) -> dict[str, Any] | None:
+        """PMM's record of someone in a school (as Dapodik gives it), None when PMM does not know them."""
+        with self.lock:
+            teacher = self.employees.get(nip)
+            unit = self.units.get((teacher or {}).get("unit_id") or "")
+            if not teacher or not unit or unit.get("kind") != "sekolah" or nip in self.pmm_unknown:
+                return None
+            return {"nip": nip, "nama": teacher["name"], "nuptk": f"{zlib.crc32(nip.encode()) % 10**16:016d}",
+                    "npsn": f"2{zlib.crc32(unit['id'].encode()) % 10_000_000:07d}"}
+
     def pmm_document(self, nip: str, year: int, semester: int) -> dict[str, Any] | None:
         with self.lock:
-            override = self.pmm.get((nip, year, semester))
-            if override is not None:
-                return override
+            if nip in self.pmm_unknown:
+                return None
+            if (nip, year, semester) in self.pmm:
+                return self.pmm[(nip, year, semester)]
             teacher = self.employees.get(nip)
             principal = self.employees.get((teacher or {}).get("supervisor_nip") or "")
             unit = self.units.get((teacher or {}).get("unit_id") or "")
@@ -275,6 +293,13 @@ class LocalClient:
             raise RegistryNotFound(f"no PMM SKP for {nip}", 404, nip)
         return doc
 
+    def pmm_teacher(self, nip: str) -> dict[str, Any]:
+        self._call("pmm-teacher")
+        found = self.registry.pmm_teacher(nip)
+        if found is None:
+            raise RegistryNotFound(f"PMM does not know {nip}", 404, nip)
+        return found
+
 
 class Handler(BaseHTTPRequestHandler):
     registry: Registry
@@ -312,6 +337,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:  # noqa: N802
         self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
@@ -376,6 +404,12 @@ class Handler(BaseHTTPRequestHandler):
         elif parts == ["apisiasn", "1.0", "pns", "updated"]:
             self._send(200, reg.changed(query["instansiId"], query.get("since"), query.get("cursor"),
                                         max(1, min(5000, int(query.get("limit", "500"))))))
+        elif parts[:3] == ["pmm", "1.0", "guru"] and len(parts) == 4:
+            found = reg.pmm_teacher(parts[3])
+            if found is None:
+                self._send(404, {"code": 0, "data": "Guru tidak ditemukan"})
+            else:
+                self._send(200, {"code": 1, "data": found})
         elif parts[:3] == ["pmm", "1.0", "guru"] and len(parts) == 5 and parts[4] == "skp":
             semester = int(query["semester"])
             if semester not in (1, 2):
@@ -407,6 +441,14 @@ class Handler(BaseHTTPRequestHandler):
             with reg.lock:
                 reg.pmm[(parts[1], int(parts[2]), int(parts[3]))] = self._body()
             self._send(200, {"ok": True})
+        elif method == "DELETE" and len(parts) == 4 and parts[0] == "pmm":
+            with reg.lock:
+                reg.pmm[(parts[1], int(parts[2]), int(parts[3]))] = None
+            self._send(200, {"ok": True})
+        elif method == "DELETE" and len(parts) == 2 and parts[0] == "pmm":
+            with reg.lock:
+                reg.pmm_unknown.add(parts[1])
+            self._send(200, {"ok": True})
         else:
             self._send(404, {"message": "Not found"})
 
@@ -425,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--data", default="deploy/demo/masterdata.json", help="an e-Kinerja JSON import file")
     parser.add_argument("--client-id", default="ekinerja")
-    parser.add_argument("--client-secret", default="ekinerja-dev-secret")
+    # The secret sync signs in with: `make up` exports one made for the install (var/secrets/).
+    parser.add_argument("--client-secret",
+                        default=os.environ.get("SYNC_REGISTRY_CLIENT_SECRET") or SIMULATOR_CLIENT_SECRET)
     parser.add_argument("--token-ttl", type=int, default=3600, help="seconds a token lives")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s registry %(message)s")

@@ -320,3 +320,59 @@ def test_last_sync_names_the_registry_sync_time_when_there_is_one():
     assert found["synced_at"] == synced.isoformat()
     assert "2026-11-20" in found["detail"] and "SIASN/MyASN" in found["detail_id"]
     assert "synced_at" not in finding(facts(), "last-sync")
+
+
+# --- one rule with the services that enforce it (kernel rules), and the newer checks -------------------
+
+def test_only_a_jpt_without_supervisor_heads_an_organisation():
+    """A teacher or a root-unit official without a supervisor is not a head: skp refuses to let them
+    publish, by the same kernel rule (rules.lacks_supervisor)."""
+    teacher = person(unit_id="u-root", unit_parent_id=None, unit_kind="sekolah", supervisor_nip=None,
+                     position_jenjang="Ahli Pertama")
+    found = finding(facts(teacher, supervisor=None), "supervisor")
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "no-supervisor", ["skp"])
+    assert "only the head of an organisation (a JPT" in found["detail"] and "pimpinan organisasi" in found["detail_id"]
+    jpt = finding(facts(person(supervisor_nip=None, position_jenjang="JPT Pratama"), supervisor=None), "supervisor")
+    assert jpt["code"] == "top-official"
+
+
+def test_no_supervisor_names_the_supervisor_siasn_gives():
+    refusal = d.Refusal(NOW, ({"field": "supervisor_nip", "rule": "supervisor-not-synced", "detail": "x",
+                               "detail_id": "y", "supervisor_nip": BOSS},))
+    found = finding(facts(person(supervisor_nip=None), supervisor=None, refusal=refusal), "supervisor")
+    assert found["registry_supervisor_nip"] == BOSS
+    assert f"SIASN names NIP {BOSS}" in found["detail"] and f"SIASN mencatat NIP {BOSS}" in found["detail_id"]
+    assert f"pulls NIP {BOSS} from the registry" in found["detail"]
+
+
+def test_unit_position_missing_says_what_waits_and_that_the_admin_fixes_it_in_siasn():
+    found = finding(facts(person(position_id=None)), "unit-position")
+    assert "submitted, approved or published" in found["why"] and "diterbitkan" in found["why_id"]
+    assert "in SIASN" in found["fixed_by"] and "di SIASN" in found["fixed_by_id"]
+
+
+@pytest.mark.parametrize("supervisor, chain, status", [
+    (boss(), ("u-child", "u-root"), "ok"),  # the unit above
+    (boss(unit_id="u-child"), ("u-child", "u-root"), "ok"),  # the same unit
+    (boss(unit_id="u-other", unit_name="Biro Lain"), ("u-child", "u-root"), "warning"),  # another branch
+    (boss(agency_id="ag2"), ("u-child", "u-root"), "warning"),  # another agency
+])
+def test_a_supervisor_outside_the_employees_branch_is_a_warning(supervisor, chain, status):
+    found = finding(facts(supervisor=supervisor, unit_chain=chain), "supervisor-branch")
+    assert found["status"] == status
+    if status == "warning":
+        assert found["code"] == "supervisor-outside-branch" and "blocks" not in found
+        assert found["fixers"] == ["admin_instansi"] and "Reset Struktur" in found["why"]
+        assert found["detail_id"] and found["why_id"]
+
+
+def test_a_teachers_principal_not_synced_is_shown_before_pmm_is_tried():
+    teacher = person(unit_kind="sekolah")
+    kepsek = boss(unit_kind="sekolah", roles=("kepala_sekolah",))
+    found = finding(facts(teacher, supervisor=kepsek, principal_synced=False), "pmm")
+    assert (found["status"], found["code"], found["fixers"]) == ("warning", "principal-not-synced",
+                                                                 ["kepala_sekolah"])
+    assert found["principal_nip"] == BOSS and "Sinkron PMM" in found["why"] and "Sinkronisasi ASN" in found["detail"]
+    assert finding(facts(teacher, supervisor=kepsek, principal_synced=True), "pmm")["code"] == "principal-synced"
+    assert finding(facts(teacher, supervisor=kepsek, principal_synced=None), "pmm")["status"] == "skipped"
+    assert finding(facts(principal_synced=False), "pmm")["status"] == "skipped"  # not in a school

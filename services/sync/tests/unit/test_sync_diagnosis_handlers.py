@@ -13,7 +13,7 @@ from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import diagnosis
 from sync.handlers import import_records
-from sync.tables import OUTBOX, inbox, metadata, skp_published
+from sync.tables import OUTBOX, inbox, metadata, registry_synced, skp_published
 
 HEAD = "197001012000031001"
 MID = "198002142005042002"
@@ -189,3 +189,25 @@ def test_an_unknown_nip_is_a_finding_for_admins_and_a_refusal_for_others(factory
     with pytest.raises(DomainError) as exc:
         diagnosis.diagnose(factory, RequestContext(caller=None))
     assert exc.value.status == 401
+
+
+def test_the_unit_tree_and_the_principals_sync_are_gathered(factory, monkeypatch):
+    principal, teacher = "197505052000031002", "198808082012042003"
+    report = import_records(factory, OUTBOX, {"employees": [
+        row(principal, "3171010505750002", None, agency_id="ag2", unit_id="b-sd", position_id="pg",
+            roles=["kepala_sekolah"]),
+        row(teacher, "3171014808880003", principal, agency_id="ag2", unit_id="b-sd", position_id="pg"),
+        row(STAFF, "3171016609860001", OTHER)]})  # STAFF of ag1 under OTHER of ag2's school
+    assert report["rejected"] == 0, report["errors"]
+    admin_b = ctx("199502212020111013", ("pegawai", "admin_nasional"), "ag2")
+
+    assert by_check(diagnosis.diagnose(factory, admin_b, teacher))["pmm"]["status"] == "skipped"  # no PMM here
+    monkeypatch.setenv("SYNC_REGISTRY_URL", "http://127.0.0.1:9")
+    assert by_check(diagnosis.diagnose(factory, admin_b, teacher))["pmm"]["code"] == "principal-not-synced"
+    with factory.begin() as s:
+        s.execute(registry_synced.insert().values(nip=principal, synced_at=dt.datetime.now(dt.UTC), run_id="r1"))
+    assert by_check(diagnosis.diagnose(factory, admin_b, teacher))["pmm"]["code"] == "principal-synced"
+
+    assert by_check(diagnosis.diagnose(factory, admin_b, teacher))["supervisor-branch"]["status"] == "ok"
+    outside = by_check(diagnosis.diagnose(factory, ctx(STAFF)))["supervisor-branch"]
+    assert (outside["code"], outside["supervisor_agency_id"]) == ("supervisor-outside-branch", "ag2")

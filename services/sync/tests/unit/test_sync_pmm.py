@@ -55,7 +55,7 @@ def principal_syncs(factory, client):
 
 def do_import(factory, client, semester=1, caller=TEACHER, nip=None):
     who = caller if isinstance(caller, Caller) else Caller(caller)
-    return pmm.import_pmm(factory, OUTBOX, client.pmm, RequestContext(caller=who), YEAR, semester, nip)
+    return pmm.import_pmm(factory, OUTBOX, client, RequestContext(caller=who), YEAR, semester, nip)
 
 
 def announced(factory):
@@ -141,11 +141,34 @@ def test_nothing_agreed_yet_is_refused_naming_the_statuses(factory, client, regi
     assert problem.extra["skipped"] == {"Diajukan": 3} and problem.extra["fixed_by"] == "your kepala sekolah, in PMM"
 
 
-def test_someone_who_is_not_a_teacher_has_nothing_in_pmm(factory, client):
+def test_a_principal_without_a_pmm_plan_is_told_pmm_has_none_for_the_semester(factory, client):
     Syncer(factory, OUTBOX, client).sync_nip("199012052020042025")  # the head of the education office
     with pytest.raises(DomainError) as exc:
         do_import(factory, client, caller=KEPSEK)
     assert exc.value.code == "pmm-not-found" and exc.value.status == 404
+    assert "PMM knows you" in exc.value.detail and "PMM mengenal Anda" in exc.value.detail_id
+
+
+def test_pmm_data_not_found_tells_an_unknown_teacher_from_a_missing_semester(factory, client, registry):
+    principal_syncs(factory, client)
+    registry.pmm[(TEACHER, YEAR, 2)] = None  # PMM knows the teacher, not a plan for July–December
+    no_plan = refused(factory, client, "pmm-not-found", semester=2)
+    assert no_plan.extra["fixers"] == ["employee"] and "July–December 2026" in no_plan.detail
+
+    registry.pmm_unknown.add(TEACHER)  # Dapodik lacks the teacher's NUPTK: PMM does not know them
+    unknown = refused(factory, client, "pmm-teacher-unknown")
+    assert unknown.status == 404 and unknown.extra["fixers"] == ["operator_sekolah"]
+    assert "NUPTK" in unknown.detail and "Dapodik" in unknown.detail_id
+    assert "operator" in unknown.extra["fixed_by"] and "operator" in unknown.extra["fixed_by_id"]
+    run = get_run(factory, unknown.extra["run_id"])
+    assert run["errors"][0]["rule"] == "pmm-teacher-unknown" and run["errors"][0]["fixers"] == ["operator_sekolah"]
+
+
+def test_someone_not_in_a_school_is_refused_before_pmm_is_asked(factory, client):
+    client.calls.clear()
+    problem = refused(factory, client, "pmm-not-school", caller="199012052020042025")  # the head of the office
+    assert problem.status == 409 and "not a school" in problem.detail and "bukan sekolah" in problem.detail_id
+    assert problem.extra["fixers"] == ["admin_instansi"] and not any(c.startswith("pmm") for c in client.calls)
 
 
 def test_who_may_import_and_bad_requests(factory, client):
