@@ -15,7 +15,7 @@ from ekinerja_kernel.outbox import Outbox
 
 from . import overrides as held_values
 from . import rediagnose
-from .domain import changes
+from .domain import changes, fixes
 from .domain.access import require_can_view
 from .domain.graph import creates_cycle, dependency_order
 from .domain.identifiers import require_nip
@@ -168,6 +168,9 @@ class _Import:
                 held_values.settle(self.session, held.agreed, held.differ, self.run_id)
                 for w in warnings:
                     self.warnings.append({"record": "employees", "row": i, "key": employee.nip, **w.to_dict()})
+                for field in changes.emptied(old, employee):
+                    self.warnings.append({"record": "employees", "row": i, "key": employee.nip,
+                                          **fixes.emptied(field, getattr(old, field))})
                 return old is not None, bool(events)
             self._apply("employees", i, key, step)
 

@@ -121,7 +121,9 @@ class Progress:
         row_errors = [e for a in self.appliers for e in a.errors]
         errors = (self.errors + row_errors)[:MAX_ERRORS]
         warnings = sum(a.warning_count for a in self.appliers)
-        counts = {**totals, **({"warnings": warnings} if warnings else {}), **self.extra}
+        emptied = [w for a in self.appliers for w in a.emptied][:MAX_ERRORS]
+        counts = {**totals, **({"warnings": warnings} if warnings else {}),
+                  **({"emptied": emptied} if emptied else {}), **self.extra}
         return {**staff, "events": sum(a.events for a in self.appliers) + self.own["events"], "counts": counts,
                 "errors": errors, "error_count": len(self.errors) + sum(a.error_count for a in self.appliers)}
 

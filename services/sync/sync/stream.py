@@ -62,6 +62,7 @@ class StreamApplier:
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
         self.warning_count = 0
+        self.emptied: list[dict[str, Any]] = []  # the first MAX_ERRORS records that lost a unit, position or supervisor
         self.events = 0
         self.chunks = 0
         self._kind: str | None = None
@@ -202,6 +203,9 @@ class StreamApplier:
                 self.counts[k][outcome] += n
         self.events += run.events
         self.warning_count += len(run.warnings)
+        for warning in run.warnings:
+            if warning.get("rule") == "emptied" and len(self.emptied) < MAX_ERRORS:
+                self.emptied.append({k: v for k, v in warning.items() if k != "row"})
         self.error_count += len(run.errors)
         for error in run.errors:
             if len(self.errors) < MAX_ERRORS:

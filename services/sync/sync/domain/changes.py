@@ -24,6 +24,17 @@ def employee_events(old: Employee | None, new: Employee,
     return events
 
 
+KEPT_FIELDS = ("unit_id", "position_id", "supervisor_nip")
+
+
+def emptied(old: Employee | None, new: Employee) -> list[str]:
+    """The unit, position or supervisor the stored record had and the new one no longer has: the
+    employee's SKP waits for them, so an import or sync that empties one says so."""
+    if old is None:
+        return []
+    return [f for f in KEPT_FIELDS if getattr(old, f) and not getattr(new, f)]
+
+
 def position_events(old: Position | None, new: Position,
                     holders: Iterable[Employee]) -> list[tuple[str, dict[str, Any]]]:
     """A stored position renamed or re-graded (another kelas jabatan moves Tukin) is announced again

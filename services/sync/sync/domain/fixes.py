@@ -63,3 +63,20 @@ def for_run_error(rule: str) -> dict[str, Any]:
             "the agency admin (BKD/BKPSDM): checks the NIP and registers it in SIASN",
             "admin instansi (BKD/BKPSDM): memeriksa NIP dan mendaftarkannya di SIASN"))
     return {"fixers": [], "fixed_by": OPERATOR[0], "fixed_by_id": OPERATOR[1]}
+
+
+EMPTIED_WORDS = {"unit_id": ("unit (unor)", "unit organisasi (unor)"), "position_id": ("position (jabatan)", "jabatan"),
+                 "supervisor_nip": ("supervisor", "atasan")}
+
+
+def emptied(field: str, before: str) -> dict[str, Any]:
+    """A stored unit, position or supervisor the latest record no longer gives (a warning: the
+    record is applied, and the employee's SKP waits until it is recorded again)."""
+    en, id_ = EMPTIED_WORDS[field]
+    return {"field": field, "rule": "emptied", "before": before,
+            "detail": f"The record no longer gives a {en} (it was {before}): planning, submitting and approving "
+                      "the SKP wait until it is recorded again.",
+            "detail_id": f"Data tidak lagi mencantumkan {id_} (sebelumnya {before}): pembuatan, pengajuan, dan "
+                         "persetujuan SKP menunggu sampai dicatat kembali.",
+            **_fixed_by((ADMIN_INSTANSI,), ("the agency admin (BKD/BKPSDM), in SIASN (peremajaan data)",
+                                            "admin instansi (BKD/BKPSDM), di SIASN (peremajaan data)"))}

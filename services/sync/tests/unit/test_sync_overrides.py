@@ -227,3 +227,22 @@ def test_an_employee_inactive_in_the_registry_cannot_sync_either(factory, syncer
     unavailable = runs.sync_state(factory, ctx(Caller(DEWI)), configured=True, circuit=open_circuit)
     assert (unavailable["can_sync"], unavailable["code"], unavailable["retry_after"]) == (
         False, "registry-unavailable", 12)
+
+
+# --- a sync that empties what the SKP needs says so ------------------------------------------------------
+
+def test_a_sync_or_import_that_empties_the_unit_or_position_says_so(factory, syncer, registry):
+    registry.patch_employee(DEWI, {"position_id": None})
+
+    run = syncer.sync_nip(DEWI, "employee", DEWI)
+
+    assert run["status"] == "ok" and run["updated"] == 1 and run["counts"]["warnings"] == 1
+    [emptied] = run["counts"]["emptied"]
+    assert (emptied["key"], emptied["field"], emptied["rule"], emptied["before"]) == (
+        DEWI, "position_id", "emptied", ROWS[DEWI]["position_id"])
+    assert "SKP wait" in emptied["detail"] and "SKP menunggu" in emptied["detail_id"]
+    assert emptied["fixers"] == ["admin_instansi"] and "SIASN" in emptied["fixed_by"]
+    assert findings(factory, DEWI)["unit-position"]["code"] == "no-unit-position"
+
+    report = import_records(factory, OUTBOX, {"employees": [{**ROWS[DEWI], "position_id": None, "unit_id": None}]})
+    assert [w["field"] for w in report["warnings"] if w["rule"] == "emptied"] == ["unit_id"]
