@@ -4,6 +4,15 @@ import os
 
 from prometheus_client import multiprocess
 
+# Not bound to the name `config`: gunicorn reads every module-level name that is one of its
+# settings, and `config` is (the path of this file).
+from ekinerja_kernel import config as kernel_config
+
+# Asked here, in the master, before the workers fork: a production start without the cookie key
+# stops now, saying why; elsewhere the key made up for this run is inherited by every worker
+# (each making its own, a sign-in form posted to another worker would be refused).
+kernel_config.secret("GATEWAY_SECRET_KEY")
+
 bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
 worker_class = "sync"  # one thread per worker: each holds its own long-lived RPC proxy

@@ -28,10 +28,10 @@ log = logging.getLogger("ekinerja.gateway")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Signs the cookie of the OIDC sign-in pages. Production MUST set GATEWAY_SECRET_KEY (the same value
-# in every worker and replica, else a form posted to another worker is refused); this default is
-# public and only fit for development.
-DEV_SECRET_KEY = "ekinerja-dev-only-secret-key-set-GATEWAY_SECRET_KEY"
+# Signs the cookie of the OIDC sign-in pages (a browser binding and the CSRF token; the sign-in's
+# progress is identity's). The same value in every worker and replica, else a form posted to another
+# one is refused: no default in the source; a production start without it refuses to start.
+SECRET_KEY_VARIABLE = "GATEWAY_SECRET_KEY"
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -62,11 +62,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         REVOCATION_FEED=None,
         REVOCATION_STALE_SECONDS=config.env_float("REVOCATION_STALE_SECONDS", revocations.DEFAULT_STALE_SECONDS),
         REVOCATION_HEARTBEAT=config.env_int("REVOCATION_HEARTBEAT", revocations.DEFAULT_HEARTBEAT),
-        SECRET_KEY=config.env("GATEWAY_SECRET_KEY", DEV_SECRET_KEY),
     )
     app.config.update(settings or {})
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY:
-        log.warning("GATEWAY_SECRET_KEY is not set: the OIDC sign-in cookie uses the public development key")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.secret(SECRET_KEY_VARIABLE)
     if app.config["TRUSTED_PROXY_HOPS"] > 0:
         # Behind N proxies that each append to X-Forwarded-For, the client IP (rate limit, audit)
         # is the Nth address from the right; without proxies the header is not trusted at all.

@@ -2,9 +2,12 @@
 
 authlib runs the protocol (authorization code flow, PKCE S256 only, OpenID Connect ID tokens,
 RFC 7009 revocation); every storage hook and decision it needs is an RPC to identity
-(`oidc_*`, docs/identity-rpc.md), so the gateway still keeps no database. Between the steps of the
-HTML sign-in (NIP + password, then TOTP, then consent) the state lives in Flask's signed session
-cookie (`SECRET_KEY`), limited to /oauth/ paths.
+(`oidc_*`, docs/identity-rpc.md), so the gateway still keeps no database. The HTML sign-in (NIP +
+password, then TOTP, then consent) is a flow identity keeps: identity checks the password and the
+code itself, records who signed in, and stores a code only for a flow it verified. The browser's
+cookie (Flask's session, signed with `SECRET_KEY`, limited to /oauth/ paths) holds nothing but a
+random value binding the browser to its flows and the CSRF token; a forged or replayed cookie
+cannot move a flow, since the gateway never tells identity who the user is.
 
 Errors of the HTML pages are rendered as HTML (bilingual); /oauth/token, /oauth/revoke and
 /oauth/userinfo answer with standard OAuth JSON errors. None of these routes is under /api/v1, so
@@ -15,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -60,8 +62,8 @@ CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "at_ha
 AUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
                "code_challenge_method", "prompt", "login_hint")
 MAX_PARAM_LENGTH = 512  # redirect_uri excepted: it must equal a registered one
-FLOW_SECONDS = 600
-MAX_FLOWS = 3  # sign-ins in progress per browser (tabs); the oldest is dropped, so the cookie stays small
+# Identity's refusal of a flow that is unknown, expired, over, or another browser's.
+FLOW_INVALID = "oidc-flow-invalid"
 HTML_PAGES = ("oidc.authorize", "oidc.authorize_step")
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
@@ -140,10 +142,11 @@ class AuthorizationCode(AuthorizationCodeMixin):
 
 @dataclass(frozen=True)
 class EndUser:
+    """Who identity says signed in: authlib needs a user to grant; the code's data come from identity."""
+
     nip: str
-    auth_time: int
+    auth_time: int = 0
     amr: list[str] = field(default_factory=list)
-    name: str | None = None
 
     def get_user_id(self) -> str:
         return self.nip
@@ -198,11 +201,10 @@ class CodeGrant(AuthorizationCodeGrant):
         return redirect_uri
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        data = request.payload.data
-        user: EndUser = request.user
-        _identity("oidc_save_code", code, request.client.client_id, user.nip, request.payload.redirect_uri,
-                  request.scope, data.get("nonce"), data.get("code_challenge"), data.get("code_challenge_method"),
-                  user.auth_time, list(user.amr))
+        # Identity keeps the code for the user, methods and time its own flow recorded, and only if
+        # that flow is verified; nothing about the user is sent from here.
+        flow_id, browser = request.oidc_flow
+        _identity("oidc_flow_code", flow_id, browser, code)
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         # identity marks the code used as it hands it out: a second presentation finds nothing.
@@ -249,7 +251,7 @@ class Revocation(RevocationEndpoint):
 
 class Server(AuthorizationServer):
     def create_oauth2_request(self, req: Any) -> OAuth2Request:
-        # The later steps of the sign-in replay the request kept in the session, already built.
+        # The later steps of the sign-in replay the request identity kept with the flow, already built.
         return req if isinstance(req, OAuth2Request) else super().create_oauth2_request(req)
 
 
@@ -333,28 +335,17 @@ def _message(status: int, title: str, title_id: str, detail: str, detail_id: str
     return _page("message.html", status, title=title, title_id=title_id, detail=detail, detail_id=detail_id)
 
 
-def _flows() -> dict[str, Any]:
-    now = time.time()
-    return {k: v for k, v in session.get("oidc_flows", {}).items() if v.get("created", 0) + FLOW_SECONDS > now}
+def _browser(create: bool = False) -> str | None:
+    """The random value binding this browser to its sign-ins (identity keeps only its hash)."""
+    if create and not session.get("browser"):
+        session["browser"] = secrets.token_urlsafe(32)
+    return session.get("browser")
 
 
-def _save_flow(flow_id: str, flow: dict[str, Any]) -> None:
-    flows = _flows()
-    flows[flow_id] = flow
-    while len(flows) > MAX_FLOWS:
-        flows.pop(min(flows, key=lambda k: flows[k]["created"]))
-    session["oidc_flows"] = flows
-
-
-def _drop_flow(flow_id: str) -> None:
-    flows = _flows()
-    flows.pop(flow_id, None)
-    session["oidc_flows"] = flows
-
-
-def _stored_request(params: dict[str, str]) -> OAuth2Request:
+def _stored_request(flow: dict[str, Any], browser: str) -> OAuth2Request:
     req = OAuth2Request("GET", url_for("oidc.authorize", _external=True), headers=request.headers)
-    req.payload = BasicOAuth2Payload(dict(params))
+    req.payload = BasicOAuth2Payload(dict(flow["params"]))
+    req.oidc_flow = (flow["flow"], browser)  # type: ignore[attr-defined]  (read by save_authorization_code)
     return req
 
 
@@ -369,23 +360,31 @@ def _authorization_error(error: OAuth2Error) -> Response:
                     "Hubungi pengelola aplikasi tersebut.")
 
 
-def _client_name(flow: dict[str, Any]) -> str:
-    client = query_client(flow["params"].get("client_id"))
-    return client.name if client else flow["params"].get("client_id", "")
+def _expired() -> Response:
+    return _message(400, "This sign-in page has expired", "Halaman masuk ini sudah kedaluwarsa",
+                    "Go back to the application and start signing in again.",
+                    "Kembali ke aplikasi dan mulai masuk lagi.")
 
 
-def _login_page(flow_id: str, flow: dict[str, Any], status: int = 200, nip: str = "",
+def _login_page(flow: dict[str, Any], status: int = 200, nip: str = "",
                 error: dict[str, Any] | None = None) -> Response:
-    return _page("login.html", status, flow=flow_id, client_name=_client_name(flow), nip=nip, error=error)
+    return _page("login.html", status, flow=flow["flow"], client_name=flow["client_name"], nip=nip, error=error)
 
 
-def _mfa_page(flow_id: str, flow: dict[str, Any], status: int = 200, error: dict[str, Any] | None = None) -> Response:
-    return _page("mfa.html", status, flow=flow_id, client_name=_client_name(flow), error=error)
+def _mfa_page(flow: dict[str, Any], status: int = 200, error: dict[str, Any] | None = None) -> Response:
+    return _page("mfa.html", status, flow=flow["flow"], client_name=flow["client_name"], error=error)
+
+
+def _consent_page(flow: dict[str, Any], status: int = 200) -> Response:
+    scopes = [SCOPE_LABELS.get(s, (s, s)) for s in scope_to_list(flow["params"].get("scope", ""))]
+    return _page("consent.html", status, flow=flow["flow"], client_name=flow["client_name"], nip=flow["nip"],
+                 scopes=scopes)
 
 
 @oidc.get("/oauth/authorize")
 def authorize() -> Response:
-    """Validate the client's request (client, exact redirect URI, PKCE S256, scope), then ask for the NIP."""
+    """Validate the client's request (client, exact redirect URI, PKCE S256, scope), open a sign-in
+    flow in identity for this browser, then ask for the NIP."""
     try:
         _server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
@@ -393,15 +392,15 @@ def authorize() -> Response:
     params = {k: request.args[k] for k in AUTH_PARAMS if request.args.get(k)}
     if any(len(v) > MAX_PARAM_LENGTH for k, v in params.items() if k != "redirect_uri"):
         return _authorization_error(InvalidRequestError("A parameter is too long."))
-    flow_id = secrets.token_urlsafe(16)
-    _save_flow(flow_id, {"params": params, "step": "password", "created": int(time.time())})
+    flow = _identity("oidc_flow_start", _browser(create=True), params)
     hint = params.get("login_hint", "")
-    return _login_page(flow_id, _flows()[flow_id], nip=hint if hint.isdigit() else "")
+    return _login_page(flow, nip=hint if hint.isdigit() else "")
 
 
 @oidc.post("/oauth/authorize")
 def authorize_step() -> Response:
-    """One step of the sign-in form: password, then TOTP, then consent; the last one redirects."""
+    """One step of the sign-in form, the one identity says the flow is at: password, then TOTP, then
+    consent; the last one redirects."""
     limiter = current_app.extensions.get("auth_rate_limiter")
     wait = limiter.hit(request.remote_addr or "unknown") if limiter else 0.0
     if wait:
@@ -411,52 +410,73 @@ def authorize_step() -> Response:
                             f"Terlalu banyak permintaan masuk dari alamat ini. Coba lagi dalam {seconds} detik.")
         response.headers["Retry-After"] = str(seconds)
         return response
+    browser = _browser()
     flow_id = request.form.get("flow", "")
-    flow = _flows().get(flow_id)
-    if flow is None:
-        return _message(400, "This sign-in page has expired", "Halaman masuk ini sudah kedaluwarsa",
-                        "Go back to the application and start signing in again.",
-                        "Kembali ke aplikasi dan mulai masuk lagi.")
+    if not browser or not flow_id:
+        return _expired()
     if not secrets.compare_digest(request.form.get("csrf_token", ""), session.get("csrf", "")):
         return _message(400, "The form could not be verified", "Formulir tidak dapat diverifikasi",
                         "Reload the sign-in page from the application and try again.",
                         "Muat ulang halaman masuk dari aplikasi lalu coba lagi.")
-    if flow["step"] == "mfa":
-        return _mfa_step(flow_id, flow)
-    if flow["step"] == "consent":
-        return _consent_step(flow_id, flow)
-    return _password_step(flow_id, flow)
+    try:
+        flow = _identity("oidc_flow_get", flow_id, browser)
+    except RpcProblem as exc:
+        if exc.problem.get("code") == FLOW_INVALID:
+            return _expired()
+        raise
+    step = {"password": _password_step, "mfa": _mfa_step, "consent": _consent_step}.get(flow["step"])
+    return step(flow, browser) if step else _next(flow, browser)
 
 
-def _password_step(flow_id: str, flow: dict[str, Any]) -> Response:
+def _flow_refusal(exc: RpcProblem) -> Response | None:
+    """The page for a refusal that ends the sign-in, or None when the step may be tried again."""
+    code = exc.problem.get("code")
+    if code == FLOW_INVALID:
+        return _expired()
+    if code == "mfa-enrollment-required":
+        return _message(exc.status, "Set up two-step verification first", "Aktifkan verifikasi dua langkah dahulu",
+                        exc.problem.get("detail", ""), exc.problem.get("detail_id", ""))
+    return None
+
+
+def _password_step(flow: dict[str, Any], browser: str) -> Response:
     nip = request.form.get("nip", "").strip()
     password = request.form.get("password", "")
     if not nip or not password:
-        return _login_page(flow_id, flow, 422, nip, {"detail": "Enter your NIP and password.",
-                                                     "detail_id": "Masukkan NIP dan kata sandi Anda."})
-    device = f"Login with ASN Digital: {_client_name(flow)}"[:200]
+        return _login_page(flow, 422, nip, {"detail": "Enter your NIP and password.",
+                                            "detail_id": "Masukkan NIP dan kata sandi Anda."})
     try:
-        result = _identity("login", nip, password, device_name=device)
+        flow = _identity("oidc_flow_password", flow["flow"], browser, nip, password)
     except RpcProblem as exc:
-        return _retry_after(_login_page(flow_id, flow, exc.status, nip, exc.problem), exc)
-    return _signed_in(flow_id, flow, result)
+        return _flow_refusal(exc) or _retry_after(_login_page(flow, exc.status, nip, exc.problem), exc)
+    return _next(flow, browser)
 
 
-def _mfa_step(flow_id: str, flow: dict[str, Any]) -> Response:
+def _mfa_step(flow: dict[str, Any], browser: str) -> Response:
     code = "".join(request.form.get("code", "").split())
     if not code:
-        return _mfa_page(flow_id, flow, 422, {"detail": "Enter the code from your authenticator app.",
-                                              "detail_id": "Masukkan kode dari aplikasi autentikator Anda."})
+        return _mfa_page(flow, 422, {"detail": "Enter the code from your authenticator app.",
+                                     "detail_id": "Masukkan kode dari aplikasi autentikator Anda."})
     second = {"code": code} if code.isdigit() and len(code) == 6 else {"recovery_code": code}
     try:
-        result = _identity("verify_mfa", flow.get("mfa_ticket", ""), **second)
+        flow = _identity("oidc_flow_mfa", flow["flow"], browser, **second)
     except RpcProblem as exc:
-        if exc.problem.get("code") == "ticket-invalid":  # too slow: start again with the password
-            flow.update(step="password", mfa_ticket=None)
-            _save_flow(flow_id, flow)
-            return _login_page(flow_id, flow, exc.status, "", exc.problem)
-        return _retry_after(_mfa_page(flow_id, flow, exc.status, exc.problem), exc)
-    return _signed_in(flow_id, flow, result)
+        return _flow_refusal(exc) or _retry_after(_mfa_page(flow, exc.status, exc.problem), exc)
+    return _next(flow, browser)
+
+
+def _consent_step(flow: dict[str, Any], browser: str) -> Response:
+    decision = request.form.get("decision")
+    if decision not in ("allow", "deny"):
+        return _consent_page(flow, 422)
+    try:
+        flow = _identity("oidc_flow_consent", flow["flow"], browser, decision)
+    except RpcProblem as exc:
+        refusal = _flow_refusal(exc)
+        if refusal is None:
+            raise
+        return refusal
+    return _next(flow, browser)
 
 
 def _retry_after(response: Response, exc: RpcProblem) -> Response:
@@ -467,81 +487,23 @@ def _retry_after(response: Response, exc: RpcProblem) -> Response:
     return response
 
 
-def _signed_in(flow_id: str, flow: dict[str, Any], result: dict[str, Any]) -> Response:
-    status = result.get("status")
-    if status == "mfa_required":
-        flow.update(step="mfa", mfa_ticket=result["mfa_ticket"])
-        _save_flow(flow_id, flow)
-        return _mfa_page(flow_id, flow)
-    if status == "mfa_enrollment_required":
-        _drop_flow(flow_id)
-        return _message(403, "Set up two-step verification first", "Aktifkan verifikasi dua langkah dahulu",
-                        "Your account must use an authenticator app (TOTP). Sign in to the e-Kinerja app once to "
-                        "set it up, then come back to this application.",
-                        "Akun Anda wajib memakai aplikasi autentikator (TOTP). Masuk ke aplikasi e-Kinerja sekali "
-                        "untuk mengaktifkannya, lalu kembali ke aplikasi ini.")
-    return _decide(flow_id, flow, _end_user(result))
-
-
-def _end_user(result: dict[str, Any]) -> EndUser:
-    """Who signed in, read from the access token identity just signed; the e-Kinerja session that
-    `login` opened served only this sign-in and is ended at once."""
-    app = current_app
-    claims = auth.verify_token(result["access_token"], app.extensions["jwks"], issuer=app.config["TOKEN_ISSUER"],
-                               leeway=int(app.config["TOKEN_LEEWAY"]))
+def _next(flow: dict[str, Any], browser: str) -> Response:
+    """The page of the step identity moved the flow to; a verified or denied flow goes back to the
+    application (with a code that identity stores for this flow, or with access_denied)."""
+    if flow["step"] == "mfa":
+        return _mfa_page(flow)
+    if flow["step"] == "consent":
+        return _consent_page(flow)
+    if flow["step"] not in ("verified", "denied"):
+        return _expired()
+    user = EndUser(nip=flow["nip"]) if flow["step"] == "verified" else None
+    req = _stored_request(flow, browser)
     try:
-        _identity("logout", caller=auth.caller_from_claims(claims))
-    except (RpcProblem, ServiceTimeout, ServiceUnavailable, ServiceFailed):
-        log.warning("could not end the sign-in session %s", claims.get("sid"), exc_info=True)
-    return EndUser(nip=claims["sub"], auth_time=int(claims["auth_time"]), amr=list(claims.get("amr") or []),
-                   name=claims.get("name"))
-
-
-def _valid_grant(flow: dict[str, Any], user: EndUser) -> tuple[OAuth2Request, Any]:
-    req = _stored_request(flow["params"])
-    return req, _server().get_consent_grant(req, end_user=user)
-
-
-def _decide(flow_id: str, flow: dict[str, Any], user: EndUser) -> Response:
-    try:
-        req, grant = _valid_grant(flow, user)
-    except OAuth2Error as error:
-        _drop_flow(flow_id)
-        return _authorization_error(error)
-    client: Client = grant.client
-    asked_again = "consent" in scope_to_list(flow["params"].get("prompt", ""))
-    if not client.first_party and (asked_again or not _identity("oidc_has_consent", user.nip, client.client_id,
-                                                                 req.scope, idempotent=True)):
-        flow.update(step="consent", user=asdict(user))
-        _save_flow(flow_id, flow)
-        scopes = [SCOPE_LABELS.get(s, (s, s)) for s in scope_to_list(req.scope)]
-        return _page("consent.html", flow=flow_id, client_name=client.name, user=user, scopes=scopes)
-    return _finish(flow_id, req, grant, user)
-
-
-def _finish(flow_id: str, req: OAuth2Request, grant: Any, user: EndUser | None) -> Response:
-    _drop_flow(flow_id)
-    try:
+        grant = _server().get_consent_grant(req, end_user=user)
+        # authlib answers access_denied to the client when there is no user.
         return _server().create_authorization_response(request=req, grant_user=user, grant=grant)
-    except OAuth2Error as error:  # raised outside authlib's own handling (AccessDenied has the redirect URI)
-        return _authorization_error(error)
-
-
-def _consent_step(flow_id: str, flow: dict[str, Any]) -> Response:
-    user = EndUser(**flow["user"])
-    try:
-        req, grant = _valid_grant(flow, user)
     except OAuth2Error as error:
-        _drop_flow(flow_id)
         return _authorization_error(error)
-    decision = request.form.get("decision")
-    if decision == "allow":
-        _identity("oidc_grant_consent", user.nip, grant.client.client_id, req.scope)
-        return _finish(flow_id, req, grant, user)
-    if decision == "deny":
-        return _finish(flow_id, req, grant, None)  # authlib answers error=access_denied to the client
-    scopes = [SCOPE_LABELS.get(s, (s, s)) for s in scope_to_list(req.scope)]
-    return _page("consent.html", 422, flow=flow_id, client_name=grant.client.name, user=user, scopes=scopes)
 
 
 # -- token, userinfo, revocation ------------------------------------------------------------------

@@ -21,20 +21,35 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 class StubRpc:
-    """Answers the look-ups of an authorization request; anything else fails the test."""
+    """Answers the look-ups of an authorization request and plays identity's flow of a password-only
+    user of a client they already consented to; anything else fails the test."""
 
     def __init__(self, down: bool = False) -> None:
         self.down = down
         self.calls: list[str] = []
+        self.args: dict[str, tuple] = {}
+        self.flows: dict[str, dict] = {}
 
     def call(self, service, method, *args, **kwargs):
         self.calls.append(method)
+        self.args[method] = args
         if self.down:
             raise ServiceUnavailable(service, "stopped for the test")
         if method == "oidc_client":
             return CLIENT if args[0] == "cuti" else None
         if method == "oidc_nonce_used":
             return False
+        if method == "oidc_flow_start":
+            flow = {"flow": f"flow-{len(self.flows)}", "step": "password", "client_id": "cuti",
+                    "client_name": "Aplikasi Cuti", "params": dict(args[1]), "nip": None, "browser": args[0]}
+            self.flows[flow["flow"]] = flow
+            return flow
+        if method in ("oidc_flow_get", "oidc_flow_password", "oidc_flow_code"):
+            flow = self.flows[args[0]]
+            assert args[1] == flow["browser"], "the browser binding of the cookie goes with every step"
+            if method == "oidc_flow_password":
+                flow.update(step="verified", nip=args[2])
+            return {"status": "saved"} if method == "oidc_flow_code" else flow
         raise AssertionError(f"unexpected RPC {service}.{method}")
 
 
@@ -169,7 +184,58 @@ def test_a_post_with_a_wrong_csrf_token_is_refused_before_any_sign_in(client):
                                                      "password": "p"})
 
     assert response.status_code == 400
-    assert "login" not in rpc.calls
+    assert rpc.calls == []  # refused before identity was asked anything
+
+
+def form_fields(page: str) -> dict[str, str]:
+    return {name: page.split(f'name="{name}" value="')[1].split('"')[0] for name in ("flow", "csrf_token")}
+
+
+def test_the_cookie_holds_only_a_browser_binding_and_the_csrf_token(client):
+    from flask.sessions import SecureCookieSessionInterface
+
+    client.get(authorize_url())
+    client.get(authorize_url(state="st-2"))  # a second tab
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(client.application)
+    stored = serializer.loads(client.get_cookie("ekinerja_sso", path="/oauth/").value)
+    assert set(stored) == {"browser", "csrf"} and len(stored["browser"]) >= 43
+    rpc = client.application.extensions["rpc"]
+    assert {f["browser"] for f in rpc.flows.values()} == {stored["browser"]}  # one binding for the browser
+    other = client.application.test_client()
+    other.get(authorize_url())
+    assert len({f["browser"] for f in rpc.flows.values()}) == 2
+
+
+def test_the_code_is_kept_by_identity_for_its_flow_and_nothing_else_is_said_about_the_user(client):
+    fields = form_fields(client.get(authorize_url()).get_data(as_text=True))
+
+    response = client.post("/oauth/authorize", data={**fields, "nip": "198609262015051001", "password": "p"})
+
+    params = redirect_params(response)
+    rpc = client.application.extensions["rpc"]
+    flow, browser, code = rpc.args["oidc_flow_code"]
+    assert flow == fields["flow"] and browser == rpc.flows[flow]["browser"] and code == params["code"]
+    assert params["state"] == "st-1"
+
+
+def test_a_cookie_signed_with_another_key_is_no_sign_in(client):
+    from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    fields = form_fields(client.get(authorize_url()).get_data(as_text=True))
+    forger = Flask("forger")
+    forger.secret_key = "ekinerja-dev-only-secret-key-set-GATEWAY_SECRET_KEY"  # the key the source once held
+    forged = SecureCookieSessionInterface().get_signing_serializer(forger).dumps(
+        {"browser": "b" * 43, "csrf": fields["csrf_token"]})
+    client.set_cookie("ekinerja_sso", forged, path="/oauth/")
+    rpc = client.application.extensions["rpc"]
+    rpc.calls.clear()
+
+    response = client.post("/oauth/authorize", data={**fields, "nip": "1", "password": "p"})
+
+    assert response.status_code == 400 and "kedaluwarsa" in response.get_data(as_text=True)
+    assert rpc.calls == []
 
 
 # --- token, userinfo, revocation errors are OAuth JSON --------------------------------------------

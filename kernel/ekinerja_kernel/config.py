@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,40 @@ def env_int(name: str, default: int) -> int:
     return int(env(name, str(default)))
 
 
+def production() -> bool:
+    """A production start: `EKINERJA_ENV=production`. It refuses what is only fit for one machine (a
+    secret made up at start, the SQLite fallback) instead of falling back on it."""
+    return env("EKINERJA_ENV", "development").strip().lower() == "production"
+
+
+class MissingSecret(RuntimeError):
+    """A production start without a secret it needs: the process must not start."""
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def secret(name: str) -> str:
+    """The secret in the environment variable `name`; the source holds none, not even a default.
+
+    A production start refuses to go on without it (or with one shorter than MIN_SECRET_LENGTH).
+    Elsewhere (tests, a developer's shell) a random one is made and written back to the environment,
+    so that what this process starts or forks afterwards (gunicorn's workers, when the master asked
+    first) uses the same; `make up` gives each install its own under var/secrets/ instead."""
+    value = os.environ.get(name, "")
+    if value and (len(value) >= MIN_SECRET_LENGTH or not production()):
+        return value
+    if production():
+        problem = "is too short" if value else "is not set"
+        raise MissingSecret(
+            f"{name} {problem}: a production start (EKINERJA_ENV=production) needs a random secret of at least "
+            f"{MIN_SECRET_LENGTH} characters, the same for every process that shares it. Make one with "
+            f"`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it from your secret store.")
+    value = secrets.token_urlsafe(48)
+    os.environ[name] = value
+    return value
+
+
 def var_dir() -> Path:
     """Where local state lives (SQLite files, logs, broker data) when nothing else is set."""
     return Path(env("EKINERJA_VAR_DIR", str(Path.cwd() / "var"))).resolve()
@@ -48,9 +83,10 @@ def database_url(service: str) -> str:
     url = os.environ.get(name)
     if url:
         return url
-    if env("EKINERJA_REQUIRE_DATABASE_URL", "0") == "1":
+    if env("EKINERJA_REQUIRE_DATABASE_URL", "0") == "1" or production():
         # In production N replicas each falling back to a private SQLite file would be N databases.
-        raise RuntimeError(f"{name} is not set and EKINERJA_REQUIRE_DATABASE_URL=1 forbids the SQLite fallback")
+        raise RuntimeError(f"{name} is not set and EKINERJA_REQUIRE_DATABASE_URL=1 (or EKINERJA_ENV=production) "
+                           "forbids the SQLite fallback")
     path = var_dir() / f"{service}.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"

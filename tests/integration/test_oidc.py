@@ -232,13 +232,23 @@ def test_totp_account_on_a_first_party_public_client(gateway, clients, demo_logi
     assert claims["amr"] == ["pwd", "otp"]
 
 
-def test_the_sign_in_does_not_leave_an_e_kinerja_session(gateway, clients, demo_logins, service_databases):
+def test_the_sign_in_does_not_open_an_e_kinerja_session(gateway, clients, demo_logins, service_databases):
     account = plain_accounts(demo_logins)[1]
+    engine = create_engine(service_databases["identity"])
+    count = text("SELECT count(*) FROM sessions WHERE nip = :nip")
+    with engine.connect() as conn:
+        before = conn.execute(count, {"nip": account["nip"]}).scalar_one()
 
     code_for(gateway, clients["mobile"], account)
 
-    types = audit_types(service_databases, account["nip"])
-    assert types[-2:] == ["login.succeeded", "session.revoked"]
+    with engine.connect() as conn:
+        assert conn.execute(count, {"nip": account["nip"]}).scalar_one() == before
+        last = conn.execute(text("SELECT type, detail FROM audit_events WHERE nip = :nip ORDER BY id DESC LIMIT 1"),
+                            {"nip": account["nip"]}).one()
+    engine.dispose()
+    detail = last.detail if isinstance(last.detail, dict) else json.loads(last.detail)
+    assert last.type == "login.succeeded" and detail["via"] == "oidc" and detail["amr"] == ["pwd"]
+    assert detail["client_id"] == clients["mobile"].client_id
 
 
 # --- refusals ---------------------------------------------------------------------------------------
@@ -377,3 +387,166 @@ def test_a_lockout_is_shown_on_the_page_with_retry_after(gateway, clients, demo_
 
     assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
     assert "Terlalu banyak percobaan kata sandi" in locked.get_data(as_text=True)
+
+
+# --- the sign-in's progress is identity's, never the cookie's --------------------------------------
+
+SSO_COOKIE = "ekinerja_sso"
+# The signing key the gateway's source once fell back on: public, so anyone could sign with it.
+PUBLIC_OLD_KEY = "ekinerja-dev-only-secret-key-set-GATEWAY_SECRET_KEY"
+
+
+def _cookie_serializer(key: str):
+    from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    signer = Flask("forger")
+    signer.secret_key = key
+    return SecureCookieSessionInterface().get_signing_serializer(signer)
+
+
+def sso_cookie(browser) -> str | None:
+    cookie = browser.get_cookie(SSO_COOKIE, path="/oauth/")
+    return cookie.value if cookie else None
+
+
+def read_cookie(browser) -> dict:
+    """What the browser's sign-in cookie says: signed, not encrypted, so its owner can read it."""
+    _, payload = _cookie_serializer("any").loads_unsafe(sso_cookie(browser))
+    return dict(payload or {})
+
+
+def put_cookie(browser, value: str) -> None:
+    browser.set_cookie(SSO_COOKIE, value, path="/oauth/")
+
+
+def no_code(response) -> None:
+    """No authorization code reaches the client (an error sent back to it is no code)."""
+    location = response.headers.get("Location", "")
+    assert "code" not in parse_qs(urlsplit(location).query), location
+
+
+def test_the_mfa_step_cannot_be_skipped_by_posting_the_consent_decision(gateway, clients, demo_logins):
+    account = [a for a in demo_logins.values() if "totp_secret" in a][0]
+    attempt, page = authorize(gateway, clients["portal"])
+    second = sign_in(gateway, page, account)
+    assert "autentikator" in second.get_data(as_text=True)
+
+    skipped = submit(gateway, second, decision="allow")
+
+    no_code(skipped)
+    assert "autentikator" in skipped.get_data(as_text=True)  # still asked for the code
+
+
+@pytest.mark.parametrize("key", ["public-old-key", "gateway-key"])
+def test_a_cookie_forged_with_any_key_yields_no_code(gateway, clients, demo_logins, key):
+    """An attacker starts a sign-in of their own, then rewrites their cookie to say the sign-in of a
+    TOTP account is at the consent step and signs it: with the key the source once held, or even with
+    the gateway's own key (as if it had leaked)."""
+    victim = [a for a in demo_logins.values() if "totp_secret" in a][-1]
+    attempt, page = authorize(gateway, clients["portal"])
+    form = Forms(page.get_data(as_text=True)).fields
+    payload = read_cookie(gateway)
+    now = int(time.time())
+    params = {k: v[0] for k, v in parse_qs(urlsplit(page.request.url).query).items()}
+    payload["oidc_flows"] = {form["flow"]: {"params": params, "step": "consent", "created": now,
+                                            "user": {"nip": victim["nip"], "auth_time": now,
+                                                     "amr": ["pwd", "otp"], "name": victim["name"]}}}
+    signing_key = PUBLIC_OLD_KEY if key == "public-old-key" else gateway.application.secret_key
+    put_cookie(gateway, _cookie_serializer(signing_key).dumps(payload))
+
+    response = gateway.post("/oauth/authorize", data={"flow": form["flow"], "csrf_token": form["csrf_token"],
+                                                      "decision": "allow"})
+
+    no_code(response)
+
+
+def test_a_genuine_cookie_replayed_after_its_sign_in_ended_yields_no_second_code(gateway, clients, demo_logins):
+    account = plain_accounts(demo_logins)[9]
+    attempt, page = authorize(gateway, clients["portal"], nonce=None)  # the nonce is optional
+    consent = sign_in(gateway, page, account)
+    assert Forms(consent.get_data(as_text=True)).buttons["decision"] == ["allow", "deny"]
+    snapshot = sso_cookie(gateway)
+    assert "code" in redirected(submit(gateway, consent, decision="allow"), attempt)
+
+    put_cookie(gateway, snapshot)  # the cookie as it was at the consent step
+    replayed = submit(gateway, consent, decision="allow")
+
+    no_code(replayed)
+
+
+def test_a_genuine_cookie_of_one_sign_in_cannot_advance_another(gateway, clients, demo_logins):
+    victim = plain_accounts(demo_logins)[10]
+    other_browser = gateway.application.test_client()
+    _, own_page = authorize(gateway, clients["portal"])
+    own = Forms(own_page.get_data(as_text=True)).fields
+    _, victim_page = authorize(other_browser, clients["portal"])
+    victim_consent = sign_in(other_browser, victim_page, victim)
+    stolen = Forms(victim_consent.get_data(as_text=True)).fields  # the victim's page leaked, not their cookie
+
+    response = gateway.post("/oauth/authorize", data={"flow": stolen["flow"], "csrf_token": own["csrf_token"],
+                                                      "decision": "allow"})
+
+    no_code(response)
+    assert "kedaluwarsa" in response.get_data(as_text=True)
+    # Nor with the victim's page's CSRF token and the attacker's own (genuine) cookie:
+    no_code(gateway.post("/oauth/authorize", data={"flow": stolen["flow"], "csrf_token": stolen["csrf_token"],
+                                                   "decision": "allow"}))
+    # Nor does the attacker's own sign-in carry the victim's progress: it still wants a password.
+    own_again = submit(gateway, own_page, decision="allow")
+    no_code(own_again)
+    assert own_again.status_code == 422 and 'name="password"' in own_again.get_data(as_text=True)
+    # The victim's flow id leaked, so identity ended that flow: the victim starts again, safely.
+    no_code(submit(other_browser, victim_consent, decision="allow"))
+
+
+def expire_flows(service_databases) -> None:
+    engine = create_engine(service_databases["identity"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE oidc_flows SET expires_at = now() - interval '1 second'"))
+    engine.dispose()
+
+
+def test_an_expired_sign_in_is_refused_and_yields_no_code(gateway, clients, demo_logins, service_databases):
+    account = plain_accounts(demo_logins)[11]
+    attempt, page = authorize(gateway, clients["portal"])
+    consent = sign_in(gateway, page, account)
+    assert Forms(consent.get_data(as_text=True)).buttons["decision"] == ["allow", "deny"]
+
+    expire_flows(service_databases)
+    response = submit(gateway, consent, decision="allow")
+
+    no_code(response)
+    assert response.status_code == 400 and "kedaluwarsa" in response.get_data(as_text=True)
+    again, page = authorize(gateway, clients["portal"])  # a new sign-in works as ever
+    assert "code" in redirected(submit(gateway, sign_in(gateway, page, account), decision="allow"), again)
+
+
+def test_identity_itself_refuses_a_code_or_consent_before_the_totp_step(gateway, clients, demo_logins, rpc):
+    from ekinerja_kernel.rpc import RpcProblem
+
+    account = [a for a in demo_logins.values() if "totp_secret" in a][0]
+    _, page = authorize(gateway, clients["mobile"])
+    second = sign_in(gateway, page, account)
+    flow, browser = Forms(second.get_data(as_text=True)).fields["flow"], read_cookie(gateway)["browser"]
+
+    for call in (lambda: rpc.identity.oidc_flow_code(flow, browser, secrets.token_urlsafe(36)),
+                 lambda: rpc.identity.oidc_flow_consent(flow, browser, "allow")):
+        with pytest.raises(RpcProblem) as refused:
+            call()
+        assert refused.value.status == 409 and refused.value.problem["code"] == "oidc-flow-step"
+        assert refused.value.problem["step"] == "mfa"
+    assert rpc.identity.oidc_flow_get(flow, browser)["step"] == "mfa"
+
+
+def test_nobody_can_tell_identity_who_signed_in(rpc, clients, demo_logins):
+    """The RPCs that took the gateway's word for the user are gone: a code or a consent comes only
+    from a flow identity verified."""
+    from nameko.exceptions import MethodNotFound
+
+    nip = plain_accounts(demo_logins)[0]["nip"]
+    with pytest.raises(MethodNotFound):
+        rpc.identity.oidc_save_code("c" * 40, clients["mobile"].client_id, nip, MOBILE, "openid", None,
+                                    pkce()[1], "S256", int(time.time()), ["pwd", "otp"])
+    with pytest.raises(MethodNotFound):
+        rpc.identity.oidc_grant_consent(nip, clients["portal"].client_id, "openid profile")

@@ -7,7 +7,8 @@ and the request's context like handlers.py.
 Rules kept here (not in the gateway): redirect URIs match a registered one exactly; a code is for
 one client, lives 60 seconds and is used once (a replay revokes the tokens it gave); PKCE is S256;
 a client that is not first-party gets a code only after the user consented to the scopes; tokens
-go only to active accounts; client secrets are stored as hashes.
+go only to active accounts; client secrets are stored as hashes. Who signed in is never the
+gateway's word: the HTML sign-in is a flow identity keeps and verifies step by step (oidc_flows.py).
 """
 
 from __future__ import annotations
@@ -122,13 +123,13 @@ def _client_view(row: Any) -> dict[str, Any]:
             "created_at": as_utc(row.created_at).isoformat(), "created_by": row.created_by}
 
 
-def _client_row(s: Session, client_id: str | None) -> Any:
+def client_row(s: Session, client_id: str | None) -> Any:
     if not isinstance(client_id, str) or not client_id:
         return None
     return s.execute(select(oauth_clients).where(oauth_clients.c.client_id == client_id)).first()
 
 
-def _audit(s: Session, ctx: Context, type_: str, outcome: str, nip: str | None = None,
+def audit(s: Session, ctx: Context, type_: str, outcome: str, nip: str | None = None,
            agency_id: str | None = None, **detail: Any) -> None:
     repo.audit(s, type_, outcome, nip=nip, actor_nip=ctx.caller.nip if ctx.caller else None,
                agency_id=agency_id, ip=ctx.ip, request_id=ctx.request_id, detail=detail or None)
@@ -173,7 +174,7 @@ def register_client(factory: sessionmaker[Session], ctx: Context, name: str, red
             client_id=client_id, client_secret_hash=totp.secret_hash(secret) if secret else None, name=name,
             redirect_uris=uris, first_party=bool(first_party), allowed_scopes=" ".join(wanted),
             created_at=utcnow(), created_by=(by or "")[:64] or None))
-        _audit(s, ctx, "client.registered", "ok", client_id=client_id, name=name, redirect_uris=uris,
+        audit(s, ctx, "client.registered", "ok", client_id=client_id, name=name, redirect_uris=uris,
                first_party=bool(first_party), confidential=bool(confidential), created_by=by)
     result: dict[str, Any] = {"client_id": client_id, "name": name, "redirect_uris": uris,
                               "first_party": bool(first_party), "confidential": bool(confidential),
@@ -203,13 +204,13 @@ def list_clients(factory: sessionmaker[Session]) -> list[dict[str, Any]]:
 def client(factory: sessionmaker[Session], client_id: str) -> dict[str, Any] | None:
     """A client's public registration, or None when there is no such client."""
     with factory() as s:
-        row = _client_row(s, client_id)
+        row = client_row(s, client_id)
     return _client_view(row) if row is not None else None
 
 
 def check_client_secret(factory: sessionmaker[Session], client_id: str, secret: str) -> bool:
     with factory() as s:
-        row = _client_row(s, client_id)
+        row = client_row(s, client_id)
     if row is None or row.client_secret_hash is None or not isinstance(secret, str) or not secret:
         return False
     return secrets.compare_digest(row.client_secret_hash, totp.secret_hash(secret))
@@ -217,30 +218,40 @@ def check_client_secret(factory: sessionmaker[Session], client_id: str, secret: 
 
 # --- consent -----------------------------------------------------------------------------------
 
+def granted_scopes(s: Session, nip: str, client_id: str) -> list[str]:
+    """The scopes the user already allowed this client ([] when none)."""
+    row = s.execute(select(oauth_consents.c.scope).where(oauth_consents.c.nip == nip,
+                                                         oauth_consents.c.client_id == client_id)).first()
+    return scope_list(row.scope) if row else []
+
+
 def has_consent(factory: sessionmaker[Session], nip: str, client_id: str, scope: str) -> bool:
     """Whether the user already allowed this client every scope asked for."""
     with factory() as s:
-        row = s.execute(select(oauth_consents).where(oauth_consents.c.nip == nip,
-                                                     oauth_consents.c.client_id == client_id)).first()
-    return row is not None and set(scope_list(scope)) <= set(scope_list(row.scope))
+        return set(scope_list(scope)) <= set(granted_scopes(s, nip, client_id))
+
+
+def record_consent(s: Session, ctx: Context, nip: str, client_id: str, scope: str) -> str:
+    """Add `scope` to what the user allowed the client; returns everything now allowed."""
+    if client_row(s, client_id) is None:
+        raise _unknown_client(client_id)
+    row = s.execute(select(oauth_consents).where(oauth_consents.c.nip == nip, oauth_consents.c.client_id == client_id)
+                    .with_for_update()).first()
+    granted = " ".join(scope_list(f"{row.scope if row else ''} {scope}"))
+    s.execute(delete(oauth_consents).where(oauth_consents.c.nip == nip, oauth_consents.c.client_id == client_id))
+    s.execute(insert(oauth_consents).values(nip=nip, client_id=client_id, scope=granted, granted_at=utcnow()))
+    account = repo.account(s, nip)
+    audit(s, ctx, "consent.granted", "ok", nip=nip, agency_id=account.agency_id if account else None,
+           client_id=client_id, scope=granted)
+    return granted
 
 
 def grant_consent(factory: sessionmaker[Session], ctx: Context, nip: str, client_id: str,
                   scope: str) -> dict[str, Any]:
+    """Not an RPC: the user consents on the sign-in pages, through their flow (oidc_flows.consent)."""
     with unit_of_work(factory) as s:
-        if _client_row(s, client_id) is None:
-            raise _unknown_client(client_id)
-        row = s.execute(select(oauth_consents).where(oauth_consents.c.nip == nip,
-                                                     oauth_consents.c.client_id == client_id)
-                        .with_for_update()).first()
-        granted = scope_list(f"{row.scope if row else ''} {scope}")
-        s.execute(delete(oauth_consents).where(oauth_consents.c.nip == nip, oauth_consents.c.client_id == client_id))
-        s.execute(insert(oauth_consents).values(nip=nip, client_id=client_id, scope=" ".join(granted),
-                                                granted_at=utcnow()))
-        account = repo.account(s, nip)
-        _audit(s, ctx, "consent.granted", "ok", nip=nip, agency_id=account.agency_id if account else None,
-               client_id=client_id, scope=" ".join(granted))
-    return {"status": "granted", "scope": " ".join(granted)}
+        granted = record_consent(s, ctx, nip, client_id, scope)
+    return {"status": "granted", "scope": granted}
 
 
 # --- authorization codes -------------------------------------------------------------------------
@@ -252,40 +263,54 @@ def nonce_used(factory: sessionmaker[Session], client_id: str, nonce: str) -> bo
                                                                oauth_codes.c.nonce == nonce)).first() is not None
 
 
+def check_request(row: Any, redirect_uri: Any, scope: Any, code_challenge: Any,
+                  code_challenge_method: Any) -> list[str]:
+    """The scopes of an authorization request for the client `row`, if it may be served: the redirect
+    URI registered exactly, PKCE S256, `openid` among the scopes and all of them allowed."""
+    if redirect_uri not in list(row.redirect_uris):
+        raise request_invalid("The redirect URI is not registered for this application.",
+                              "Redirect URI ini tidak terdaftar untuk aplikasi tersebut.")
+    if code_challenge_method != "S256" or not CHALLENGE.match(str(code_challenge or "")):
+        raise request_invalid("PKCE with code_challenge_method S256 is required.",
+                              "PKCE dengan code_challenge_method S256 wajib dipakai.")
+    scopes = scope_list(scope if isinstance(scope, str) else "")
+    if "openid" not in scopes or not set(scopes) <= set(scope_list(row.allowed_scopes)):
+        raise request_invalid("The scope must include 'openid' and be allowed for this application.",
+                              "Scope harus memuat 'openid' dan diizinkan untuk aplikasi ini.")
+    return scopes
+
+
+def store_code(s: Session, code: str, client_id: str, nip: str, redirect_uri: str, scope: str, nonce: str | None,
+               code_challenge: str, code_challenge_method: str, auth_time: int, amr: list[str]) -> dict[str, Any]:
+    """Keep a freshly issued authorization code (as a hash) with what it was issued for, checking the
+    request, the account and the consent once more."""
+    row = client_row(s, client_id)
+    if row is None:
+        raise _unknown_client(client_id)
+    scopes = check_request(row, redirect_uri, scope, code_challenge, code_challenge_method)
+    account = repo.account(s, nip)
+    if account is None or account.status != "active":
+        raise grant_invalid("This account cannot sign in.", "Akun ini tidak dapat masuk.")
+    if not row.first_party and not set(scopes) <= set(granted_scopes(s, nip, client_id)):
+        raise request_invalid("The user has not allowed this application these scopes.",
+                              "Pengguna belum mengizinkan aplikasi ini untuk scope tersebut.")
+    s.execute(delete(oauth_codes).where(oauth_codes.c.expires_at < repo.later(-KEEP_USED_SECONDS)))
+    s.execute(insert(oauth_codes).values(
+        code_hash=totp.secret_hash(code), client_id=client_id, nip=nip, redirect_uri=redirect_uri,
+        scope=" ".join(scopes), nonce=(nonce or None), code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method, auth_time=int(auth_time), amr=list(amr or []),
+        expires_at=repo.later(CODE_SECONDS)))
+    return {"status": "saved", "expires_in": CODE_SECONDS}
+
+
 def save_code(factory: sessionmaker[Session], ctx: Context, code: str, client_id: str, nip: str, redirect_uri: str,
               scope: str, nonce: str | None, code_challenge: str, code_challenge_method: str, auth_time: int,
               amr: list[str]) -> dict[str, Any]:
-    """Keep a freshly issued authorization code (as a hash) with what it was issued for."""
+    """Not an RPC: nobody may name the user a code is for. The sign-in pages get a code only from a
+    flow whose password (and TOTP) identity verified itself (oidc_flows.issue_code)."""
     with unit_of_work(factory) as s:
-        row = _client_row(s, client_id)
-        if row is None:
-            raise _unknown_client(client_id)
-        if redirect_uri not in list(row.redirect_uris):
-            raise request_invalid("The redirect URI is not registered for this application.",
-                                  "Redirect URI ini tidak terdaftar untuk aplikasi tersebut.")
-        if code_challenge_method != "S256" or not CHALLENGE.match(str(code_challenge or "")):
-            raise request_invalid("PKCE with code_challenge_method S256 is required.",
-                                  "PKCE dengan code_challenge_method S256 wajib dipakai.")
-        scopes = scope_list(scope)
-        if "openid" not in scopes or not set(scopes) <= set(scope_list(row.allowed_scopes)):
-            raise request_invalid("The scope must include 'openid' and be allowed for this application.",
-                                  "Scope harus memuat 'openid' dan diizinkan untuk aplikasi ini.")
-        account = repo.account(s, nip)
-        if account is None or account.status != "active":
-            raise grant_invalid("This account cannot sign in.", "Akun ini tidak dapat masuk.")
-        if not row.first_party:
-            consent = s.execute(select(oauth_consents.c.scope).where(oauth_consents.c.nip == nip,
-                                                                     oauth_consents.c.client_id == client_id)).first()
-            if consent is None or not set(scopes) <= set(scope_list(consent.scope)):
-                raise request_invalid("The user has not allowed this application these scopes.",
-                                      "Pengguna belum mengizinkan aplikasi ini untuk scope tersebut.")
-        s.execute(delete(oauth_codes).where(oauth_codes.c.expires_at < repo.later(-KEEP_USED_SECONDS)))
-        s.execute(insert(oauth_codes).values(
-            code_hash=totp.secret_hash(code), client_id=client_id, nip=nip, redirect_uri=redirect_uri,
-            scope=" ".join(scopes), nonce=(nonce or None), code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method, auth_time=int(auth_time), amr=list(amr or []),
-            expires_at=repo.later(CODE_SECONDS)))
-    return {"status": "saved", "expires_in": CODE_SECONDS}
+        return store_code(s, code, client_id, nip, redirect_uri, scope, nonce, code_challenge, code_challenge_method,
+                          auth_time, amr)
 
 
 def take_code(factory: sessionmaker[Session], ctx: Context, code: str, client_id: str) -> dict[str, Any] | None:
@@ -300,7 +325,7 @@ def take_code(factory: sessionmaker[Session], ctx: Context, code: str, client_id
             revoked = s.execute(update(oauth_tokens).where(oauth_tokens.c.code_hash == row.code_hash,
                                                            oauth_tokens.c.revoked_at.is_(None))
                                 .values(revoked_at=utcnow())).rowcount
-            _audit(s, ctx, "oidc.code_reused", "refused", nip=row.nip, client_id=client_id, tokens_revoked=revoked)
+            audit(s, ctx, "oidc.code_reused", "refused", nip=row.nip, client_id=client_id, tokens_revoked=revoked)
             return None
         s.execute(update(oauth_codes).where(oauth_codes.c.code_hash == row.code_hash).values(used_at=utcnow()))
         if as_utc(row.expires_at) < utcnow():
@@ -318,7 +343,7 @@ def issue_tokens(factory: sessionmaker[Session], ctx: Context, client_id: str, n
                  code_id: str | None = None) -> dict[str, Any]:
     """An access token (JWT, aud = the client: not usable on /api/v1) and an ID token for the client."""
     with unit_of_work(factory) as s:
-        row = _client_row(s, client_id)
+        row = client_row(s, client_id)
         if row is None:
             raise _unknown_client(client_id)
         scopes = scope_list(scope)
@@ -346,7 +371,7 @@ def issue_tokens(factory: sessionmaker[Session], ctx: Context, client_id: str, n
         if "profile" in scopes:
             claims.update(name=account.name, agency_id=account.agency_id, unit_id=account.unit_id)
         id_token = keys.sign(s, claims)
-        _audit(s, ctx, "oidc.tokens_issued", "ok", nip=nip, agency_id=account.agency_id, client_id=client_id,
+        audit(s, ctx, "oidc.tokens_issued", "ok", nip=nip, agency_id=account.agency_id, client_id=client_id,
                scope=" ".join(scopes))
     return {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "scope": " ".join(scopes),
             "id_token": id_token}
@@ -399,5 +424,5 @@ def revoke(factory: sessionmaker[Session], ctx: Context, token: str, client_id: 
             return {"status": "ignored"}
         if row.revoked_at is None:
             s.execute(update(oauth_tokens).where(oauth_tokens.c.jti == row.jti).values(revoked_at=utcnow()))
-            _audit(s, ctx, "oidc.token_revoked", "ok", nip=row.nip, client_id=client_id)
+            audit(s, ctx, "oidc.token_revoked", "ok", nip=row.nip, client_id=client_id)
     return {"status": "revoked"}

@@ -6,7 +6,7 @@ from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
-from . import handlers, oidc
+from . import handlers, oidc, oidc_flows
 from .tables import OUTBOX, mail_queue
 
 # `ekinerja.employee.#` takes employee.upserted / .deactivated and sync's diagnosis
@@ -127,22 +127,35 @@ class IdentityService(ServiceBase):
         return oidc.check_client_secret(self.db, client_id, secret)
 
     @rpc
-    def oidc_has_consent(self, nip: str, client_id: str, scope: str) -> bool:
-        return oidc.has_consent(self.db, nip, client_id, scope)
-
-    @rpc
-    def oidc_grant_consent(self, nip: str, client_id: str, scope: str) -> dict:
-        return oidc.grant_consent(self.db, self.request, nip, client_id, scope)
-
-    @rpc
     def oidc_nonce_used(self, client_id: str, nonce: str) -> bool:
         return oidc.nonce_used(self.db, client_id, nonce)
 
+    # The HTML sign-in: each step verified here and kept in a flow bound to the browser; the gateway
+    # never names the user (oidc_flows.py).
+
     @rpc
-    def oidc_save_code(self, code: str, client_id: str, nip: str, redirect_uri: str, scope: str, nonce: str | None,
-                       code_challenge: str, code_challenge_method: str, auth_time: int, amr: list[str]) -> dict:
-        return oidc.save_code(self.db, self.request, code, client_id, nip, redirect_uri, scope, nonce, code_challenge,
-                              code_challenge_method, auth_time, amr)
+    def oidc_flow_start(self, browser: str, params: dict) -> dict:
+        return oidc_flows.start(self.db, self.request, browser, params)
+
+    @rpc
+    def oidc_flow_get(self, flow: str, browser: str) -> dict:
+        return oidc_flows.get(self.db, self.request, flow, browser)
+
+    @rpc
+    def oidc_flow_password(self, flow: str, browser: str, nip: str, password: str) -> dict:
+        return oidc_flows.password(self.db, self.request, flow, browser, nip, password)
+
+    @rpc
+    def oidc_flow_mfa(self, flow: str, browser: str, code: str | None = None, recovery_code: str | None = None) -> dict:
+        return oidc_flows.second_factor(self.db, self.request, flow, browser, code, recovery_code)
+
+    @rpc
+    def oidc_flow_consent(self, flow: str, browser: str, decision: str) -> dict:
+        return oidc_flows.consent(self.db, self.request, flow, browser, decision)
+
+    @rpc
+    def oidc_flow_code(self, flow: str, browser: str, code: str) -> dict:
+        return oidc_flows.issue_code(self.db, self.request, flow, browser, code)
 
     @rpc
     def oidc_take_code(self, code: str, client_id: str) -> dict | None:
