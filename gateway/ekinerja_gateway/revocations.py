@@ -127,7 +127,19 @@ class FeedHealth:
         self.stale_after, self.clock = stale_after, clock
         self._current = False
         self._lost_at: float | None = None
+        self._started_at: float | None = None
         self.ready = threading.Event()  # set once the first snapshot is in
+
+    def starting(self) -> None:
+        if self._started_at is None:
+            self._started_at = self.clock()
+
+    def start_grace_left(self) -> float:
+        """Seconds a request may still wait for the first snapshot (none once the grace has passed, so
+        with the broker down at start no worker is held `stale_after` seconds on every request)."""
+        if self._started_at is None or self.ready.is_set():
+            return 0.0
+        return max(0.0, self._started_at + self.stale_after - self.clock())
 
     def current(self) -> None:
         self._current, self._lost_at = True, None
@@ -237,15 +249,16 @@ class RevocationFeed:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._stopped = False
         self.revoked = RevocationList(leeway)
         self.health = FeedHealth(stale_after)
 
     def start(self) -> None:
         """Start the thread unless this process already runs it (idempotent; cheap on every request)."""
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+        if self._stopped or (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
             return
         with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            if self._stopped or (self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()):
                 return
             if self._pid != os.getpid():  # a new process: what the parent heard is not ours to trust
                 self.revoked, self.health = RevocationList(self.leeway), FeedHealth(self.stale_after)
@@ -253,10 +266,13 @@ class RevocationFeed:
             listener = _Listener(self.amqp_uri, self.snapshot, self.revoked, self.health, self._stop,
                                  self.heartbeat)
             weakref.finalize(self, self._stop.set)
+            self.health.starting()
             self._thread = threading.Thread(target=listener.run, name="revocation-feed", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
+        """For good: a stopped feed is not restarted (its worker then answers 503 to Bearer requests)."""
+        self._stopped = True
         self._stop.set()
 
     def check(self, sid: str) -> None:
@@ -266,8 +282,9 @@ class RevocationFeed:
             raise session_revoked()
         if self.health.trusted():
             return
-        if not self.health.ready.is_set():  # just started: the first snapshot is on its way
-            self.health.ready.wait(self.stale_after)
+        wait = self.health.start_grace_left()
+        if wait:  # just started: the first snapshot is on its way
+            self.health.ready.wait(wait)
             if self.revoked.revoked(sid):
                 raise session_revoked()
             if self.health.trusted():

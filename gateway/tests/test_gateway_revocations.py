@@ -77,6 +77,20 @@ def test_the_list_is_trusted_while_current_and_for_the_grace_after_a_loss_only()
     assert health.trusted()
 
 
+def test_a_request_waits_for_the_first_snapshot_only_within_the_grace_after_the_start():
+    clock = Clock()
+    health = revocations.FeedHealth(stale_after=5, clock=clock)
+    assert health.start_grace_left() == 0  # not started: nothing to wait for
+
+    health.starting()
+    clock.now += 2
+    assert health.start_grace_left() == 3
+    clock.now += 4
+    assert health.start_grace_left() == 0  # the broker is down at start: answer 503 at once, hold no worker
+    health.current()
+    assert health.start_grace_left() == 0
+
+
 def feed_with(stale_after: float = 5.0) -> revocations.RevocationFeed:
     """A feed whose thread never runs: its list and health are set by the test."""
     feed = revocations.RevocationFeed(UNROUTABLE, lambda: {"sessions": []}, leeway=30, stale_after=stale_after)
