@@ -20,10 +20,13 @@ from .bodies import (
     REQUIRED,
     REQUIRED_LIST,
     YEAR,
+    Field,
     body_fields,
     field_error,
     invalid,
+    json_object,
     limit,
+    parse,
     query_fields,
 )
 from .problems import GatewayProblem
@@ -193,12 +196,36 @@ def skp(method: str, *args: Any, idempotent: bool = False) -> Any:
     return call("skp", method, *args, idempotent=idempotent)
 
 
+def skp_body(spec: dict[str, Field], empty_ok: bool = False) -> dict[str, Any]:
+    """The body of an SKP route by `spec`; a field the route does not take is refused (422), not
+    dropped, so a misspelt or misplaced field never passes for an accepted one."""
+    body = json_object(empty_ok)
+    unknown = [name for name in body if name not in spec]
+    if unknown:
+        allowed = ", ".join(spec) or "-"
+        raise invalid([{"field": name, "rule": "unknown-field",
+                        "detail": f"'{name}' is not a field of this request (allowed: {allowed}).",
+                        "detail_id": f"'{name}' bukan kolom permintaan ini (yang diizinkan: {allowed})."}
+                       for name in unknown])
+    return parse(spec, body)
+
+
 @api.post("/skp")
 def create_skp() -> Response:
-    fields = body_fields({"year": YEAR, "approach": REQUIRED, "rhk": REQUIRED_LIST,
-                          "ekspektasi_khusus": OPTIONAL_OBJECT})
-    return answer(skp("create_skp", fields["year"], fields["approach"], fields["rhk"],
-                      fields.get("ekspektasi_khusus")), 201)
+    fields = skp_body({"year": YEAR, "approach": REQUIRED, "rhk": REQUIRED_LIST})
+    return answer(skp("create_skp", fields["year"], fields["approach"], fields["rhk"]), 201)
+
+
+@api.get("/skp/intervenable")
+def skp_intervenable() -> Response:
+    fields = query_fields({"year": YEAR})
+    return answer(skp("intervenable", fields["year"], idempotent=True))
+
+
+@api.get("/skp/ak")
+def skp_credit_points() -> Response:
+    fields = query_fields({"nip": OPTIONAL})
+    return answer(skp("credit_points", fields.get("nip"), idempotent=True))
 
 
 @api.get("/skp")
@@ -220,7 +247,7 @@ def skp_proposals() -> Response:
 
 @api.post("/skp/proposals/<proposal_id>/accept")
 def accept_skp_proposal(proposal_id: str) -> Response:
-    fields = body_fields({"iki": OPTIONAL_LIST, "kind": OPTIONAL, "intervenes": OPTIONAL}, empty_ok=True)
+    fields = skp_body({"iki": OPTIONAL_LIST, "kind": OPTIONAL, "intervenes": OPTIONAL}, empty_ok=True)
     # `intervenes` goes by name and only when given: a request without it still suits an skp
     # that predates the field (rolling deploys).
     chosen = {"intervenes": fields["intervenes"]} if fields.get("intervenes") else {}
@@ -230,7 +257,7 @@ def accept_skp_proposal(proposal_id: str) -> Response:
 
 @api.post("/skp/proposals/<proposal_id>/decline")
 def decline_skp_proposal(proposal_id: str) -> Response:
-    fields = body_fields({"note": REQUIRED})
+    fields = skp_body({"note": REQUIRED})
     return answer(call("skp", "decline_proposal", proposal_id, fields["note"]))
 
 
@@ -241,7 +268,7 @@ def skp_matrix(skp_id: str, rhk_id: str) -> Response:
 
 @api.put("/skp/<skp_id>/rhk/<rhk_id>/matriks")
 def lay_out_skp_matrix(skp_id: str, rhk_id: str) -> Response:
-    fields = body_fields({"cells": REQUIRED_LIST})
+    fields = skp_body({"cells": REQUIRED_LIST})
     return answer(call("skp", "lay_out_matrix", skp_id, rhk_id, fields["cells"]))
 
 
@@ -252,8 +279,14 @@ def get_skp(skp_id: str) -> Response:
 
 @api.put("/skp/<skp_id>")
 def update_skp(skp_id: str) -> Response:
-    fields = body_fields({"approach": REQUIRED, "rhk": REQUIRED_LIST})
+    fields = skp_body({"approach": REQUIRED, "rhk": REQUIRED_LIST})
     return answer(skp("update_skp", skp_id, fields["approach"], fields["rhk"]))
+
+
+@api.put("/skp/<skp_id>/ekspektasi")
+def set_skp_ekspektasi(skp_id: str) -> Response:
+    fields = skp_body({"ekspektasi_khusus": Field("object")})
+    return answer(skp("set_ekspektasi", skp_id, fields["ekspektasi_khusus"]))
 
 
 @api.get("/skp/<skp_id>/cascade")
@@ -266,7 +299,7 @@ def skp_action(skp_id: str, action: str) -> Response:
     if action not in SKP_ACTIONS:
         raise GatewayProblem(404, "http-404", "Not Found", f"Unknown SKP action '{action}'.",
                              f"Tindakan SKP '{action}' tidak dikenal.")
-    fields = body_fields({"note": OPTIONAL}, empty_ok=True)
+    fields = skp_body({"note": OPTIONAL}, empty_ok=True)
     return answer(call("skp", "act", skp_id, action, fields.get("note")))
 
 
@@ -283,10 +316,12 @@ def skp_periods() -> Response:
 @api.post("/skp/periods")
 @requires_roles(*ADMIN_ROLES)
 def define_skp_periods() -> Response:
-    fields = body_fields({"year": YEAR, "frequency": OPTIONAL, "deadline_days": OPTIONAL_INT,
-                          "distribution_mode": OPTIONAL})
+    fields = skp_body({"year": YEAR, "frequency": OPTIONAL, "deadline_days": OPTIONAL_INT,
+                       "distribution_mode": OPTIONAL, "rating_opens_days": OPTIONAL_INT})
+    # `rating_opens_days` goes by name and only when given (an skp that predates it still answers).
+    window = {"rating_opens_days": fields["rating_opens_days"]} if "rating_opens_days" in fields else {}
     return answer(call("skp", "define_periods", fields["year"], fields.get("frequency"),
-                       fields.get("deadline_days"), fields.get("distribution_mode")))
+                       fields.get("deadline_days"), fields.get("distribution_mode"), **window))
 
 
 @api.get("/skp/<skp_id>/evaluations")
@@ -296,19 +331,28 @@ def skp_evaluations(skp_id: str) -> Response:
 
 @api.put("/skp/<skp_id>/evaluations/<period_id>/realisasi")
 def record_realisasi(skp_id: str, period_id: str) -> Response:
-    fields = body_fields({"items": REQUIRED_LIST})
+    fields = skp_body({"items": REQUIRED_LIST})
     return answer(call("skp", "record_realisasi", skp_id, period_id, fields["items"]))
 
 
 @api.post("/skp/<skp_id>/evaluations/<period_id>/evaluate")
 def evaluate_skp(skp_id: str, period_id: str) -> Response:
-    fields = body_fields({"rating_hasil_kerja": REQUIRED, "rating_perilaku": REQUIRED,
-                          "feedback_rhk": OPTIONAL_OBJECT, "feedback_perilaku": OPTIONAL_OBJECT})
+    fields = skp_body({"rating_hasil_kerja": REQUIRED, "rating_perilaku": REQUIRED,
+                       "feedback_rhk": OPTIONAL_OBJECT, "feedback_perilaku": OPTIONAL_OBJECT,
+                       "ends_position": OPTIONAL})
+    ends = {"ends_position": fields["ends_position"]} if "ends_position" in fields else {}
     return answer(call("skp", "evaluate", skp_id, period_id, fields["rating_hasil_kerja"],
-                       fields["rating_perilaku"], fields.get("feedback_rhk"), fields.get("feedback_perilaku")))
+                       fields["rating_perilaku"], fields.get("feedback_rhk"), fields.get("feedback_perilaku"),
+                       **ends))
+
+
+@api.put("/skp/units/<unit_id>/periods/<period_id>/predikat")
+def set_unit_predikat(unit_id: str, period_id: str) -> Response:
+    fields = skp_body({"unit_predikat": REQUIRED})
+    return answer(call("skp", "set_unit_predikat", unit_id, period_id, fields["unit_predikat"]))
 
 
 @api.post("/skp/units/<unit_id>/periods/<period_id>/finalise")
 def finalise_unit(unit_id: str, period_id: str) -> Response:
-    fields = body_fields({"unit_predikat": REQUIRED})
-    return answer(call("skp", "finalise_unit", unit_id, period_id, fields["unit_predikat"]))
+    skp_body({}, empty_ok=True)  # the unit's predikat is the one its head's penilai (or the admin) set
+    return answer(call("skp", "finalise_unit", unit_id, period_id))

@@ -46,7 +46,9 @@ def people(demo):
             "other_staff": holders(demo, "kd-bag-prog", "kd-pengadm")[0],
             "kabag_eval": holders(demo, "kd-bag-eval", "kd-kabag")[0],
             "stranger": holders(demo, "kd-bag-eval", "kd-prakom")[0],
-            "eval_staff": holders(demo, "kd-bag-eval", "kd-perencana")[0]}
+            "eval_staff": holders(demo, "kd-bag-eval", "kd-perencana")[0],
+            "admin": next(e["nip"] for e in demo["employees"]
+                          if e["agency_id"] == "kemendemo" and "admin_instansi" in e["roles"])}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,12 @@ def users(rabbit, services, demo_logins, people, world):
 
 @pytest.fixture(scope="module")
 def plans(users):
-    """The chain's approved plans for the year, down to the kabag."""
+    """The chain's approved plans for the year, down to the kabag; the year opened for planning by the
+    agency admin first (defining its periods), as it is neither the current nor the next year."""
+    closed = users["sekjen"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif",
+                                                       "rhk": [rhk("Tata kelola kinerja kementerian", target="4")]})
+    assert closed.status_code == 422 and closed.get_json()["errors"][0]["rule"] == "year-open"
+    assert users["admin"].post("/api/v1/skp/periods", json={"year": YEAR}).status_code == 200
     made = {}
     head = users["sekjen"].post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif",
                                                      "rhk": [rhk("Tata kelola kinerja kementerian", target="4")]})
@@ -289,6 +296,11 @@ def test_an_unmatched_pmm_rhk_is_accepted_naming_the_supervisor_rhk_it_intervene
         rhk("Terpantaunya capaian kinerja unit", plans["karo"]["rhk"][0]["id"])]})
     assert made.status_code == 201, made.get_json()
     choices = {r["id"]: r["text"] for r in made.get_json()["rhk"]}
+    # A draft is not in force: nobody's RHK intervenes it yet.
+    on_draft = users["eval_staff"].post(accept, json={"intervenes": made.get_json()["rhk"][1]["id"]})
+    assert on_draft.status_code == 409 and on_draft.get_json()["code"] == "supervisor-skp-missing"
+    users["kabag_eval"].post(f"/api/v1/skp/{made.get_json()['id']}/submit")
+    assert users["karo"].post(f"/api/v1/skp/{made.get_json()['id']}/approve").get_json()["state"] == "disetujui"
 
     missing = users["eval_staff"].post(accept)
     wrong = users["eval_staff"].post(accept, json={"intervenes": plans["karo"]["rhk"][0]["id"]})  # not the boss's

@@ -99,7 +99,8 @@ def announce(factory: sessionmaker[Session], year: int | None = None) -> int:
             OUTBOX.add(s, "skp.approved", row.nip, {
                 "skp_id": row.id, "nip": row.nip, "year": row.year, "agency_id": row.agency_id,
                 "version": row.approved_version, "state": "disetujui", "actor_nip": row.nip,
-                "rhk": handlers._rhk_event(s, row, row.approved_version)})
+                "rhk": handlers._rhk_event(s, row, row.approved_version),
+                "moved": handlers.moved_in(s, row.id, row.approved_version)})
             sent += 1
     print(f"{sent} approved SKPs announced again")
     return 0

@@ -19,9 +19,9 @@ from . import staff
 from .domain.matriks import Choice, ProposalState, choose_intervened, parse_cells
 from .domain.workflow import State
 from .handlers import (
+    _check_read,
+    _in_force_rows,
     _is_top_official,
-    _may_read,
-    _not_yours,
     _owner,
     _plan,
     _record,
@@ -48,12 +48,19 @@ def _proposal_view(s: Session, row: Any) -> dict[str, Any]:
 
 
 def _own_rhk(s: Session, skp: Any, rhk_id: str) -> Any:
-    """An RHK of the SKP in the version subordinates cascade from (approved, else in progress)."""
-    version = skp.approved_version or skp.version
-    rhk = next((r for r in _rhk_rows(s, skp.id, version) if r.id == rhk_id), None)
-    if rhk is None:
-        raise not_found("RHK", "RHK", rhk_id)
-    return rhk
+    """An RHK of the SKP in the version subordinates cascade from: the one in force. A plan not yet
+    approved or published has none: its cells could not be accepted (nobody intervenes a draft)."""
+    rhk = next((r for r in _in_force_rows(s, skp) if r.id == rhk_id), None)
+    if rhk is not None:
+        return rhk
+    if any(r.id == rhk_id for r in _rhk_rows(s, skp.id, skp.version)):
+        raise DomainError(code="rhk-not-in-force", status=409, title="RHK not in force yet",
+                          detail="This RHK is not in force yet: it is laid out for the team once the SKP is "
+                                 "approved (or published), since a subordinate's RHK intervenes only an RHK in force.",
+                          detail_id="RHK ini belum berlaku: RHK dibagi kepada tim setelah SKP disetujui (atau "
+                                    "diterbitkan), karena RHK bawahan hanya dapat mengintervensi RHK yang berlaku.",
+                          extra={"state": skp.state})
+    raise not_found("RHK", "RHK", rhk_id)
 
 
 def _matrix_view(s: Session, skp: Any, rhk: Any) -> dict[str, Any]:
@@ -90,8 +97,7 @@ def matrix(factory: sessionmaker[Session], ctx: RequestContext, skp_id: str, rhk
     caller = require(ctx.caller)
     with factory() as s:
         skp = _skp(s, skp_id)
-        if not _may_read(s, caller, skp):
-            raise _not_yours()
+        _check_read(s, caller, skp)
         return _matrix_view(s, skp, _own_rhk(s, skp, rhk_id))
 
 

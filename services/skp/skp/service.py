@@ -25,12 +25,20 @@ class SkpService(ServiceBase):
         handler(self.db, envelope)
 
     @rpc
-    def create_skp(self, year: int, approach: str, rhk: list, ekspektasi_khusus: dict | None = None) -> dict:
-        return handlers.create_skp(self.db, self.request, year, approach, rhk, ekspektasi_khusus)
+    def create_skp(self, year: int, approach: str, rhk: list) -> dict:
+        return handlers.create_skp(self.db, self.request, year, approach, rhk)
 
     @rpc
     def update_skp(self, skp_id: str, approach: str, rhk: list) -> dict:
         return handlers.update_skp(self.db, self.request, skp_id, approach, rhk)
+
+    @rpc
+    def set_ekspektasi(self, skp_id: str, ekspektasi_khusus: dict) -> dict:
+        return handlers.set_ekspektasi(self.db, self.request, skp_id, ekspektasi_khusus)
+
+    @rpc
+    def intervenable(self, year: int) -> dict:
+        return handlers.intervenable_choices(self.db, self.request, year)
 
     @rpc
     def act(self, skp_id: str, action: str, note: str | None = None) -> dict:
@@ -81,9 +89,9 @@ class SkpService(ServiceBase):
 
     @rpc
     def define_periods(self, year: int, frequency: str | None = None, deadline_days: int | None = None,
-                       distribution_mode: str | None = None) -> dict:
+                       distribution_mode: str | None = None, rating_opens_days: int | None = None) -> dict:
         return evaluation_handlers.define_periods(self.db, self.request, year, frequency, deadline_days,
-                                                  distribution_mode)
+                                                  distribution_mode, rating_opens_days)
 
     @rpc
     def periods(self, year: int) -> dict:
@@ -95,9 +103,10 @@ class SkpService(ServiceBase):
 
     @rpc
     def evaluate(self, skp_id: str, period_id: str, rating_hasil_kerja: str, rating_perilaku: str,
-                 feedback_rhk: dict | None = None, feedback_perilaku: dict | None = None) -> dict:
+                 feedback_rhk: dict | None = None, feedback_perilaku: dict | None = None,
+                 ends_position: str | None = None) -> dict:
         result = evaluation_handlers.evaluate(self.db, OUTBOX, self.request, skp_id, period_id, rating_hasil_kerja,
-                                              rating_perilaku, feedback_rhk, feedback_perilaku)
+                                              rating_perilaku, feedback_rhk, feedback_perilaku, ends_position)
         self.relay.notify()
         return result
 
@@ -106,5 +115,13 @@ class SkpService(ServiceBase):
         return evaluation_handlers.skp_evaluations(self.db, self.request, skp_id)
 
     @rpc
-    def finalise_unit(self, unit_id: str, period_id: str, unit_predikat: str) -> dict:
-        return evaluation_handlers.finalise_unit(self.db, self.request, unit_id, period_id, unit_predikat)
+    def credit_points(self, nip: str | None = None) -> dict:
+        return evaluation_handlers.credit_points(self.db, self.request, nip)
+
+    @rpc
+    def set_unit_predikat(self, unit_id: str, period_id: str, unit_predikat: str) -> dict:
+        return evaluation_handlers.set_unit_predikat(self.db, self.request, unit_id, period_id, unit_predikat)
+
+    @rpc
+    def finalise_unit(self, unit_id: str, period_id: str) -> dict:
+        return evaluation_handlers.finalise_unit(self.db, self.request, unit_id, period_id)

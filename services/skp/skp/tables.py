@@ -76,16 +76,30 @@ skps = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per RHK per version: an RHK keeps its id across edits and revisions (subordinates'
+# intervenes, matriks cells and daily entries link to it by id), so the key is (id, version).
 rhks = Table(
     "rhks", metadata,
     Column("id", String(36), primary_key=True),
     Column("skp_id", String(36), ForeignKey("skps.id"), nullable=False, index=True),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, primary_key=True),
     Column("position", Integer, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("intervenes", String(36), nullable=True, index=True),
     Column("iki", JSON, nullable=False),
+)
+
+# RHK a revision removes from the version in force, and the RHK of that revision that takes over
+# their links; applied (subordinates' intervenes and open matriks cells moved, `skp.approved` naming
+# them for daily progress) when the revision comes into force.
+rhk_moves = Table(
+    "rhk_moves", metadata,
+    Column("skp_id", String(36), ForeignKey("skps.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),  # the revision that removes the RHK
+    Column("from_rhk_id", String(36), primary_key=True),
+    Column("to_rhk_id", String(36), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=True),
 )
 
 history = Table(
@@ -120,13 +134,15 @@ proposals = Table(
     Column("decided_at", DateTime(timezone=True), nullable=True),
 )
 
-# Per agency: how often it evaluates inside the year, and what finalising does with a unit that
-# breaks the predikat distribution ("warn" or "block").
+# Per agency: how often it evaluates inside the year, what finalising does with a unit that breaks
+# the predikat distribution ("warn" or "block"), and how many days before a period's end it may be
+# rated (0: from the day after).
 agency_settings = Table(
     "agency_settings", metadata,
     Column("agency_id", String(64), primary_key=True),
     Column("evaluation_frequency", String(16), nullable=False),
     Column("distribution_mode", String(8), nullable=False),
+    Column("rating_opens_days", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -160,6 +176,11 @@ evaluations = Table(
     Column("rating_perilaku", String(32), nullable=True),
     Column("predikat", String(32), nullable=True),
     Column("angka_kredit", String(16), nullable=True),  # a decimal as text: exact on every database
+    # Credit points are counted once per year: a periodic evaluation counts only where its period ends
+    # a position (moved, promoted, left); the months and jenjang counted say where the points came from.
+    Column("ends_position", String(16), nullable=True),
+    Column("ak_months", Integer, nullable=True),
+    Column("ak_jenjang", String(64), nullable=True),
     Column("penilai_nip", String(18), nullable=True),
     Column("evaluated_at", DateTime(timezone=True), nullable=True),
     Column("unit_id", String(64), nullable=True),  # the unit it was finalised with
@@ -168,6 +189,20 @@ evaluations = Table(
     Column("finalised_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("skp_id", "period_id", name="uq_evaluations_skp_period"),
+)
+
+# A unit's predikat kinerja organisasi for a period, which bounds its staff's predikat when it is
+# finalised: set by the unit head's own penilai, or by an agency admin recording the organisation's
+# evaluation, never by the head themself; the record says who set it.
+unit_predikat = Table(
+    "unit_predikat", metadata,
+    Column("unit_id", String(64), primary_key=True),
+    Column("period_id", String(36), ForeignKey("periods.id"), primary_key=True),
+    Column("agency_id", String(64), nullable=False),
+    Column("predikat", String(32), nullable=False),
+    Column("set_by", String(18), nullable=False),
+    Column("set_as", String(16), nullable=False),  # penilai | admin
+    Column("set_at", DateTime(timezone=True), nullable=False),
 )
 
 inbox = define_inbox(metadata)

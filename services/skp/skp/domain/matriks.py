@@ -14,6 +14,7 @@ from ekinerja_kernel.errors import FieldError, validation_error
 from .plan import Iki, parse_rhk
 
 MAX_CELLS = 200
+CELL_FIELDS = ("nip", "text", "iki")
 
 
 class ProposalState(StrEnum):
@@ -45,6 +46,8 @@ def parse_cells(raw: Any, team: Collection[str], approach: str) -> list[Cell]:
         if not isinstance(item, dict):
             errors.append(FieldError(path, "object", "Each cell must be an object.", "Setiap sel harus berupa objek."))
             continue
+        errors += [FieldError(f"{path}.{key}", "unknown-field", f"'{key}' is not a field of a cell (nip, text, iki).",
+                              f"'{key}' bukan kolom sel (nip, text, iki).") for key in item if key not in CELL_FIELDS]
         nip = item.get("nip")
         if not isinstance(nip, str) or nip not in team:
             errors.append(FieldError(f"{path}.nip", "in-your-team",

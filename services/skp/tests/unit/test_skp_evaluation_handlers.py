@@ -4,6 +4,7 @@ finalising a unit in "warn" and "block" mode. Every refusal leaves the database 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -45,9 +46,17 @@ def ctx(nip: str, roles: tuple[str, ...] = ("pegawai",), agency: str = AGENCY) -
 
 
 class World:
-    def __init__(self, factory) -> None:
+    """The school's staff planned for YEAR; recording realisasi happens on a period's last day and
+    rating the day after it (the clock moves), as the calendar requires."""
+
+    def __init__(self, factory, clock) -> None:
         self.factory = factory
+        self.clock = clock
         self.skp: dict[str, dict] = {}
+
+    def _end(self, period_id: str) -> dt.date:
+        with self.factory() as s:
+            return s.execute(select(periods.c.end_date).where(periods.c.id == period_id)).scalar()
 
     def plan(self, nip: str, year: int = YEAR) -> dict:
         boss = STAFF[nip][1]
@@ -68,13 +77,22 @@ class World:
 
     def realisasi(self, nip: str, period_id: str, text: str = "12 laporan selesai") -> dict:
         skp = self.skp[(nip, YEAR)]
+        self.clock.set(self._end(period_id))
         return uc.record_realisasi(self.factory, ctx(nip), skp["id"], period_id, [
             {"rhk_id": skp["rhk"][0]["id"], "realisasi": text, "evidence": ["https://drive.kota.go.id/bukti/1"]}])
 
-    def rate(self, nip: str, period_id: str, hasil: str = ATAS, perilaku: str = SESUAI, by: str | None = None) -> dict:
+    def rate(self, nip: str, period_id: str, hasil: str = ATAS, perilaku: str = SESUAI, by: str | None = None,
+             ends_position: str | None = None) -> dict:
         skp = self.skp[(nip, YEAR)]
+        self.clock.set(self._end(period_id) + dt.timedelta(days=1))
         return uc.evaluate(self.factory, OUTBOX, ctx(by or STAFF[nip][1]), skp["id"], period_id, hasil, perilaku,
-                           {skp["rhk"][0]["id"]: "Sesuai target"}, {"akuntabel": "Disiplin"})
+                           {skp["rhk"][0]["id"]: "Sesuai target"}, {"akuntabel": "Disiplin"}, ends_position)
+
+    def finalise(self, period_id: str, unit_predikat: str, by: str = "kepsek", set_by: str = "kadis") -> dict:
+        """The kadis (the kepala sekolah's penilai) sets the school's predikat; the kepala sekolah finalises."""
+        self.clock.set(self._end(period_id) + dt.timedelta(days=1))
+        uc.set_unit_predikat(self.factory, ctx(set_by), "u-sekolah", period_id, unit_predikat)
+        return uc.finalise_unit(self.factory, ctx(by), "u-sekolah", period_id)
 
     def snapshot(self) -> list:
         """Everything evaluation-related, to show that a refusal changed nothing."""
@@ -90,7 +108,7 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, clock):
     engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
     metadata.create_all(engine)
     factory = session_factory(engine)
@@ -99,7 +117,7 @@ def world(tmp_path):
             s.execute(employees.insert().values(
                 nip=nip, name=nip.title(), status="active", agency_id=AGENCY, unit_id=unit, supervisor_nip=boss,
                 position_id=f"p-{nip}", position_name=nip, position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
-    w = World(factory)
+    w = World(factory, clock)
     for nip in ("kadis", "kepsek", "guru1", "guru2", "guru3", "operator"):
         w.plan(nip)
     yield w
@@ -132,7 +150,8 @@ def test_only_an_admin_of_the_agency_defines_periods(world):
 
     assert [p["kind"] for p in made["periods"]] == ["annual"] + ["monthly"] * 12
     assert made["frequency"] == "monthly"
-    assert made["settings"] == {"evaluation_frequency": "monthly", "distribution_mode": "block"}
+    assert made["settings"] == {"evaluation_frequency": "monthly", "distribution_mode": "block",
+                                "rating_opens_days": 0}
     seen_by_staff = uc.list_periods(world.factory, ctx("guru1"), YEAR)
     assert seen_by_staff == made  # anyone in the agency reads them
     assert uc.list_periods(world.factory, ctx("guru1"), 2030)["periods"] == []
@@ -226,7 +245,8 @@ def test_the_penilai_rates_and_the_event_carries_predikat_and_credit_points(worl
     rated = world.rate("guru1", period, ATAS, SESUAI)
 
     assert rated["state"] == "dinilai" and rated["predikat"] == "baik"
-    assert rated["angka_kredit"] == "1.04"  # Guru Ahli Pertama, one month, Baik
+    # A month that ends no position counts no credit points: the annual evaluation counts the year.
+    assert (rated["angka_kredit"], rated["ak_months"], rated["ak_jenjang"]) == (None, 0, "Ahli Pertama")
     assert rated["penilai_nip"] == "kepsek" and rated["feedback_perilaku"] == {"akuntabel": "Disiplin"}
     (event,) = world.outbox("ekinerja.skp.evaluated.v1")
     guru1 = world.skp[("guru1", YEAR)]
@@ -234,8 +254,8 @@ def test_the_penilai_rates_and_the_event_carries_predikat_and_credit_points(worl
     assert event["data"] == {
         "skp_id": guru1["id"], "nip": "guru1", "agency_id": AGENCY, "year": YEAR,
         "period": {"id": period, "kind": "monthly", "seq": 2, "start": "2027-02-01", "end": "2027-02-28"},
-        "rating_hasil_kerja": ATAS, "rating_perilaku": SESUAI, "predikat": "baik", "angka_kredit": "1.04",
-        "penilai_nip": "kepsek"}
+        "rating_hasil_kerja": ATAS, "rating_perilaku": SESUAI, "predikat": "baik", "angka_kredit": None,
+        "ends_position": None, "ak_months": 0, "penilai_nip": "kepsek"}
 
     annual = period_view["periods"][0]["id"]
     world.realisasi("guru3", annual)
@@ -285,8 +305,9 @@ def rate_all_baik(world: World, period: str) -> None:
 def test_block_mode_refuses_a_broken_distribution_and_changes_nothing(world):
     period = month(world.periods(mode="block"), 3)
     rate_all_baik(world, period)  # 100% Baik and no Butuh Perbaikan/Kurang: breaks a unit rated Baik
+    uc.set_unit_predikat(world.factory, ctx("kadis"), "u-sekolah", period, "baik")
 
-    error = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period, "baik")
+    error = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period)
 
     assert (error.status, error.code) == (409, "distribution-violated")
     assert {v["rule"] for v in error.extra["violations"]} == {"max-baik", "min-butuh_perbaikan-kurang"}
@@ -297,7 +318,7 @@ def test_block_mode_refuses_a_broken_distribution_and_changes_nothing(world):
 
     # The kepala sekolah corrects one rating: 2 of 3 Baik (67%) and one Butuh Perbaikan fit "baik".
     assert world.rate("guru3", period, BAWAH, SESUAI)["predikat"] == "butuh_perbaikan"
-    done = uc.finalise_unit(world.factory, ctx("kepsek"), "u-sekolah", period, "baik")
+    done = world.finalise(period, "baik")
     assert done["finalised"] == ["guru1", "guru2", "guru3"] and done["warnings"] == []
     assert done["distribution_mode"] == "block" and done["not_rated"] == ["operator"]
     assert len(world.outbox("ekinerja.skp.evaluated.v1")) == 4  # each rating announced, the correction too
@@ -309,7 +330,7 @@ def test_warn_mode_finalises_and_returns_the_warnings(world):
     world.rate("guru1", period, ATAS, SESUAI)
     world.realisasi("guru2", period)  # recorded, not rated: stays a draft
 
-    done = uc.finalise_unit(world.factory, ctx("kepsek"), "u-sekolah", period, "baik")
+    done = world.finalise(period, "baik")
 
     assert done["finalised"] == ["guru1"] and done["counted"] == 1
     assert {w["rule"] for w in done["warnings"]} == {"max-baik", "min-butuh_perbaikan-kurang"}
@@ -321,7 +342,8 @@ def test_warn_mode_finalises_and_returns_the_warnings(world):
     assert (again.status, again.code) == (409, "wrong-state")
     rewrite = refused(world, world.realisasi, "guru1", period)
     assert (rewrite.status, rewrite.code) == (409, "wrong-state")
-    nothing = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period, "baik")
+    world.clock.set(dt.date(2027, 5, 1))
+    nothing = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period)
     assert (nothing.status, nothing.code) == (409, "nothing-to-finalise")
 
 
@@ -331,14 +353,17 @@ def test_only_the_unit_head_or_an_admin_finalises(world):
     world.rate("guru1", period)
 
     for who in (ctx("guru2"), ctx("kadis"), ctx("admin", ADMIN_ROLES, agency="other")):
-        error = refused(world, uc.finalise_unit, world.factory, who, "u-sekolah", period, "istimewa")
+        error = refused(world, uc.finalise_unit, world.factory, who, "u-sekolah", period)
         assert (error.status, error.code) == (403, "forbidden")
-    assert refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-nowhere", period, "baik").status == 404
-    bad = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period, "sangat_baik")
-    assert bad.status == 422 and bad.errors[0].field == "unit_predikat"
+    assert refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-nowhere", period).status == 404
+    unset = refused(world, uc.finalise_unit, world.factory, ctx("kepsek"), "u-sekolah", period)
+    assert (unset.status, unset.code) == (409, "unit-predikat-missing")
+    assert unset.extra["penilai"] == [{"nip": "kadis", "name": "Kadis"}] and "Kadis" in unset.detail_id
 
-    done = uc.finalise_unit(world.factory, ctx("admin", ADMIN_ROLES), "u-sekolah", period, "istimewa")
+    uc.set_unit_predikat(world.factory, ctx("admin", ADMIN_ROLES), "u-sekolah", period, "istimewa")
+    done = uc.finalise_unit(world.factory, ctx("admin", ADMIN_ROLES), "u-sekolah", period)
     assert done["finalised"] == ["guru1"] and done["warnings"] == []  # 1 Baik fits Istimewa
+    assert done["unit_predikat_set"]["set_by"] == {"nip": "admin", "name": "Admin", "as": "admin"}
 
 
 def test_the_unit_heads_own_evaluation_is_not_in_the_staff_distribution(world):
@@ -349,7 +374,7 @@ def test_the_unit_heads_own_evaluation_is_not_in_the_staff_distribution(world):
 
     # Staff: 2 of 3 Baik (67%) and one Butuh Perbaikan fit a unit rated Baik; with the head's Baik
     # counted it would be 3 of 4 (75%) and "block" would refuse.
-    done = uc.finalise_unit(world.factory, ctx("kepsek"), "u-sekolah", period, "baik")
+    done = world.finalise(period, "baik")
 
     assert done["finalised"] == ["guru1", "guru2", "guru3"] and done["counted"] == 3 and done["warnings"] == []
     head = uc.skp_evaluations(world.factory, ctx("kepsek"), world.skp[("kepsek", YEAR)]["id"])["evaluations"][0]
@@ -372,3 +397,98 @@ def test_announce_sends_every_approved_skp_again_with_its_approved_rhk(world):
     by_nip = {e["data"]["nip"]: e["data"] for e in first}
     assert all(e["data"]["rhk"] == by_nip[e["data"]["nip"]]["rhk"] for e in again)
     assert all(e["data"]["version"] == by_nip[e["data"]["nip"]]["version"] for e in again)
+
+
+# --- the unit's predikat: set by the head's penilai or the agency admin, not by the head -----------
+
+def test_the_unit_predikat_is_set_by_the_heads_penilai_with_who_set_it_not_by_the_head(world):
+    period = month(world.periods(), 7)
+    world.realisasi("guru1", period)
+    world.rate("guru1", period)
+
+    head = refused(world, uc.set_unit_predikat, world.factory, ctx("kepsek"), "u-sekolah", period, "istimewa")
+    assert (head.status, head.code) == (403, "forbidden") and "penilai" in head.detail
+    staff_member = refused(world, uc.set_unit_predikat, world.factory, ctx("guru2"), "u-sekolah", period, "baik")
+    assert staff_member.status == 403 and "Kadis" in staff_member.detail
+    bad = refused(world, uc.set_unit_predikat, world.factory, ctx("kadis"), "u-sekolah", period, "sangat_baik")
+    assert bad.status == 422 and bad.errors[0].field == "unit_predikat"
+
+    recorded = uc.set_unit_predikat(world.factory, ctx("kadis"), "u-sekolah", period, "istimewa")
+
+    assert recorded["unit_predikat"] == "istimewa"
+    assert recorded["set_by"] == {"nip": "kadis", "name": "Kadis", "as": "penilai"} and recorded["set_at"]
+    done = uc.finalise_unit(world.factory, ctx("kepsek"), "u-sekolah", period)
+    assert done["unit_predikat"] == "istimewa" and done["unit_predikat_set"]["set_by"]["nip"] == "kadis"
+    late = refused(world, uc.set_unit_predikat, world.factory, ctx("kadis"), "u-sekolah", period, "baik")
+    assert (late.status, late.code) == (409, "unit-finalised")
+
+
+# --- the calendar ----------------------------------------------------------------------------------
+
+def test_a_period_is_rated_and_finalised_only_once_it_has_ended_or_within_the_agencys_days(world, clock):
+    period = month(world.periods(), 3)
+    world.realisasi("guru1", period)  # on 31 March, its last day
+    guru1 = world.skp[("guru1", YEAR)]
+
+    early = refused(world, uc.evaluate, world.factory, OUTBOX, ctx("kepsek"), guru1["id"], period, ATAS, SESUAI)
+    assert (early.status, early.code) == (409, "period-not-ended") and early.extra["opens_on"] == "2027-04-01"
+    assert "2027-04-01" in early.detail_id
+    predikat = refused(world, uc.set_unit_predikat, world.factory, ctx("kadis"), "u-sekolah", period, "baik")
+    assert predikat.code == "period-not-ended"
+
+    # The agency lets its penilai rate from 3 days before a period's end.
+    assert uc.define_periods(world.factory, ctx("admin", ADMIN_ROLES), YEAR, None, None, None,
+                             3)["settings"]["rating_opens_days"] == 3
+    clock.set(dt.date(2027, 3, 29))
+    assert uc.evaluate(world.factory, OUTBOX, ctx("kepsek"), guru1["id"], period, ATAS, SESUAI)["state"] == "dinilai"
+    uc.set_unit_predikat(world.factory, ctx("kadis"), "u-sekolah", period, "istimewa")
+    assert uc.finalise_unit(world.factory, ctx("kepsek"), "u-sekolah", period)["finalised"] == ["guru1"]
+    clock.set(dt.date(2027, 3, 28))
+    april = month(world.periods(), 4)
+    world.realisasi("guru2", april)
+    clock.set(dt.date(2027, 4, 27))
+    too_soon = refused(world, uc.evaluate, world.factory, OUTBOX, ctx("kepsek"), world.skp[("guru2", YEAR)]["id"],
+                       april, ATAS, SESUAI)
+    assert too_soon.extra["opens_on"] == "2027-04-28"
+
+
+# --- credit points, counted once per year ----------------------------------------------------------
+
+def test_credit_points_come_from_the_annual_evaluation_and_a_conversion_where_a_position_ends(world):
+    view = world.periods()
+    annual, june = view["periods"][0]["id"], month(view, 6)
+    world.realisasi("guru1", annual)
+    assert world.rate("guru1", annual, ATAS, SESUAI)["angka_kredit"] == "12.50"  # the whole year, Baik
+    world.realisasi("guru1", june)
+
+    # Promoted at the end of June: January–June converted now, so the annual counts July–December.
+    converted = world.rate("guru1", june, ATAS, ATAS, ends_position="promoted")
+
+    assert (converted["angka_kredit"], converted["ak_months"], converted["ends_position"]) == ("9.38", 6, "promoted")
+    events = world.outbox("ekinerja.skp.evaluated.v1")
+    assert [(e["data"]["period"]["kind"], e["data"]["angka_kredit"]) for e in events] == [
+        ("annual", "12.50"), ("monthly", "9.38"), ("annual", "6.25")]  # the annual announced again
+    points = uc.credit_points(world.factory, ctx("guru1"))
+    assert points["total"] == "15.63" and [y["year"] for y in points["years"]] == [YEAR]
+    assert [(p["source"], p["months"], p["angka_kredit"], p["ends_position"]) for p in points["years"][0]["sources"]] \
+        == [("conversion", 6, "9.38", "promoted"), ("annual", 6, "6.25", None)]
+    assert uc.credit_points(world.factory, ctx("kadis"), "guru1")["total"] == "15.63"  # above in the chain
+    stranger = refused(world, uc.credit_points, world.factory, ctx("guru2"), "guru1")
+    assert stranger.status == 403
+    world.clock.set(dt.date(YEAR + 1, 1, 4))
+    bad = refused(world, uc.evaluate, world.factory, OUTBOX, ctx("kepsek"), world.skp[("guru1", YEAR)]["id"], annual,
+                  ATAS, SESUAI, None, None, "left")
+    assert bad.status == 422 and bad.errors[0].rule == "periodic-only"
+
+
+def test_a_conversion_after_the_annual_evaluation_was_final_is_refused(world):
+    view = world.periods(mode="warn")
+    annual, june = view["periods"][0]["id"], month(view, 6)
+    world.realisasi("guru1", annual)
+    world.rate("guru1", annual)
+    world.finalise(annual, "istimewa")
+    world.realisasi("guru1", june)
+
+    error = refused(world, world.rate, "guru1", june, ATAS, SESUAI, None, "moved")
+
+    assert (error.status, error.code) == (409, "credit-points-final") and error.extra["field"] == "ends_position"

@@ -49,9 +49,12 @@ def factory(tmp_path):
     kadis = handlers.create_skp(factory, ctx(KADIS), YEAR, "kuantitatif",
                                 [{"kind": "utama", "text": "Meningkatnya mutu pendidikan kota", "iki": iki()}])
     handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")
-    handlers.create_skp(factory, ctx(KEPSEK), YEAR, "kuantitatif", [
+    kepsek = handlers.create_skp(factory, ctx(KEPSEK), YEAR, "kuantitatif", [
         {"kind": "utama", "text": PARENT_TEXT, "intervenes": kadis["rhk"][0]["id"], "iki": iki()},
         {"kind": "utama", "text": "Meningkatnya karakter murid", "intervenes": kadis["rhk"][0]["id"], "iki": iki()}])
+    # In force: a teacher's RHK intervenes only an RHK of the principal's approved plan.
+    handlers.act(factory, OUTBOX, ctx(KEPSEK), kepsek["id"], "submit")
+    handlers.act(factory, OUTBOX, ctx(KADIS), kepsek["id"], "approve")
     yield factory
     engine.dispose()
 
