@@ -300,3 +300,25 @@ def test_the_diagnosis_shows_an_admin_why_an_account_cannot_sign_in(gateway, rab
     own = {f["check"]: f for f in as_admin.get("/api/v1/me/diagnosis").get_json()["findings"]}
     assert own["mfa"]["code"] == "mfa-enabled" and "recovery codes" in own["mfa"]["detail"]
     engine.dispose()
+
+
+def test_nik_guesses_for_one_nip_end_in_the_same_429_as_for_an_unknown_nip(gateway, demo_logins):
+    """Issue #12 item 5: the activation answer that tells 'NIP and NIK match' is reachable only within
+    the per-NIP limit (5 an hour by default), so the ~10^4 NIKs a NIP leaves cannot be tried."""
+    known = [a for a in demo_logins.values() if a["agency_id"] == "pemkotdemo"][-1]["nip"]
+    unknown = "199912312020121999"
+
+    def ask(nip: str, n: int):
+        return gateway.post("/api/v1/auth/activation",
+                            json={"nip": nip, "nik": f"3171010101{n:06d}", "email": "tebak@gmail.com"})
+
+    assert [ask(known, n).status_code for n in range(5)] == [202] * 5
+    beyond, stranger = ask(known, 5), [ask(unknown, n) for n in range(6)][-1]
+
+    for response in (beyond, stranger):
+        assert response.status_code == 429 and response.mimetype == PROBLEM
+        assert 3500 < int(response.headers["Retry-After"]) <= 3600
+    a, b = beyond.get_json(), stranger.get_json()
+    assert a["code"] == "nip-rate-limited"
+    assert (a["code"], a["detail"], a["detail_id"]) == (b["code"], b["detail"], b["detail_id"])
+    assert a["detail"] and a["detail_id"] and a["detail"] != a["detail_id"]
