@@ -221,10 +221,8 @@ class CodeGrant(AuthorizationCodeGrant):
     def generate_token(self, user: EndUser | None = None, scope: str | None = None, grant_type: str | None = None,
                        expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
         code: AuthorizationCode = self.request.authorization_code
-        try:
-            return _identity("oidc_issue_tokens", self.request.client.client_id, user.nip, scope,
-                             nonce=code.get_nonce(), auth_time=code.get_auth_time(), amr=code.get_amr(),
-                             code_id=code.data["code_id"])
+        try:  # identity issues them for what it stored with the code, once; it is not told the user
+            return _identity("oidc_issue_tokens", self.request.client.client_id, code.data["code_id"])
         except RpcProblem as exc:
             if 400 <= exc.status < 500:
                 raise InvalidGrantError("The grant can no longer be used.") from None

@@ -550,3 +550,21 @@ def test_nobody_can_tell_identity_who_signed_in(rpc, clients, demo_logins):
                                     pkce()[1], "S256", int(time.time()), ["pwd", "otp"])
     with pytest.raises(MethodNotFound):
         rpc.identity.oidc_grant_consent(nip, clients["portal"].client_id, "openid profile")
+
+
+def test_identity_issues_tokens_only_for_a_code_the_client_just_took(gateway, rpc, clients, demo_logins):
+    from nameko.exceptions import IncorrectSignature
+
+    from ekinerja_kernel.rpc import RpcProblem
+
+    victim = plain_accounts(demo_logins)[12]["nip"]
+    client_id = clients["mobile"].client_id
+    with pytest.raises(IncorrectSignature):  # naming the user is no longer how tokens are asked for
+        rpc.identity.oidc_issue_tokens(client_id, victim, "openid profile")
+    for code_id in ("0" * 64, "made-up"):
+        with pytest.raises(RpcProblem) as refused:
+            rpc.identity.oidc_issue_tokens(client_id, code_id)
+        assert refused.value.problem["code"] == "oidc-grant-invalid"
+    # A real code, exchanged by its client: its tokens come once, and not again for the same code.
+    attempt, code = code_for(gateway, clients["mobile"], plain_accounts(demo_logins)[13])
+    assert exchange(gateway, attempt, code).status_code == 200

@@ -5,7 +5,8 @@ or decide about clients, codes, consents and tokens is here, each function given
 and the request's context like handlers.py.
 
 Rules kept here (not in the gateway): redirect URIs match a registered one exactly; a code is for
-one client, lives 60 seconds and is used once (a replay revokes the tokens it gave); PKCE is S256;
+one client, lives 60 seconds and is used once (a replay revokes the tokens it gave), and its tokens
+are for the user, scope and methods stored with it, issued once; PKCE is S256;
 a client that is not first-party gets a code only after the user consented to the scopes; tokens
 go only to active accounts; client secrets are stored as hashes. Who signed in is never the
 gateway's word: the HTML sign-in is a flow identity keeps and verifies step by step (oidc_flows.py).
@@ -338,15 +339,23 @@ def take_code(factory: sessionmaker[Session], ctx: Context, code: str, client_id
 
 # --- tokens ----------------------------------------------------------------------------------------
 
-def issue_tokens(factory: sessionmaker[Session], ctx: Context, client_id: str, nip: str, scope: str,
-                 nonce: str | None = None, auth_time: int | None = None, amr: list[str] | None = None,
-                 code_id: str | None = None) -> dict[str, Any]:
-    """An access token (JWT, aud = the client: not usable on /api/v1) and an ID token for the client."""
+def issue_tokens(factory: sessionmaker[Session], ctx: Context, client_id: str, code_id: str) -> dict[str, Any]:
+    """An access token (JWT, aud = the client: not usable on /api/v1) and an ID token, for the user,
+    scope, nonce, methods and time of the code `code_id` (take_code's answer) that this client took
+    within the last CODE_SECONDS: once per code. Nobody names the user here."""
     with unit_of_work(factory) as s:
         row = client_row(s, client_id)
         if row is None:
             raise _unknown_client(client_id)
-        scopes = scope_list(scope)
+        code = s.execute(select(oauth_codes).where(oauth_codes.c.code_hash == str(code_id or ""))
+                         .with_for_update()).first()
+        if (code is None or code.client_id != client_id or code.used_at is None
+                or as_utc(code.used_at) < repo.later(-CODE_SECONDS)
+                or s.execute(select(oauth_tokens.c.jti).where(oauth_tokens.c.code_hash == code.code_hash))
+                .first() is not None):
+            raise grant_invalid("The grant can no longer be used.", "Izin ini tidak dapat dipakai lagi.")
+        nip, nonce, amr = code.nip, code.nonce, list(code.amr or [])
+        scopes = scope_list(code.scope)
         if "openid" not in scopes or not set(scopes) <= set(scope_list(row.allowed_scopes)):
             raise grant_invalid("The scope is not allowed for this application.",
                                 "Scope tidak diizinkan untuk aplikasi ini.")
@@ -356,12 +365,12 @@ def issue_tokens(factory: sessionmaker[Session], ctx: Context, client_id: str, n
         now = int(time.time())
         ttl = keys.access_ttl()
         jti = uuid.uuid4().hex
-        auth_time = int(auth_time or now)
+        auth_time = int(code.auth_time or now)
         access = keys.sign(s, {"iss": keys.issuer(), "sub": nip, "aud": client_id, "client_id": client_id,
                                "scope": " ".join(scopes), "iat": now, "exp": now + ttl, "auth_time": auth_time,
                                "jti": jti})
         s.execute(delete(oauth_tokens).where(oauth_tokens.c.expires_at < repo.later(-KEEP_USED_SECONDS)))
-        s.execute(insert(oauth_tokens).values(jti=jti, client_id=client_id, nip=nip, code_hash=code_id,
+        s.execute(insert(oauth_tokens).values(jti=jti, client_id=client_id, nip=nip, code_hash=code.code_hash,
                                               scope=" ".join(scopes), issued_at=utcnow(), expires_at=repo.later(ttl)))
         claims: dict[str, Any] = {"iss": keys.issuer(), "sub": nip, "aud": client_id, "azp": client_id, "iat": now,
                                   "exp": now + ttl, "auth_time": auth_time, "amr": list(amr or []),

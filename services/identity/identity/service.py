@@ -162,10 +162,8 @@ class IdentityService(ServiceBase):
         return oidc.take_code(self.db, self.request, code, client_id)
 
     @rpc
-    def oidc_issue_tokens(self, client_id: str, nip: str, scope: str, nonce: str | None = None,
-                          auth_time: int | None = None, amr: list[str] | None = None,
-                          code_id: str | None = None) -> dict:
-        return oidc.issue_tokens(self.db, self.request, client_id, nip, scope, nonce, auth_time, amr, code_id)
+    def oidc_issue_tokens(self, client_id: str, code_id: str) -> dict:
+        return oidc.issue_tokens(self.db, self.request, client_id, code_id)
 
     @rpc
     def oidc_userinfo(self, access_token: str) -> dict:

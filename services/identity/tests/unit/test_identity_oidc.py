@@ -9,7 +9,7 @@ import hashlib
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
@@ -17,7 +17,7 @@ from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from identity import keys, oidc
 from identity import repository as repo
-from identity.tables import audit_events, metadata, oauth_clients, oauth_codes
+from identity.tables import audit_events, metadata, oauth_clients, oauth_codes, oauth_tokens
 
 NIP = "198609262015051001"
 GONE = "197001012000011001"
@@ -190,8 +190,7 @@ def test_nonce_reuse_is_recognised_per_client(factory):
 def issue(factory, client_id, scope="openid profile", code="code-1"):
     save(factory, client_id, code=code, scope=scope)
     taken = oidc.take_code(factory, CTX, code, client_id)
-    return oidc.issue_tokens(factory, CTX, client_id, taken["nip"], taken["scope"], taken["nonce"],
-                             taken["auth_time"], taken["amr"], taken["code_id"])
+    return oidc.issue_tokens(factory, CTX, client_id, taken["code_id"])
 
 
 def test_id_token_claims_and_signature(factory):
@@ -269,8 +268,41 @@ def test_a_forged_or_foreign_token_is_refused_by_userinfo(factory):
 
 def test_no_tokens_for_an_inactive_account(factory):
     client_id = register(factory, first_party=True)["client_id"]
+    save(factory, client_id)
+    taken = oidc.take_code(factory, CTX, "code-1", client_id)
+    with unit_of_work(factory) as s:  # deactivated between the code and the token request
+        repo.save_account(s, {"nip": NIP, "nik": None, "name": "Budi Santoso", "email": None, "status": "inactive",
+                              "agency_id": "kemendemo", "unit_id": "U2", "position_id": "J1",
+                              "supervisor_nip": None, "extra_roles": []})
 
     with pytest.raises(DomainError):
-        oidc.issue_tokens(factory, CTX, client_id, GONE, "openid")
+        oidc.issue_tokens(factory, CTX, client_id, taken["code_id"])
     with pytest.raises(DomainError):
         save(factory, client_id, nip=GONE)
+
+
+def test_tokens_come_only_for_a_code_its_client_just_took_and_once(factory):
+    client_id = register(factory, first_party=True)["client_id"]
+    other = register(factory, first_party=True)["client_id"]
+    save(factory, client_id)
+    with factory() as s:
+        code_id = s.execute(select(oauth_codes.c.code_hash)).scalar_one()
+
+    for client, code in ((client_id, code_id), (client_id, "made-up"), (client_id, None)):
+        with pytest.raises(DomainError) as refused:  # not taken yet, or no such code
+            oidc.issue_tokens(factory, CTX, client, code)
+        assert refused.value.code == "oidc-grant-invalid"
+    taken = oidc.take_code(factory, CTX, "code-1", client_id)
+    with pytest.raises(DomainError):
+        oidc.issue_tokens(factory, CTX, other, taken["code_id"])  # another client's code
+
+    tokens = oidc.issue_tokens(factory, CTX, client_id, taken["code_id"])
+
+    assert verified(factory, tokens["id_token"])["sub"] == NIP and tokens["scope"] == "openid profile"
+    with pytest.raises(DomainError):
+        oidc.issue_tokens(factory, CTX, client_id, taken["code_id"])  # once per code
+    with unit_of_work(factory) as s:  # a code taken long ago gives nothing either
+        s.execute(update(oauth_codes).values(used_at=utcnow() - dt.timedelta(seconds=oidc.CODE_SECONDS + 1)))
+        s.execute(delete(oauth_tokens))
+    with pytest.raises(DomainError):
+        oidc.issue_tokens(factory, CTX, client_id, taken["code_id"])
