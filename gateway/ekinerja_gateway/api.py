@@ -163,7 +163,10 @@ def change_password() -> Response:
 
 @api.get("/me")
 def whoami() -> Response:
-    return answer(identity("whoami", idempotent=True))
+    from .sync_api import sync_state  # that module's routes import this one
+
+    # `sync`: whether "Sinkronisasi ASN" can be pressed now, and if not why and who can (sync's rule).
+    return answer({**identity("whoami", idempotent=True), "sync": sync_state()})
 
 
 @api.get("/employees/<nip>")

@@ -47,6 +47,15 @@ def _sign_in_state(nip: str | None) -> dict[str, Any] | None:
         return None
 
 
+def sync_state() -> dict[str, Any] | None:
+    """Whether the caller can press "Sinkronisasi ASN" now and, if not, why and who can (GET
+    /api/v1/me); None when sync cannot answer quickly: the rest of /me does not wait for it."""
+    try:
+        return sync("sync_state", idempotent=True, quick=True)
+    except (RpcProblem, ServiceFailed, ServiceTimeout, ServiceUnavailable):
+        return None
+
+
 def _diagnosis(nip: str | None) -> Response:
     fields = query_fields({"year": OPTIONAL_YEAR})
     return answer(sync("diagnose", nip, fields.get("year"), sign_in=_sign_in_state(nip), idempotent=True))
@@ -75,9 +84,10 @@ def admin_unit_employees(unit_id: str) -> Response:
 @api.get("/admin/agencies/<agency_id>/findings")
 @requires_roles(*ADMIN_ROLES)
 def admin_agency_findings(agency_id: str) -> Response:
-    fields = query_fields({"code": OPTIONAL, "status": OPTIONAL, "offset": OFFSET, "limit": limit(LIST_LIMIT_MAX)})
+    fields = query_fields({"code": OPTIONAL, "status": OPTIONAL, "offset": OFFSET, "limit": limit(LIST_LIMIT_MAX),
+                           "year": OPTIONAL_YEAR})
     return answer(sync("agency_findings", agency_id, fields.get("code"), fields.get("status"),
-                       fields.get("offset", 0), fields.get("limit", 100), idempotent=True))
+                       fields.get("offset", 0), fields.get("limit", 100), fields.get("year"), idempotent=True))
 
 
 @api.put("/admin/employees/<nip>/supervisor")

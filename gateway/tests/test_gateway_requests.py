@@ -269,7 +269,8 @@ def test_authenticated_routes_pass_the_verified_caller(client, rpc, key):
     client.post(f"/api/v1/admin/users/{NIP}/mfa/reset", headers=headers)
 
     got = [(c["service"], c["method"], c["args"], c["kwargs"], c["idempotent"]) for c in rpc.calls]
-    assert got == [("identity", "whoami", (), {}, True), ("sync", "get_employee", (NIP,), {}, True),
+    assert got == [("identity", "whoami", (), {}, True), ("sync", "sync_state", (), {}, True),
+                   ("sync", "get_employee", (NIP,), {}, True),
                    ("identity", "revoke_session", ("sess-2",), {}, False),
                    ("identity", "audit_events", (), {"nip": NIP, "limit": 5}, True),
                    ("identity", "admin_reset_mfa", (NIP,), {}, False)]
@@ -311,13 +312,29 @@ def test_the_agency_findings_route_is_for_admins_and_passes_its_filters(client, 
     assert refused.status_code == 403 and rpc.calls == []
 
     admin = bearer(token(key, ("pegawai", "admin_instansi")))
-    assert client.get("/api/v1/admin/agencies/ag1/findings?code=no-supervisor&status=problem&limit=5",
+    assert client.get("/api/v1/admin/agencies/ag1/findings?code=no-supervisor&status=problem&limit=5&year=2026",
                       headers=admin).status_code == 200
     assert client.get("/api/v1/admin/agencies/ag1/findings?limit=lima", headers=admin).status_code == 422
+    assert client.get("/api/v1/admin/agencies/ag1/findings?year=1999", headers=admin).status_code == 422
 
     (call,) = rpc.calls
     assert (call["service"], call["method"], call["args"]) == ("sync", "agency_findings",
-                                                               ("ag1", "no-supervisor", "problem", 0, 5))
+                                                               ("ag1", "no-supervisor", "problem", 0, 5, 2026))
+
+
+@pytest.mark.parametrize("answer, shown", [
+    ({"can_sync": False, "code": "account-inactive", "fixers": ["admin_instansi"]},
+     {"can_sync": False, "code": "account-inactive", "fixers": ["admin_instansi"]}),
+    (ServiceTimeout("sync", 1.0), None),  # /me does not wait for a slow sync
+])
+def test_me_says_whether_the_caller_can_sync(client, rpc, key, answer, shown):
+    rpc.answers["whoami"] = {"nip": NIP, "name": "Ani"}
+    rpc.answers["sync_state"] = answer
+
+    response = client.get("/api/v1/me", headers=bearer(token(key)))
+
+    assert response.status_code == 200 and response.get_json() == {"nip": NIP, "name": "Ani", "sync": shown}
+    assert [(c["method"], c["quick"]) for c in rpc.calls] == [("whoami", False), ("sync_state", True)]
 
 
 def test_enrollment_with_a_ticket_is_public_and_with_a_token_uses_the_caller(client, rpc, key):

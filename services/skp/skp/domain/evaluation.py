@@ -23,6 +23,7 @@ from .workflow import Actor
 TEXT_MAX = 4000
 URL_MAX = 2000
 EVIDENCE_MAX = 20
+ITEM_FIELDS = ("rhk_id", "realisasi", "evidence")  # what one realisasi item may carry
 
 
 class EvaluationState(StrEnum):
@@ -115,6 +116,9 @@ def parse_realisasi(items: Any, rhk_ids: Iterable[str]) -> list[Realisasi]:
         if not isinstance(item, dict):
             errors.append(_err(path, "object", "Each item must be an object.", "Setiap item harus berupa objek."))
             continue
+        fields = ", ".join(ITEM_FIELDS)
+        errors += [_err(f"{path}.{key}", "unknown-field", f"'{key}' is not a field of an item ({fields}).",
+                        f"'{key}' bukan kolom item ({fields}).") for key in item if key not in ITEM_FIELDS]
         rhk_id = item.get("rhk_id")
         if not isinstance(rhk_id, str) or rhk_id not in allowed:
             errors.append(_err(f"{path}.rhk_id", "approved-rhk",

@@ -200,3 +200,9 @@ def test_block_mode_refuses_listing_each_violation():
 def test_a_distribution_that_fits_finalises_in_either_mode(mode):
     fitting = [Predikat.BAIK, Predikat.BAIK, Predikat.SANGAT_BAIK, Predikat.BUTUH_PERBAIKAN]
     assert finalisation(mode, UnitPredikat.BAIK, fitting) == []
+
+
+def test_an_unknown_field_of_a_realisasi_item_is_refused_not_dropped():
+    with pytest.raises(DomainError) as info:
+        parse_realisasi([{"rhk_id": "rhk-1", "realisasi": "ok", "bukti": ["https://a.id"]}], RHK)
+    assert [(e.field, e.rule) for e in info.value.errors] == [("items[0].bukti", "unknown-field")]
