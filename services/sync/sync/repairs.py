@@ -151,7 +151,12 @@ def set_supervisor(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestC
                                "Atasan ini membuat rantai atasan berputar.")
         new = dataclasses.replace(old, supervisor_nip=supervisor_nip)
         action = "supervisor.set" if supervisor_nip else "supervisor.reset"
-        return _change_employee(s, outbox, ctx, caller, action, old, new, reason)
+        result = _change_employee(s, outbox, ctx, caller, action, old, new, reason)
+        # The same rule as the diagnosis's: a supervisor outside the branch is allowed, and said.
+        today = config.today()
+        branch = rules.check_supervisor_branch(diagnosis.gather(s, nip, today.year, today, utcnow()))
+        result["warnings"] = [branch.to_dict()] if branch.status == rules.WARNING else []
+        return result
 
 
 def set_status(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, nip: str, status: str,

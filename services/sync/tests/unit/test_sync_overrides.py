@@ -246,3 +246,15 @@ def test_a_sync_or_import_that_empties_the_unit_or_position_says_so(factory, syn
 
     report = import_records(factory, OUTBOX, {"employees": [{**ROWS[DEWI], "position_id": None, "unit_id": None}]})
     assert [w["field"] for w in report["warnings"] if w["rule"] == "emptied"] == ["unit_id"]
+
+
+def test_a_supervisor_set_outside_the_branch_is_allowed_and_said_as_the_diagnosis_says_it(factory, syncer):
+    hana = "199512122019082008"  # in the evaluation section; Citra heads the programme section beside it
+    repaired = repairs.set_supervisor(factory, OUTBOX, ctx(), hana, CITRA, "sementara")
+
+    assert repaired["changed"] and [w["code"] for w in repaired["warnings"]] == ["supervisor-outside-branch"]
+    assert repaired["warnings"][0] == findings(factory, hana)["supervisor-branch"]
+    assert syncer.sync_agency("kemendemo", full=True)["status"] == "ok"  # the repair holds
+    assert record(factory, hana).supervisor_nip == CITRA
+    assert repairs.set_supervisor(factory, OUTBOX, ctx(), DEWI, GILANG)["warnings"] == [
+        findings(factory, DEWI)["supervisor-branch"]]
