@@ -99,6 +99,14 @@ image:
 bench: venv
 	$(BIN)/python -m bench
 
+# --- API fuzzing ----------------------------------------------------------------------------
+# schemathesis over /api/v1/openapi.json of the stack `make up` runs, as a signed-in demo employee
+# (tests/schemathesis_run.py): fails on any 5xx or answer outside the document's schema.
+# SCHEMATHESIS_MAX_EXAMPLES (default 20) sets how many cases each operation gets.
+.PHONY: schemathesis
+schemathesis: venv
+	$(BIN)/python tests/schemathesis_run.py --base-url http://127.0.0.1:$(GATEWAY_PORT)
+
 # --- synthetic data -----------------------------------------------------------------------
 # A national-shaped master-data set of SIZE employees (valid NIP/NIK, unit trees, supervisor
 # chains) as an import file: var/synthetic-SIZE.json. Deterministic for a SEED.

@@ -19,6 +19,9 @@ worker_class = "sync"  # one thread per worker: each holds its own long-lived RP
 timeout = int(os.environ.get("GATEWAY_WORKER_TIMEOUT", "30"))
 graceful_timeout = 10
 backlog = int(os.environ.get("GATEWAY_BACKLOG", "2048"))
+# The longest request line gunicorn allows: a longer URI than the app takes (GATEWAY_MAX_URI_BYTES)
+# still reaches the app, which answers 414 problem+json; past this gunicorn answers 414 itself.
+limit_request_line = 8190
 accesslog = None  # the app writes one JSON line per request, with its request id
 logconfig_dict = {
     "version": 1,
@@ -30,6 +33,14 @@ logconfig_dict = {
     "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["console"]},
     "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}},
 }
+
+
+def on_starting(server):
+    # gunicorn's own refusals (414, 431, 400) answer problem+json like the app, not an HTML page;
+    # patched in the master, so every forked worker has it.
+    from ekinerja_gateway import rawproblems
+
+    rawproblems.install()
 
 
 def child_exit(server, worker):

@@ -273,10 +273,16 @@ def _screen_request() -> None:
                              f"URI permintaan lebih panjang dari {uri_limit} byte: kirim masukan panjang di isi "
                              "permintaan.", max_bytes=uri_limit)
     limit_bytes = body_limit()
-    # Also caps the stream werkzeug reads, so a chunked body without Content-Length stops at the limit.
     request.max_content_length = limit_bytes
-    if request.content_length is not None and request.content_length > limit_bytes:
-        raise too_large(limit_bytes)
+    if request.content_length is not None:
+        if request.content_length > limit_bytes:
+            raise too_large(limit_bytes)
+    elif "wsgi.input_terminated" in request.environ:
+        # A chunked body has no Content-Length. werkzeug's capped stream stops quietly at the cap, so
+        # read at most one byte more than the limit now (kept for the parsers): more is too large.
+        request.max_content_length = limit_bytes + 1
+        if len(request.get_data(cache=True)) > limit_bytes:
+            raise too_large(limit_bytes)
     errors: list[dict[str, Any]] = []
     sources: list[tuple[str, Any]] = [("query", request.args)]
     if request.mimetype in FORM_TYPES:

@@ -170,3 +170,19 @@ def test_a_malformed_key_is_422_before_harian_is_asked(client, recorder):
 
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "Idempotency-Key"
     assert recorder.calls == [] and recorder.sent == []
+
+
+def test_the_openapi_document_states_the_contracts_bounds():
+    from harian_contract import entry
+
+    from ekinerja_gateway.app import openapi_document
+
+    activity = openapi_document()["components"]["schemas"]["HarianActivityInput"]["properties"]
+    assert activity["quantity"]["maximum"] == entry.MAX_QUANTITY
+    assert (activity["quality"]["minimum"], activity["quality"]["maximum"]) == (0, entry.MAX_QUALITY)
+    assert activity["description"]["maxLength"] == entry.MAX_DESCRIPTION
+    assert activity["satuan"]["maxLength"] == entry.MAX_SATUAN
+    assert activity["evidence_url"]["maxLength"] == entry.MAX_URL
+    assert (activity["minutes"]["minimum"], activity["minutes"]["maximum"]) == (entry.MIN_MINUTES, entry.MAX_MINUTES)
+    body = openapi_document()["paths"][SUBMIT]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["activities"]["maxItems"] == entry.MAX_ACTIVITIES
