@@ -379,10 +379,29 @@ def _consent_page(flow: dict[str, Any], status: int = 200) -> Response:
                  scopes=scopes)
 
 
+def _rate_limited() -> Response | None:
+    """The sign-in limit per client IP (AUTH_RATE_LIMIT, as on /api/v1/auth/), as a page."""
+    limiter = current_app.extensions.get("auth_rate_limiter")
+    wait = limiter.hit(request.remote_addr or "unknown") if limiter else 0.0
+    if not wait:
+        return None
+    seconds = max(1, int(wait + 0.999))
+    response = _message(429, "Too many attempts", "Terlalu banyak percobaan",
+                        f"Too many sign-in requests from this address. Try again in {seconds} s.",
+                        f"Terlalu banyak permintaan masuk dari alamat ini. Coba lagi dalam {seconds} detik.")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @oidc.get("/oauth/authorize")
 def authorize() -> Response:
     """Validate the client's request (client, exact redirect URI, PKCE S256, scope), open a sign-in
     flow in identity for this browser, then ask for the NIP."""
+    # Each sign-in started costs identity a look-up and a row kept 10 minutes: counted like the
+    # steps, per client IP.
+    refused = _rate_limited()
+    if refused is not None:
+        return refused
     try:
         _server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
@@ -399,15 +418,9 @@ def authorize() -> Response:
 def authorize_step() -> Response:
     """One step of the sign-in form, the one identity says the flow is at: password, then TOTP, then
     consent; the last one redirects."""
-    limiter = current_app.extensions.get("auth_rate_limiter")
-    wait = limiter.hit(request.remote_addr or "unknown") if limiter else 0.0
-    if wait:
-        seconds = max(1, int(wait + 0.999))
-        response = _message(429, "Too many attempts", "Terlalu banyak percobaan",
-                            f"Too many sign-in requests from this address. Try again in {seconds} s.",
-                            f"Terlalu banyak permintaan masuk dari alamat ini. Coba lagi dalam {seconds} detik.")
-        response.headers["Retry-After"] = str(seconds)
-        return response
+    refused = _rate_limited()
+    if refused is not None:
+        return refused
     browser = _browser()
     flow_id = request.form.get("flow", "")
     if not browser or not flow_id:

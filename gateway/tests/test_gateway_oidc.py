@@ -155,6 +155,19 @@ def test_prompt_none_answers_login_required(client):
     assert params["error"] == "login_required" and params["state"] == "st-1"
 
 
+def test_starting_sign_ins_is_limited_per_address_before_identity_is_asked():
+    client = make_app(AUTH_RATE_LIMIT=2).test_client()
+    rpc = client.application.extensions["rpc"]
+    for _ in range(2):
+        assert client.get(authorize_url()).status_code == 200
+
+    refused = client.get(authorize_url())
+
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert int(refused.headers["Retry-After"]) >= 1 and "Terlalu banyak" in refused.get_data(as_text=True)
+    assert rpc.calls.count("oidc_flow_start") == 2
+
+
 def test_identity_down_gives_an_html_page_not_json():
     client = make_app(StubRpc(down=True)).test_client()
 
