@@ -425,7 +425,8 @@ def authorize_step() -> Response:
     flow_id = request.form.get("flow", "")
     if not browser or not flow_id:
         return _expired()
-    if not secrets.compare_digest(request.form.get("csrf_token", ""), session.get("csrf", "")):
+    expected = session.get("csrf")
+    if not expected or not secrets.compare_digest(request.form.get("csrf_token", ""), expected):
         return _message(400, "The form could not be verified", "Formulir tidak dapat diverifikasi",
                         "Reload the sign-in page from the application and try again.",
                         "Muat ulang halaman masuk dari aplikasi lalu coba lagi.")

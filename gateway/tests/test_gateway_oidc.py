@@ -275,3 +275,20 @@ def test_the_api_ignores_the_sign_in_cookie_and_still_needs_a_bearer_token(clien
     response = client.get("/api/v1/me")
 
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
+
+
+def test_a_session_without_a_csrf_token_is_refused_even_with_an_empty_field(client):
+    from flask.sessions import SecureCookieSessionInterface
+
+    fields = form_fields(client.get(authorize_url()).get_data(as_text=True))
+    serializer = SecureCookieSessionInterface().get_signing_serializer(client.application)
+    browser = serializer.loads(client.get_cookie("ekinerja_sso", path="/oauth/").value)["browser"]
+    client.set_cookie("ekinerja_sso", serializer.dumps({"browser": browser}), path="/oauth/")  # no csrf in it
+    rpc = client.application.extensions["rpc"]
+    rpc.calls.clear()
+
+    response = client.post("/oauth/authorize", data={"flow": fields["flow"], "csrf_token": "", "nip": "1",
+                                                     "password": "p"})
+
+    assert response.status_code == 400 and "tidak dapat diverifikasi" in response.get_data(as_text=True)
+    assert rpc.calls == []

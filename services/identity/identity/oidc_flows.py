@@ -60,10 +60,10 @@ def _bound(s: Session, ctx: Context, flow_id: Any, browser: Any) -> tuple[Any, F
     """The flow `flow_id`, if it is open and was started by this browser. A flow shown by another
     browser is ended (its id leaked), in the transaction that the refusal commits."""
     row = None
-    if isinstance(flow_id, str) and 0 < len(flow_id) <= oidc_flow.MAX_BINDING_LENGTH:
+    if oidc_flow.unguessable(flow_id):
         row = s.execute(select(oidc_flows).where(oidc_flows.c.flow_hash == secret_hash(flow_id))
                         .with_for_update()).first()
-    same = (row is not None and oidc_flow.binding_acceptable(browser)
+    same = (row is not None and oidc_flow.unguessable(browser)
             and secrets.compare_digest(row.browser_hash, secret_hash(browser)))
     if row is not None and not same and row.step in oidc_flow.OPEN_STEPS:
         _save(s, row, oidc_flow.ended(_flow(row)))
@@ -122,7 +122,7 @@ def check_password(s: Session, ctx: Context, nip: str, password: str) -> tuple[A
 def start(factory: sessionmaker[Session], ctx: Context, browser: str, params: dict[str, Any]) -> dict[str, Any]:
     """Open a sign-in for an authorization request (already validated by the gateway's protocol code,
     checked again here), bound to `browser`. Returns the new flow's id, once."""
-    if not oidc_flow.binding_acceptable(browser):
+    if not oidc_flow.unguessable(browser):
         raise validation_error([FieldError("browser", "binding",
                                            "The browser binding must be a random URL-safe value of 22 to 128 "
                                            "characters.",

@@ -23,8 +23,8 @@ from ekinerja_kernel.errors import DomainError
 
 FLOW_SECONDS = 600
 MAX_FLOWS_PER_BROWSER = 5  # sign-ins in progress in one browser (tabs); the oldest one gives way
-MIN_BINDING_LENGTH = 22  # characters of URL-safe base64: 128 bits at least
-MAX_BINDING_LENGTH = 128
+MIN_RANDOM_LENGTH = 22  # characters of URL-safe base64: 128 bits at least
+MAX_RANDOM_LENGTH = 128
 
 PASSWORD, MFA, CONSENT, VERIFIED = "password", "mfa", "consent", "verified"
 DONE, DENIED, ENDED = "done", "denied", "ended"
@@ -67,9 +67,10 @@ def enrollment_required() -> DomainError:
 
 # --- rules -----------------------------------------------------------------------------------------
 
-def binding_acceptable(value: object) -> bool:
-    """A browser binding is an unguessable URL-safe value (the gateway makes 256 bits)."""
-    return (isinstance(value, str) and MIN_BINDING_LENGTH <= len(value) <= MAX_BINDING_LENGTH and value.isascii()
+def unguessable(value: object) -> bool:
+    """The shape of a flow id or a browser binding: a random URL-safe value of at least 128 bits
+    (identity makes flow ids of 256 bits, the gateway bindings of 256 bits)."""
+    return (isinstance(value, str) and MIN_RANDOM_LENGTH <= len(value) <= MAX_RANDOM_LENGTH and value.isascii()
             and all(c.isalnum() or c in "-_" for c in value))
 
 

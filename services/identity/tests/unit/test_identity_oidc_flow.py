@@ -125,8 +125,8 @@ def test_consent_rules():
 @pytest.mark.parametrize("value, ok", [(secrets.token_urlsafe(16), True), (secrets.token_urlsafe(32), True),
                                        ("a" * 21, False), ("a" * 129, False), ("x" * 30 + "=", False),
                                        ("é" * 30, False), (None, False), (12345678901234567890123, False)])
-def test_a_browser_binding_carries_at_least_128_random_bits(value, ok):
-    assert oidc_flow.binding_acceptable(value) is ok
+def test_a_browser_binding_or_flow_id_carries_at_least_128_random_bits(value, ok):
+    assert oidc_flow.unguessable(value) is ok
 
 
 # --- the use cases on a database ---------------------------------------------------------------
