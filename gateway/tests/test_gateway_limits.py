@@ -341,3 +341,17 @@ def test_a_uri_over_the_limit_is_414_problem(client, rpc, key):
                                                   ("delete", "/api/v1/me", 405), ("put", "/healthz", 405)])
 def test_routing_errors_are_problems(client, method, path, status):
     problem_of(getattr(client, method)(path), status)
+
+
+def test_gunicorns_own_refusals_are_problems_too():
+    from ekinerja_gateway.rawproblems import problem_bytes
+
+    raw = problem_bytes(431, "Request Header Fields Too Large", "Error parsing headers: 'limit request headers'")
+
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 431 Request Header Fields Too Large"
+    assert "Content-Type: application/problem+json" in lines and f"Content-Length: {len(body)}" in lines
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"]) == (431, "header-fields-too-large")
+    assert problem["detail"] and problem["detail_id"] and problem["type"].endswith("header-fields-too-large")
