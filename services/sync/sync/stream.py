@@ -180,7 +180,12 @@ class StreamApplier:
         now = utcnow()
         done = sorted({n for n in nips if n and n not in why})
         cleared: list[str] = []
+        first_synced: list[str] = []
         if done:
+            # A principal synced for the first time changes their teachers' findings (pmm).
+            known = set(session.execute(select(registry_synced.c.nip).where(registry_synced.c.nip.in_(done)))
+                        .scalars())
+            first_synced = [n for n in done if n not in known]
             session.execute(delete(registry_synced).where(registry_synced.c.nip.in_(done)))
             session.execute(insert(registry_synced), [{"nip": n, "synced_at": now, "run_id": self.synced_run_id}
                                                       for n in done])
@@ -196,6 +201,7 @@ class StreamApplier:
                  "agency_id": _given(given.get(n), "agency_id", 64), "name": _given(given.get(n), "name", 300)}
                 for n, w in refused.items()])
         rediagnose.queue(session, [*cleared, *refused])
+        rediagnose.queue(session, first_synced, cascade=True)
 
     def _collect(self, kind: str, run: _Import) -> None:
         for k, counts in run.counts.items():
