@@ -24,10 +24,8 @@ from ekinerja_kernel.events import as_utc, utcnow
 
 from . import handlers, oidc
 from . import repository as repo
-from .domain import lockout, oidc_flow, problems
-from .domain.accounts import Account, login_blockers
+from .domain import oidc_flow, problems
 from .domain.oidc_flow import Flow
-from .domain.passwords import verify_password
 from .domain.totp import secret_hash
 from .tables import oidc_flows
 
@@ -96,27 +94,6 @@ def _proven(s: Session, ctx: Context, row: Any, flow: Flow) -> None:
                amr=list(flow.amr), via="oidc", client_id=row.client_id)
 
 
-def check_password(s: Session, ctx: Context, nip: str, password: str) -> tuple[Account, Any]:
-    """The account and credential of `nip` if `password` is theirs and nothing in master data stops
-    them; else the refusal `login` gives (one answer for an unknown NIP and a wrong password, the
-    per-NIP lockout counted, the diagnosis finding that blocks sign-in)."""
-    account = repo.account(s, nip)
-    agency_id = account.agency_id if account else None
-    guard = handlers._check_guard(s, ctx, nip, "password", agency_id)
-    cred = repo.credential(s, nip) if account else None
-    if not verify_password(cred.password_hash if cred else None, password):
-        repo.save_guard(s, nip, "password", lockout.after_failure(guard, utcnow()))
-        oidc.audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason="credentials", via="oidc")
-        raise problems.invalid_credentials()
-    repo.save_guard(s, nip, "password", lockout.Guard())
-    blockers = login_blockers(account, repo.findings(s, nip))
-    if blockers:
-        oidc.audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code,
-                   via="oidc")
-        raise blockers[0]
-    return account, cred
-
-
 # --- the steps -------------------------------------------------------------------------------------
 
 def start(factory: sessionmaker[Session], ctx: Context, browser: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +152,7 @@ def password(factory: sessionmaker[Session], ctx: Context, flow_id: str, browser
         oidc_flow.at_step(flow, oidc_flow.PASSWORD)
         if not isinstance(nip, str) or not isinstance(password, str) or not nip or len(nip) > 64:
             raise problems.invalid_credentials()
-        account, cred = check_password(s, ctx, nip, password)
+        account, cred = handlers.check_password(s, ctx, nip, password, via="oidc")
         enrolled = cred.mfa_confirmed_at is not None
         if not enrolled and handlers._mfa_required(s, account):
             _save(s, row, oidc_flow.ended(flow))
