@@ -169,8 +169,9 @@ def too_deep() -> GatewayProblem:
 
 def screen_document(document: Any, max_nodes: int | None = None) -> None:
     """Raises the refusal of a parsed body (JSON, or YAML made of the same types): 400 when nested
-    deeper than MAX_DEPTH (or made of more than `max_nodes` values, as YAML aliases can), else 422
-    listing the strings, keys and numbers it may not carry. Iterative: no depth reaches the stack."""
+    deeper than MAX_DEPTH, 413 when made of more than `max_nodes` values (YAML aliases let a short
+    text stand for a huge document), else 422 listing the strings, keys and numbers it may not carry.
+    Iterative: no depth reaches the stack."""
     errors: list[dict[str, Any]] = []
     stack: list[tuple[Any, list[str], int]] = [(document, [], 0)]
     nodes = 0
