@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import yaml
@@ -90,13 +91,26 @@ def tukin_agency() -> Response:
                        fields.get("limit", 200), idempotent=True))
 
 
+def _payroll_file(fmt: str) -> Response:
+    """The payroll file tukin made (it refuses a month that has not closed): CSV text, or XLSX bytes
+    carried over the bus as base64."""
+    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL})
+    made = call("tukin", "export", fields["month"], fields.get("agency_id"), fmt, idempotent=True)
+    content = base64.b64decode(made["content_base64"]) if "content_base64" in made else made["content"]
+    return Response(content, mimetype=made["media_type"],
+                    headers={"Content-Disposition": f'attachment; filename="{made["filename"]}"'})
+
+
 @api.get("/tukin/export.csv")
 @requires_roles(*ADMIN_ROLES)
 def tukin_export() -> Response:
-    fields = query_fields({"month": REQUIRED, "agency_id": OPTIONAL})
-    text = call("tukin", "export_csv", fields["month"], fields.get("agency_id"), idempotent=True)
-    name = f"tukin-{fields.get('agency_id') or 'agency'}-{fields['month']}.csv"
-    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _payroll_file("csv")
+
+
+@api.get("/tukin/export.xlsx")
+@requires_roles(*ADMIN_ROLES)
+def tukin_export_xlsx() -> Response:
+    return _payroll_file("xlsx")
 
 
 @api.get("/tukin/promotion")

@@ -13,9 +13,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, import_masterdata
 from sqlalchemy import create_engine, text
 
+from ekinerja_kernel import config
 from ekinerja_kernel.bus import ConfirmedPublisher
 from ekinerja_kernel.events import make_event
 from ekinerja_kernel.localservers import wait_for
@@ -27,6 +29,7 @@ BUDI, GILANG, HANA = "199310182020081002", "199611232020101007", "19951212201908
 MONTH = "2026-10"
 BLANK = [dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 8)]
 WORKING = [dt.date(2026, 10, d) for d in range(1, 32) if calendar.weekday(2026, 10, d) < 5]
+AFTER = dt.date(2026, 11, 2)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +66,8 @@ def october(rabbit, users, tukin_db):
     publisher = ConfirmedPublisher(rabbit.amqp_uri)
     for day in WORKING:
         publisher.publish(make_event("harian", "harian.day_closed", EKO, _closed_day(day, day in BLANK)))
+    # A day after October closed: October can no longer be written, so it has closed (not a preview).
+    publisher.publish(make_event("harian", "harian.day_closed", EKO, _closed_day(AFTER, False)))
     publisher.publish(make_event("skp", "skp.evaluated", EKO, {
         "skp_id": str(uuid.uuid4()), "nip": EKO, "agency_id": "kemendemo", "year": 2026,
         "period": {"id": str(uuid.uuid4()), "kind": "quarterly", "seq": 3, "start": "2026-07-01", "end": "2026-09-30"},
@@ -70,7 +75,7 @@ def october(rabbit, users, tukin_db):
         "angka_kredit": None, "penilai_nip": CITRA}))
     publisher.close()
     wait_for(lambda: _count(tukin_db, "SELECT count(*) FROM days WHERE nip = :n AND date >= '2026-10-01'", n=EKO)
-             == len(WORKING) and _count(tukin_db, "SELECT count(*) FROM evaluations WHERE nip = :n", n=EKO) == 1,
+             == len(WORKING) + 1 and _count(tukin_db, "SELECT count(*) FROM evaluations WHERE nip = :n", n=EKO) == 1,
              timeout=30, what="tukin's copy of October")
     return publisher
 
@@ -99,8 +104,10 @@ def test_the_month_is_computed_and_each_line_explained(users, october, subscribe
     run = users[ADMIN].post("/api/v1/tukin/computations", json={"month": MONTH})
     assert run.status_code == 200, run.get_json()
     assert run.get_json()["revision"] == 1 and run.get_json()["new_revision"] is True
+    assert run.get_json()["preview"] is False  # October has closed
     announced = events.next()
     assert announced["type"] == "ekinerja.tukin.computed.v1" and announced["data"]["month"] == MONTH
+    assert announced["data"]["preview"] is False
 
     mine = users[EKO].get("/api/v1/tukin/me", query_string={"month": MONTH}).get_json()["computation"]
     # Kelas 6: Rp 2.702.000; performance 60% = 1.621.200, discipline 40% = 1.080.800.
@@ -177,10 +184,59 @@ def test_team_totals_are_for_the_supervisor_of_the_team_only(users, tukin_db):
 def test_the_payroll_export_and_the_agency_totals(users):
     exported = users[ADMIN].get("/api/v1/tukin/export.csv", query_string={"month": MONTH})
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    assert 'filename="tukin-kemendemo-2026-10-r2.csv"' in exported.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
     eko = next(r for r in rows if r["nip"] == EKO)
     assert (eko["gross"], eko["deduction_blank_day"], eko["deduction_predikat"], eko["net"]) == \
         ("2702000", "54040", "16212", "2631748")
+    assert (eko["month"], eko["revision"], eko["unit_id"]) == (MONTH, "2", "kd-bag-prog")
     whole = users[ADMIN].get("/api/v1/tukin/agency", query_string={"month": MONTH}).get_json()
     assert whole["totals"]["employees"] == len([r for r in rows if r["net"]])
     assert int(whole["totals"]["net"]) == sum(int(r["net"]) for r in rows if r["net"])
+
+
+def test_the_payroll_workbook_keeps_nip_as_text_with_month_revision_unit_and_totals(users):
+    exported = users[ADMIN].get("/api/v1/tukin/export.xlsx", query_string={"month": MONTH})
+    assert exported.status_code == 200, exported.get_data(as_text=True)
+    assert exported.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert 'filename="tukin-kemendemo-2026-10-r2.xlsx"' in exported.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(exported.get_data())).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows[2]
+    assert "2026-10" in rows[0][0] and "revisi 2" in rows[0][0]
+    eko_row = next(i for i, r in enumerate(rows) if r[header.index("NIP")] == EKO)
+    nip = sheet.cell(eko_row + 1, header.index("NIP") + 1)
+    assert nip.data_type == "s" and len(nip.value) == 18  # not 1.98005E+17
+    assert rows[eko_row][header.index("Unit")] == "kd-bag-prog"
+    assert rows[eko_row][header.index("Diterima (Rp)")] == 2631748
+    whole = users[ADMIN].get("/api/v1/tukin/agency", query_string={"month": MONTH}).get_json()
+    assert "JUMLAH" in rows[-1][header.index("Nama")]
+    assert rows[-1][header.index("Diterima (Rp)")] == int(whole["totals"]["net"])
+    assert users[FITRI].get("/api/v1/tukin/export.xlsx", query_string={"month": MONTH}).status_code == 403
+
+
+@pytest.mark.parametrize("month", ["2026-1", " 2026-10 ", "2026-10 ", "2026-13", "10-2026"])
+def test_every_month_route_takes_exactly_yyyy_mm(users, october, month):
+    admin, eko = users[ADMIN], users[EKO]
+    answers = [admin.post("/api/v1/tukin/computations", json={"month": month}),
+               eko.get("/api/v1/tukin/me", query_string={"month": month}),
+               users[CITRA].get("/api/v1/tukin/team", query_string={"month": month}),
+               admin.get("/api/v1/tukin/agency", query_string={"month": month}),
+               admin.get("/api/v1/tukin/export.csv", query_string={"month": month}),
+               admin.get("/api/v1/tukin/export.xlsx", query_string={"month": month})]
+    for answer in answers:
+        assert answer.status_code == 422 and answer.mimetype == PROBLEM, answer.get_data(as_text=True)
+        assert [(e["field"], e["rule"]) for e in answer.get_json()["errors"]] == [("month", "month-format")]
+
+
+def test_a_running_month_is_a_preview_and_is_not_exported_for_payroll(users, october):
+    running = config.today().strftime("%Y-%m")
+    run = users[ADMIN].post("/api/v1/tukin/computations", json={"month": running})
+    assert run.status_code == 200, run.get_json()
+    assert run.get_json()["preview"] is True
+    mine = users[EKO].get("/api/v1/tukin/me", query_string={"month": running})
+    assert mine.status_code == 200 and mine.get_json()["run"]["preview"] is True
+    for route in ("/api/v1/tukin/export.csv", "/api/v1/tukin/export.xlsx"):
+        refused = users[ADMIN].get(route, query_string={"month": running})
+        assert refused.status_code == 409 and refused.mimetype == PROBLEM
+        assert refused.get_json()["code"] == "tukin-month-open" and "pratinjau" in refused.get_json()["detail_id"]

@@ -1,10 +1,8 @@
 """Tukin use cases: policies (loaded by an agency admin), computing a month, and reading it: my own
-lines, my team's, the whole agency with totals, the payroll CSV, and the promotion hint."""
+lines, my team's, the whole agency with totals, the payroll file (CSV or XLSX), and the promotion hint."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -12,14 +10,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import Caller, RequestContext, forbidden, require
 from ekinerja_kernel.db import unit_of_work
-from ekinerja_kernel.errors import DomainError, not_found
+from ekinerja_kernel.errors import DomainError, FieldError, not_found, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from .domain.months import month_open
+from .domain.payroll import payroll_table
 from .domain.policy import parse_policy
 from .domain.promotion import promotion_hint
 from .domain.team import team_of
 from .domain.team import totals as team_totals
+from .export import FORMATS, render
 from .monthly import compute_agency_month, latest_run, parse_month, run_ref, run_view
 from .tables import employees, evaluations, policies, results, runs
 
@@ -86,7 +87,12 @@ def _run(s: Session, agency_id: str | None, month: str) -> Any:
     key = f"{year:04d}-{month_no:02d}"
     run = latest_run(s, agency_id or "", key)
     if run is None:
-        raise not_found("allowance computation", "Perhitungan tunjangan", f"{agency_id} {key}")
+        raise DomainError(code="not-found", status=404, title="Not computed",
+                          detail=f"The allowances of {agency_id} for {key} have not been computed yet: the agency "
+                                 "admin computes the month (POST /api/v1/tukin/computations).",
+                          detail_id=f"Tunjangan {agency_id} bulan {key} belum dihitung: admin instansi menghitung "
+                                    "bulan itu (POST /api/v1/tukin/computations).",
+                          extra={"field": "month", "month": key})
     return run
 
 
@@ -101,7 +107,16 @@ def mine(factory: sessionmaker[Session], ctx: RequestContext, month: str) -> dic
                          .where(runs.c.agency_id == run.agency_id, runs.c.month == run.month,
                                 results.c.nip == caller.nip).order_by(runs.c.revision)).all()
         if not rows:
-            raise not_found("allowance computation", "Perhitungan tunjangan", f"{caller.nip} {run.month}")
+            raise DomainError(code="not-found", status=404, title="Not computed",
+                              detail=f"Your allowance for {run.month} is not in the agency's computation "
+                                     f"(revision {run.revision}): you were not an active employee of the agency in "
+                                     "tukin's master data when it was computed. Ask the agency admin to check your "
+                                     "data and compute the month again.",
+                              detail_id=f"Tunjangan Anda bulan {run.month} tidak ada dalam perhitungan instansi "
+                                        f"(revisi {run.revision}): Anda belum tercatat sebagai pegawai aktif instansi "
+                                        "ini saat bulan itu dihitung. Minta admin instansi memeriksa data Anda dan "
+                                        "menghitung ulang bulan itu.",
+                              extra={"field": "month", "month": run.month})
         return {"run": run_ref(run), "computation": rows[-1].body,
                 "revisions": [{"revision": r.revision, "computed_at": as_utc(r.computed_at).isoformat(),
                                "net": r.body.get("net"), "difference": r.difference} for r in rows]}
@@ -166,28 +181,24 @@ def agency(factory: sessionmaker[Session], ctx: RequestContext, month: str, agen
                 "offset": offset, "limit": limit, "employees": [_summary(r.body) for r in rows]}
 
 
-def export_csv(factory: sessionmaker[Session], ctx: RequestContext, month: str, agency_id: str | None = None) -> str:
-    """Payroll CSV: NIP, name, kelas jabatan, gross, one column per deduction rule, net."""
+def export(factory: sessionmaker[Session], ctx: RequestContext, month: str, agency_id: str | None = None,
+           fmt: str = "csv") -> dict[str, Any]:
+    """The payroll file of the latest revision of a closed month (domain.payroll; CSV or XLSX), for an
+    admin of the agency; a preview (the month has not closed) is refused, never exported."""
     caller = require(ctx.caller)
+    if fmt not in FORMATS:
+        raise validation_error([FieldError("format", "one-of", f"format must be one of: {', '.join(FORMATS)}.",
+                                           f"format harus salah satu dari: {', '.join(FORMATS)}.")])
     chosen = _admin_of(caller, agency_id)
     with factory() as s:
         run = _run(s, chosen, month)
-        bodies = [r.body for r in s.execute(select(results.c.body).where(results.c.run_id == run.id)
-                                            .order_by(results.c.nip))]
-    kinds = sorted({line["kind"] for b in bodies for line in b.get("deductions", [])})
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["nip", "name", "kelas_jabatan", "gross", *[f"deduction_{k}" for k in kinds], "cap",
-                     "total_deduction", "net", "note"])
-    for b in bodies:
-        if "error" in b:
-            writer.writerow([b["nip"], b["name"], "", "", *["" for _ in kinds], "", "", "", b["error"]["detail"]])
-            continue
-        amounts = {k: sum(int(line["amount"]) for line in b["deductions"] if line["kind"] == k) for k in kinds}
-        cap = sum(int(c.get("amount", 0)) for c in b.get("caps", []))
-        writer.writerow([b["nip"], b["name"], b["kelas_jabatan"], b["gross"], *[amounts[k] for k in kinds], cap,
-                         b["total_deduction"], b["net"], ""])
-    return out.getvalue()
+        if run.preview:
+            raise month_open(run.agency_id, run.month, run.revision)
+        listed = [(r.body, r.unit_id) for r in s.execute(select(results.c.body, results.c.unit_id)
+                                                          .where(results.c.run_id == run.id).order_by(results.c.nip))]
+    table = payroll_table({"agency_id": run.agency_id, "month": run.month, "revision": run.revision,
+                           "computed_at": as_utc(run.computed_at).isoformat()}, listed)
+    return render(table, fmt)
 
 
 def promotion(factory: sessionmaker[Session], ctx: RequestContext, nip: str | None = None) -> dict[str, Any]:

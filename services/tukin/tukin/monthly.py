@@ -16,13 +16,15 @@ import eventlet
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from ekinerja_kernel.errors import DomainError, FieldError, validation_error
+from ekinerja_kernel import config
+from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
 from .domain.compute import compute_month
 from .domain.compute import difference as compare
 from .domain.facts import AbsenceKind, DayFacts, DayStatus, EmployeeMonth
+from .domain.months import has_closed, month_bounds, month_key, parse_month
 from .domain.policy import Policy, parse_policy, policy_in_force
 from .domain.predikat import Predikat
 from .tables import days, employees, evaluations, policies, results, returned, runs
@@ -30,19 +32,7 @@ from .tables import days, employees, evaluations, policies, results, returned, r
 CHUNK = 500
 
 
-def parse_month(value: Any) -> tuple[int, int]:
-    try:
-        year, month = (int(x) for x in str(value).split("-"))
-        dt.date(year, month, 1)
-        return year, month
-    except (TypeError, ValueError):
-        raise validation_error([FieldError("month", "month", "month must be YYYY-MM, e.g. 2026-11.",
-                                           "month harus YYYY-MM, mis. 2026-11.")]) from None
-
-
-def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    first = dt.date(year, month, 1)
-    return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+__all__ = ["compute_agency_month", "latest_run", "month_bounds", "parse_month", "run_ref", "run_view"]
 
 
 def stored_policies(s: Session, agency_id: str) -> list[tuple[int, Policy]]:
@@ -94,15 +84,24 @@ def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int)
             for p in people]
 
 
+def latest_closed_day(s: Session, agency_id: str) -> dt.date | None:
+    """The latest working day harian closed for anyone of the agency (by tukin's copy of staff)."""
+    return s.execute(select(func.max(days.c.date)).join(employees, employees.c.nip == days.c.nip)
+                     .where(employees.c.agency_id == agency_id)).scalar()
+
+
 def compute_agency_month(s: Session, outbox: Outbox, agency_id: str, month_text: str, actor: str,
-                         chunk: int = CHUNK) -> dict[str, Any]:
+                         chunk: int = CHUNK, today: dt.date | None = None) -> dict[str, Any]:
     """Computes (or recomputes) one agency-month inside the caller's transaction. Returns the run;
     `new_revision` says whether anything changed. Employees who cannot be computed (no kelas
-    jabatan, no base amount for it) are listed with the reason, not silently left out."""
+    jabatan, no base amount for it) are listed with the reason, not silently left out. A month that
+    has not closed (domain.months) is computed as a preview: the run says so, and a later
+    computation once it has closed is a new revision even when no amount changed."""
     year, month = parse_month(month_text)
-    month_key = f"{year:04d}-{month:02d}"
+    key = month_key(year, month)
+    preview = not has_closed(year, month, today or config.today(), latest_closed_day(s, agency_id))
     policy_id, policy = policy_for(s, agency_id, dt.date(year, month, 1))
-    previous = latest_run(s, agency_id, month_key)
+    previous = latest_run(s, agency_id, key)
     run_id = str(uuid.uuid4())
     totals = {"gross": Decimal(0), "deductions": Decimal(0), "net": Decimal(0)}
     counted = changed = 0
@@ -118,7 +117,7 @@ def compute_agency_month(s: Session, outbox: Outbox, agency_id: str, month_text:
             try:
                 body = compute_month(policy, facts).to_dict()
             except DomainError as exc:
-                body = {"nip": facts.nip, "name": facts.name, "month": month_key, "error": exc.to_problem()}
+                body = {"nip": facts.nip, "name": facts.name, "month": key, "error": exc.to_problem()}
                 skipped.append({"nip": facts.nip, "name": facts.name, "reason": exc.detail, "reason_id": exc.detail_id})
             old = before.get(facts.nip)
             difference = None
@@ -139,22 +138,23 @@ def compute_agency_month(s: Session, outbox: Outbox, agency_id: str, month_text:
             s.execute(insert(results), rows)
             rows = []
         eventlet.sleep(0)  # a long batch must not starve the AMQP heartbeats
-    if previous is not None and changed == 0 and _result_count(s, previous.id) == counted + len(skipped):
+    if previous is not None and changed == 0 and _result_count(s, previous.id) == counted + len(skipped) \
+            and bool(previous.preview) == preview:
         s.rollback()  # the same month again: nothing new to record
         return {**run_view(previous), "new_revision": False}
     if rows:
         s.execute(insert(results), rows)
     revision = (previous.revision + 1) if previous is not None else 1
     s.execute(insert(runs).values(
-        id=run_id, agency_id=agency_id, month=month_key, revision=revision, policy_id=policy_id, employees=counted,
+        id=run_id, agency_id=agency_id, month=key, revision=revision, policy_id=policy_id, employees=counted,
         gross=str(totals["gross"]), deductions=str(totals["deductions"]), net=str(totals["net"]), changed=changed,
-        computed_by=actor, computed_at=utcnow()))
+        preview=preview, computed_by=actor, computed_at=utcnow()))
     run = s.execute(select(runs).where(runs.c.id == run_id)).first()
     outbox.add(s, "tukin.computed", agency_id, {
-        "run_id": run_id, "agency_id": agency_id, "month": month_key, "revision": revision,
+        "run_id": run_id, "agency_id": agency_id, "month": key, "revision": revision,
         "allowance_kind": policy.kind.value, "policy_effective_from": policy.effective_from.isoformat(),
         "employees": counted, "skipped": len(skipped), "changed": changed, "gross": str(totals["gross"]),
-        "deductions": str(totals["deductions"]), "net": str(totals["net"])})
+        "deductions": str(totals["deductions"]), "net": str(totals["net"]), "preview": preview})
     return {**run_view(run), "new_revision": True, "skipped": skipped}
 
 
@@ -165,10 +165,11 @@ def _result_count(s: Session, run_id: str) -> int:
 def run_ref(run: Any) -> dict[str, Any]:
     """Which computation an employee's or a team's lines come from, without the agency's totals."""
     return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
-            "computed_at": as_utc(run.computed_at).isoformat()}
+            "preview": bool(run.preview), "computed_at": as_utc(run.computed_at).isoformat()}
 
 
 def run_view(run: Any) -> dict[str, Any]:
     return {"run_id": run.id, "agency_id": run.agency_id, "month": run.month, "revision": run.revision,
             "employees": run.employees, "changed": run.changed, "gross": run.gross, "deductions": run.deductions,
-            "net": run.net, "computed_by": run.computed_by, "computed_at": as_utc(run.computed_at).isoformat()}
+            "net": run.net, "preview": bool(run.preview), "computed_by": run.computed_by,
+            "computed_at": as_utc(run.computed_at).isoformat()}

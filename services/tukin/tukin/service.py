@@ -47,8 +47,8 @@ class TukinService(ServiceBase):
         return handlers.agency(self.db, self.request, month, agency_id, offset, limit)
 
     @rpc
-    def export_csv(self, month: str, agency_id: str | None = None) -> str:
-        return handlers.export_csv(self.db, self.request, month, agency_id)
+    def export(self, month: str, agency_id: str | None = None, format: str = "csv") -> dict:
+        return handlers.export(self.db, self.request, month, agency_id, format)
 
     @rpc
     def promotion(self, nip: str | None = None) -> dict:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 from ekinerja_kernel.inbox import define_inbox
@@ -94,6 +95,8 @@ runs = Table(
     Column("deductions", String(24), nullable=False),
     Column("net", String(24), nullable=False),
     Column("changed", Integer, nullable=False),  # employees whose result differs from the last revision
+    # Computed before the month closed (domain.months): shown, never exported for payroll.
+    Column("preview", Boolean, nullable=False, server_default=false()),
     Column("computed_by", String(64), nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("agency_id", "month", "revision", name="uq_runs_agency_month_revision"),
