@@ -96,3 +96,40 @@ def validate_event(payload: Any, routing_key: str | None = None) -> Any:
                              + (f" (expected {path.relative_to(ROOT)})" if path is not None else ""))
     _check(_validator(path), payload["data"], "data", shown)
     return payload
+
+
+# --- the public catalogue (docs/events/public): what other government systems receive ---------------
+
+PUBLIC_CATALOGUE = CATALOGUE / "public"
+PUBLIC_SCHEMAS = PUBLIC_CATALOGUE / "schemas"
+PUBLIC_ASYNCAPI = PUBLIC_CATALOGUE / "asyncapi.yaml"
+PUBLIC_TYPE = re.compile(r"^ekinerja\.public\.(?P<name>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)"
+                         r"\.v(?P<version>[1-9][0-9]*)$")
+
+
+def public_schema_file(event_type: str) -> Path | None:
+    """`ekinerja.public.<name>.vN` -> docs/events/public/schemas/<name>.vN.json (None when malformed)."""
+    match = PUBLIC_TYPE.match(event_type) if isinstance(event_type, str) else None
+    return None if match is None else PUBLIC_SCHEMAS / f"{match['name']}.v{match['version']}.json"
+
+
+def validate_public_event(payload: Any, routing_key: str | None = None) -> Any:
+    """Check one public event (from the exchange, the replay feed or a webhook) against docs/events/public:
+    the envelope, `dataschema` naming the schema's `$id`, and `data` against that schema."""
+    if not isinstance(payload, dict):
+        raise AssertionError(f"a public event must be a JSON object, got {type(payload).__name__}")
+    event_type = payload.get("type")
+    shown = event_type if isinstance(event_type, str) else repr(event_type)
+    _check(_validator(PUBLIC_SCHEMAS / ENVELOPE), payload, "envelope", shown)
+    if routing_key is not None and routing_key != event_type:
+        raise AssertionError(f"public event {shown} was published with routing key {routing_key!r}: "
+                             "it must be the type")
+    path = public_schema_file(event_type)
+    if path is None or not path.is_file():
+        raise AssertionError(f"no schema in docs/events/public/schemas for {shown}")
+    schema_id = json.loads(path.read_text(encoding="utf-8"))["$id"]
+    if payload["dataschema"] != schema_id:
+        raise AssertionError(f"public event {shown}: dataschema {payload['dataschema']!r} "
+                             f"is not the schema's $id {schema_id!r}")
+    _check(_validator(path), payload["data"], "data", shown)
+    return payload

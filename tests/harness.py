@@ -13,7 +13,7 @@ from event_catalogue import validate_event
 from kombu import Connection, Queue
 from nameko.containers import ServiceContainer
 
-from ekinerja_kernel.bus import public_exchange
+from ekinerja_kernel.bus import internal_exchange
 
 SERVICE_CLASSES = {
     "identity": "identity.service:IdentityService",
@@ -55,13 +55,13 @@ class Services:
 
 
 class Subscriber:
-    """Binds its own queue to the public exchange; durable queues survive a broker restart."""
+    """Binds its own queue to the internal exchange (as a service does); durable queues survive a broker restart."""
 
     def __init__(self, amqp_uri: str, binding: str = "ekinerja.#", durable: bool = False,
                  name: str | None = None) -> None:
         self.connection = Connection(amqp_uri)
         self.name = name or f"test-subscriber-{uuid.uuid4().hex[:8]}"
-        queue = Queue(self.name, exchange=public_exchange(),
+        queue = Queue(self.name, exchange=internal_exchange(),
                       routing_key=binding, durable=durable, auto_delete=not durable)
         self.queue = self.connection.SimpleQueue(queue)
 

@@ -46,7 +46,7 @@ from typing import Any
 from kombu import Connection, Consumer, Queue
 from prometheus_client import Counter, Gauge
 
-from ekinerja_kernel.bus import public_exchange
+from ekinerja_kernel.bus import internal_exchange
 from ekinerja_kernel.events import event_type
 
 from .auth import session_revoked
@@ -200,7 +200,7 @@ class _Listener:
         with Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=1)
             queue = Queue(f"gateway.revocations.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}",
-                          exchange=public_exchange(), routing_key=EVENT, durable=False, exclusive=True,
+                          exchange=internal_exchange(), routing_key=EVENT, durable=False, exclusive=True,
                           auto_delete=True)
             with Consumer(conn.channel(), queues=[queue], callbacks=[self._on_message], accept=["json"],
                           no_ack=True):

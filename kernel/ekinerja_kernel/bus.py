@@ -1,5 +1,6 @@
-"""Publishing with kombu and publisher confirms: events to the public exchange, and commands that
-the gateway hands to a service's durable queue (the peak-safe write path)."""
+"""Publishing with kombu and publisher confirms: events to the internal exchange, and commands that
+the gateway hands to a service's durable queue (the peak-safe write path). The public copies of
+events for other systems go to another vhost (publicevents)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,32 @@ from .events import event_type
 log = logging.getLogger(__name__)
 
 
-def public_exchange(name: str | None = None) -> Exchange:
+# What the internal exchange was called before it was renamed (it was also where outside systems
+# were told to subscribe). Still declared and routed into the internal one, so a process of an older
+# release publishing there during a rolling upgrade reaches today's queues.
+LEGACY_EVENTS_EXCHANGE = "ekinerja.events"
+
+
+def internal_exchange(name: str | None = None) -> Exchange:
     return Exchange(name or events_exchange(), type="topic", durable=True)
+
+
+def declare_legacy_route(channel: Any, exchange: Exchange) -> None:
+    """Declare `ekinerja.events` and bind the internal exchange to it for every routing key (an
+    exchange-to-exchange binding: a queue bound to both still gets one copy)."""
+    if exchange.name != events_exchange() or exchange.name == LEGACY_EVENTS_EXCHANGE:
+        return
+    legacy = Exchange(LEGACY_EVENTS_EXCHANGE, type="topic", durable=True)(channel)
+    legacy.declare()
+    exchange(channel).bind_to(legacy, routing_key="#")
+
+
+def connect(conn: Connection) -> Connection:
+    """Open `conn`, trying each broker address once (AMQP_URI may list a cluster's nodes, separated by
+    `;`), with no pause: kombu's own retry sleeps 2 s before trying again, so a broker that is away
+    would hold the caller that long. A caller that wants to retry does so with its own backoff."""
+    conn.ensure_connection(max_retries=max(len(conn.alt), 1) - 1, interval_start=0, interval_step=0, interval_max=0)
+    return conn
 
 
 def commands_exchange() -> Exchange:
@@ -49,10 +74,11 @@ class ConfirmedPublisher:
     """
 
     def __init__(self, amqp_uri: str, exchange: Exchange | None = None, heartbeat: int = 15,
-                 queues: tuple[Queue, ...] = ()) -> None:
+                 queues: tuple[Queue, ...] = (), connect_timeout: float = 5.0) -> None:
         self.amqp_uri = amqp_uri
-        self.exchange = exchange or public_exchange()
+        self.exchange = exchange or internal_exchange()
         self.heartbeat = heartbeat
+        self.connect_timeout = connect_timeout
         self.queues = queues  # declared with the exchange: nothing published is unroutable
         self._conn: Connection | None = None
         self._producer: Producer | None = None
@@ -60,18 +86,32 @@ class ConfirmedPublisher:
 
     def _ensure(self) -> Producer:
         if self._producer is None:
-            conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
-                              heartbeat=self.heartbeat, connect_timeout=5)
-            conn.ensure_connection(max_retries=1)
-            channel = conn.channel()
-            self.exchange(channel).declare()
-            for queue in self.queues:
-                queue(channel).declare()
+            conn = connect(Connection(self.amqp_uri, transport_options={"confirm_publish": True},
+                                      heartbeat=self.heartbeat, connect_timeout=self.connect_timeout))
+            try:
+                channel = conn.channel()
+                self.exchange(channel).declare()
+                declare_legacy_route(channel, self.exchange)
+                for queue in self.queues:
+                    queue(channel).declare()
+            except Exception:
+                conn.release()
+                raise
             self._conn, self._producer = conn, Producer(channel, exchange=self.exchange)
         return self._producer
 
     def publish(self, envelope: dict[str, Any]) -> None:
         self.send(envelope, envelope["type"], message_id=envelope["id"])
+
+    def check(self) -> None:
+        """Raise unless the broker answers on this publisher's connection now (one round trip: the
+        exchange declared again, passively); a broken connection is closed, the next use reopens it."""
+        try:
+            producer = self._ensure()
+            producer.channel.exchange_declare(exchange=self.exchange.name, type=self.exchange.type, passive=True)
+        except Exception:
+            self.close()
+            raise
 
     def send(self, body: Any, routing_key: str, *, headers: dict[str, Any] | None = None,
              content_type: str | None = None, content_encoding: str | None = None, declare: Queue | None = None,

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 SERVICES = ("identity", "sync", "skp", "harian", "tukin")
@@ -73,8 +74,27 @@ def amqp_uri() -> str:
 
 
 def events_exchange() -> str:
-    """The public topic exchange other government systems subscribe to."""
-    return env("EVENTS_EXCHANGE", "ekinerja.events")
+    """The internal topic exchange the services announce their facts on (NIK included), on the broker's
+    vhost of AMQP_URI, which no outside account can read. Other government systems get the public
+    exchange instead (publicevents)."""
+    return env("EVENTS_EXCHANGE", "ekinerja.internal")
+
+
+def public_vhost() -> str:
+    """The broker's virtual host of the public exchange and of the subscribers' accounts."""
+    return env("PUBLIC_VHOST", "ekinerja-public")
+
+
+def public_amqp_uri(internal_uri: str | None = None) -> str:
+    """Where the outbox relays publish public events: `PUBLIC_AMQP_URI`, else AMQP_URI's broker and
+    account on the public vhost (the account is given its permissions there by `ekinerja-events
+    broker setup`)."""
+    explicit = os.environ.get("PUBLIC_AMQP_URI")
+    if explicit:
+        return explicit
+    scheme, sep, rest = (internal_uri or amqp_uri()).partition("://")
+    authority, _, _ = rest.partition("/")
+    return f"{scheme}{sep}{authority}/{quote(public_vhost(), safe='')}"
 
 
 def database_url(service: str) -> str:

@@ -338,3 +338,148 @@ def test_new_fields_and_extensions_are_tolerated():
     event["data"]["period"]["deadline"] = "2027-02-15"
     event["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     assert validate_event(event) is event
+
+
+# --- (d) the public catalogue: docs/events/public and the projections in the kernel -------------------
+
+ASYNCAPI_SCHEMA = ROOT / "tests" / "asyncapi" / "asyncapi-3.0.0.schema.json"
+PERSONAL_FIELDS = {"nik", "email", "phone", "address", "birth_date", "npwp"}
+
+
+def public_asyncapi() -> dict:
+    from event_catalogue import PUBLIC_ASYNCAPI
+
+    return yaml.safe_load(PUBLIC_ASYNCAPI.read_text(encoding="utf-8"))
+
+
+def asyncapi_errors(doc: dict) -> list[str]:
+    """The AsyncAPI 3.0.0 document schema's complaints (the official JSON Schema, vendored in tests/asyncapi)."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(json.loads(ASYNCAPI_SCHEMA.read_text(encoding="utf-8")))
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+
+
+@pytest.mark.parametrize("document", ["internal", "public"])
+def test_the_asyncapi_documents_are_valid_asyncapi_3(document):
+    doc = asyncapi() if document == "internal" else public_asyncapi()
+    assert doc["asyncapi"] == "3.0.0"
+    assert asyncapi_errors(doc) == []
+
+
+def test_the_asyncapi_check_refuses_a_broken_document():
+    doc = public_asyncapi()
+    broken = copy.deepcopy(doc)
+    broken["channels"]["harian.day_closed"]["address"] = 42
+    broken["servers"]["public"]["protocol"] = {"not": "a string"}
+    errors = asyncapi_errors(broken)
+    # A channel or server is one of (object | reference): the complaint names the whole object.
+    assert any(e.startswith("channels/harian.day_closed") for e in errors), errors
+    assert any(e.startswith("servers/public") for e in errors), errors
+    assert len(errors) == 2, errors
+
+
+def test_the_public_catalogue_is_the_projections_one_message_each():
+    from event_catalogue import PUBLIC_SCHEMAS, public_schema_file
+
+    from ekinerja_kernel.publicevents import catalogue
+
+    doc = public_asyncapi()
+    messages = doc["components"]["messages"]
+    assert {m["name"] for m in messages.values()} == set(catalogue())
+    files = {p.name for p in PUBLIC_SCHEMAS.glob("*.json")} - {ENVELOPE}
+    assert files == {public_schema_file(t).name for t in catalogue()}, "one schema file per public type, no other"
+    addresses = {c["address"]: key for key, c in doc["channels"].items()}
+    for key, message in messages.items():
+        public = catalogue()[message["name"]]
+        schema = json.loads(public_schema_file(public.type).read_text(encoding="utf-8"))
+        assert schema["$id"] == public.dataschema, f"{public.type}: $id must be the events' dataschema"
+        props = message["payload"]["allOf"][1]["properties"]
+        assert props["type"]["const"] == public.type and props["dataschema"]["const"] == public.dataschema
+        assert (PUBLIC_SCHEMAS.parent / props["data"]["$ref"]).resolve() == public_schema_file(public.type).resolve()
+        assert message["contentType"] == "application/cloudevents+json"
+        assert addresses[public.type] == key
+        operation = doc["operations"][key]
+        assert "**When:**" in operation["description"] and "**Consumers:**" in operation["description"]
+        assert doc["channels"][key]["servers"] == [{"$ref": "#/servers/public"}]
+
+
+def test_the_public_asyncapi_declares_the_account_and_the_vhost():
+    doc = public_asyncapi()
+    server = doc["servers"]["public"]
+    assert server["pathname"] == "/ekinerja-public" and server["protocol"] == "amqp"
+    assert server["security"] == [{"$ref": "#/components/securitySchemes/subscriberAccount"}]
+    assert doc["components"]["securitySchemes"]["subscriberAccount"]["type"] == "userPassword"
+    exchange = doc["components"]["channelBindings"]["publicExchange"]["amqp"]["exchange"]
+    assert (exchange["name"], exchange["type"], exchange["vhost"]) == ("ekinerja.public", "topic", "ekinerja-public")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "docs" / "events" / "public" / "schemas").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_each_public_schema_describes_every_field_and_keeps_personal_data_to_personal_types(path):
+    from ekinerja_kernel.publicevents import catalogue
+
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == DRAFT_2020_12 and schema["$id"].startswith("urn:ekinerja:schema:")
+    assert not keywords(schema) & NOT_IN_DRAFT_07
+    undocumented = []
+
+    def walk(node, where):
+        for name, sub in node.get("properties", {}).items():
+            if not sub.get("description"):
+                undocumented.append(f"{where}{name}")
+            walk(sub, f"{where}{name}.")
+            if isinstance(sub.get("items"), dict):
+                walk(sub["items"], f"{where}{name}[].")
+
+    walk(schema, "")
+    assert not undocumented, f"{path.name}: fields without a description: {undocumented}"
+    if path.name == ENVELOPE:
+        return
+    public = next(t for t in catalogue().values() if t.dataschema == schema["$id"])
+    if not public.personal:
+        assert not set(schema["properties"]) & PERSONAL_FIELDS, f"{path.name} carries personal data"
+
+
+@pytest.mark.parametrize("name,payload", example_events(), ids=[n for n, _ in example_events()])
+def test_every_internal_example_projects_to_valid_public_events(name, payload):
+    from event_catalogue import validate_public_event
+
+    from ekinerja_kernel.publicevents import catalogue, project, public_id
+
+    made = project(payload)
+    assert {p["type"] for p in made} == {t.type for t in catalogue().values() if t.source == payload["type"]}
+    for public in made:
+        validate_public_event(public)
+        assert public["id"] == public_id(payload["id"], public["type"]) != payload["id"]
+        assert (public["subject"], public["time"], public["source"]) == \
+            (payload["subject"], payload["time"], payload["source"])
+        if not catalogue()[public["type"]].personal:
+            assert not set(public["data"]) & PERSONAL_FIELDS, f"{public['type']} carries personal data"
+
+
+@pytest.mark.parametrize("name,payload", [(m["name"], ex["payload"]) for m in
+                                          public_asyncapi()["components"]["messages"].values()
+                                          for ex in m["examples"]])
+def test_the_public_examples_are_valid_public_events(name, payload):
+    from event_catalogue import validate_public_event
+
+    validate_public_event(payload, routing_key=name)
+
+
+def test_a_public_event_with_a_wrong_dataschema_or_a_personal_field_type_is_refused():
+    from event_catalogue import validate_public_event
+
+    event = copy.deepcopy(public_asyncapi()["components"]["messages"]["harian.day_closed"]["examples"][0]["payload"])
+    validate_public_event(event)
+    wrong = copy.deepcopy(event)
+    wrong["dataschema"] = "urn:ekinerja:schema:ekinerja.public.unit.changed.v1"
+    with pytest.raises(AssertionError, match="is not the schema's \\$id"):
+        validate_public_event(wrong)
+    wrong = copy.deepcopy(event)
+    wrong["data"]["status"] = "sakit"
+    with pytest.raises(AssertionError, match=r"data\.status"):
+        validate_public_event(wrong)
+    with pytest.raises(AssertionError, match="routing key"):
+        validate_public_event(event, routing_key="ekinerja.public.#")
