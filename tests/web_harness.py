@@ -46,13 +46,21 @@ class Process:
         wait_for(alive, timeout=timeout, interval=0.1, what=f"{self.name}'s /healthz")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_all(self)
+
+
+def stop_all(*processes: Process) -> None:
+    """Stopped together, each told at once (SIGINT: gunicorn's quick shutdown, as nothing here tests
+    the graceful one), then waited for on one deadline."""
+    running = [p for p in processes if p.process.poll() is None]
+    for p in running:
+        p.process.send_signal(signal.SIGINT)
+    for p in running:
+        try:
+            p.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.process.kill()
+            p.process.wait(timeout=10)
 
 
 def procfile_command(name: str) -> list[str]:
@@ -87,13 +95,13 @@ def start_stack(amqp_uri: str, workdir: Path) -> tuple[Process, Process]:
         gateway.wait_healthy()
         web.wait_healthy()
     except BaseException:
-        gateway.stop()
-        web.stop()
+        stop_all(gateway, web)
         raise
     return gateway, web
 
 
-def browser(javascript: bool):
+def browser():
+    """One headless Chromium, to be reused by a module's tests (use() resets it between them)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -103,24 +111,48 @@ def browser(javascript: bool):
                      "--window-size=390,900", "--lang=id", "--disable-extensions", "--no-first-run"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    if not javascript:
-        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
+    driver.javascript = True
+    return driver
+
+
+def _scripts(driver, enabled: bool) -> None:
+    # What DevTools' "Disable JavaScript" does: the page's own scripts never run (for every page
+    # loaded from now on), while WebDriver can still read the page.
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": not enabled})
+
+
+def use(driver, javascript: bool, origin: str):
+    """The browser as a new visitor would bring it: no cookie, no stored offline day, nothing left in
+    the console, and the page's JavaScript on or off."""
+    driver.get("about:blank")  # stops a previous page's script (a submission followed, say)
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    _scripts(driver, javascript)
     driver.javascript = javascript
+    driver.get_log("browser")  # drained: what the next page logs is its own
     return driver
 
 
 def axe_violations(driver) -> list[dict]:
-    """axe-core's serious and critical violations of the page (WCAG 2.x A/AA, 2.2 included). With
-    JavaScript off in the page, axe still runs: WebDriver's own script injection is not page script."""
-    driver.execute_script(AXE.read_text(encoding="utf-8"))
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
-        "'wcag22aa']}}).then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
-        "[{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));")
+    """axe-core's serious and critical violations of the page (WCAG 2.x A/AA, 2.2 included). With the
+    page's JavaScript off, scripts are allowed for the audit only: the page is already built without
+    them (a deferred script skipped while parsing is not run later), so axe audits the no-JS page."""
+    if not driver.javascript:
+        _scripts(driver, True)
+    try:
+        if not driver.execute_script("return typeof window.axe === 'object'"):
+            driver.execute_script(AXE.read_text(encoding="utf-8"))
+        result = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', "
+            "'wcag21a', 'wcag21aa', 'wcag22aa']}}).then(r => done(JSON.stringify(r.violations))).catch(e => done("
+            "JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));")
+    finally:
+        if not driver.javascript:
+            _scripts(driver, False)
     return [v for v in json.loads(result) if v.get("impact") in ("serious", "critical")]
 
 
@@ -133,36 +165,11 @@ def console_errors(driver) -> list[dict]:
                      and "status of 4" in entry.get("message", ""))]
 
 
-_auditor = None
-
-
-def _audit_copy(driver):
-    """With JavaScript off, Chromium runs no script at all, WebDriver's included: axe audits the same
-    page (same URL, same session cookie) in a second, JavaScript-enabled browser."""
-    global _auditor
-    if _auditor is None:
-        _auditor = browser(True)
-    url = driver.current_url
-    _auditor.get(url.split("/", 3)[0] + "//" + url.split("/", 3)[2] + "/healthz")
-    _auditor.delete_all_cookies()
-    for cookie in driver.get_cookies():
-        _auditor.add_cookie({k: cookie[k] for k in ("name", "value", "path") if k in cookie})
-    _auditor.get(url)
-    return _auditor
-
-
-def close_auditor() -> None:
-    global _auditor
-    if _auditor is not None:
-        _auditor.quit()
-        _auditor = None
-
-
 def check_page(driver, name: str) -> None:
     """Every page a journey shows: a screenshot kept, no serious/critical axe violation, no console error."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-    violations = axe_violations(driver if getattr(driver, "javascript", True) else _audit_copy(driver))
+    violations = axe_violations(driver)
     assert not violations, json.dumps([{"id": v["id"], "impact": v["impact"], "help": v["help"],
                                         "nodes": [n.get("html") for n in v.get("nodes", [])][:3]}
                                        for v in violations], indent=1)

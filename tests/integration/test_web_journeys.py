@@ -15,7 +15,7 @@ import requests
 from harness import totp_code
 from selenium.webdriver.common.by import By
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, wait_for_skp_copy
-from web_harness import browser, check_page, close_auditor, start_stack, until
+from web_harness import browser, check_page, start_stack, stop_all, until, use
 
 from ekinerja_kernel import config
 
@@ -52,9 +52,7 @@ def world(rabbit, services, demo_logins, service_databases, tmp_path_factory):
     secret = _enrol_totp(gateway.base, demo_logins[RAHMAT])
     yield {"web": web.base, "api": gateway.base, "users": users, "accounts": demo_logins,
            "totp": {RAHMAT: secret, ADMIN: demo_logins[ADMIN]["totp_secret"]}}
-    close_auditor()
-    web.stop()
-    gateway.stop()
+    stop_all(web, gateway)
 
 
 def _enrol_totp(api: str, account: dict) -> str:
@@ -70,18 +68,17 @@ def _enrol_totp(api: str, account: dict) -> str:
     return secret
 
 
+@pytest.fixture(scope="module")
+def chromium(world):
+    driver = browser()
+    yield driver
+    driver.quit()  # before the servers stop: no keep-alive connection holds them up
+
+
 @pytest.fixture
-def driver_for(world):
-    drivers = []
-
-    def make(javascript: bool):
-        driver = browser(javascript)
-        drivers.append(driver)
-        return driver
-
-    yield make
-    for driver in drivers:
-        driver.quit()
+def driver_for(world, chromium):
+    """The module's one browser, reset for each test: no cookie or stored data, JavaScript on or off."""
+    return lambda javascript: use(chromium, javascript, world["web"])
 
 
 def _day(js: bool) -> dt.date:
