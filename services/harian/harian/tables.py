@@ -184,3 +184,6 @@ day_closures = Table(
     Column("absence", String(16), nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=False),
 )
+
+# The monitoring read model's tables join this metadata (harian.monitoring_tables).
+from . import monitoring_tables  # noqa: E402,F401
