@@ -7,9 +7,11 @@ stable `check`, its `status`, a `code` (the same code identity's sign-in refusal
 planning refusals use for that problem, so a client can link a refusal to the finding), what is
 wrong and why it matters, and who fixes it, in English and Indonesian.
 
-Statuses: `ok`; `problem` (blocks sign-in or the SKP); `warning` (nothing is blocked yet, but the
-data should be corrected); `skipped` (the check cannot run because an earlier one failed or it
-does not apply); `unknown` (this service does not know: see the finding's text); `info`.
+Statuses: `ok`; `problem` (blocks sign-in, the SKP or daily progress: `blocks` says which, and the
+service that enforces it refuses with the same code, by the same rule from
+kernel/ekinerja_kernel/rules.py); `warning` (nothing is blocked yet, but the data should be
+corrected); `skipped` (the check cannot run because an earlier one failed or it does not apply);
+`unknown` (this service does not know: see the finding's text); `info`.
 """
 
 from __future__ import annotations
