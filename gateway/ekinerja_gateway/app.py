@@ -18,7 +18,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, bodies, harian_api, metrics, problems, ratelimit, revocations, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
+from . import auth, bodies, breaker, harian_api, metrics, problems, ratelimit, revocations, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc
@@ -44,6 +44,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         RPC_TIMEOUT=config.rpc_timeout(),
         READY_TIMEOUT=config.env_float("READY_TIMEOUT", 1.0),
         SERVICES=config.SERVICES,
+        # While the broker is away a worker tries it again once per BROKER_RETRY_SECONDS, each attempt
+        # given BROKER_CONNECT_TIMEOUT per broker address; every other request meanwhile gets a 503 at once.
+        BROKER_RETRY_SECONDS=config.env_float("BROKER_RETRY_SECONDS", breaker.DEFAULT_OPEN_SECONDS),
+        BROKER_CONNECT_TIMEOUT=config.env_float("BROKER_CONNECT_TIMEOUT", 1.0),
         JSON_SORT_KEYS=False,
         TOKEN_ISSUER=config.env("TOKEN_ISSUER", "http://127.0.0.1:8000"),
         TOKEN_LEEWAY=config.env_int("TOKEN_LEEWAY", auth.DEFAULT_LEEWAY),
@@ -71,10 +75,13 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         # is the Nth address from the right; without proxies the header is not trusted at all.
         hops = int(app.config["TRUSTED_PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    broker = breaker.BrokerBreaker(float(app.config["BROKER_RETRY_SECONDS"]))  # one per worker, shared
     app.extensions["rpc"] = RpcClient(app.config["AMQP_URI"], app.config["RPC_TIMEOUT"],
-                                      app.config["READY_TIMEOUT"])
+                                      app.config["READY_TIMEOUT"], breaker=broker,
+                                      connect_timeout=float(app.config["BROKER_CONNECT_TIMEOUT"]))
     clock = app.config["MONOTONIC_CLOCK"]
-    app.extensions["commands"] = CommandSender(app.config["AMQP_URI"], (HARIAN_SUBMISSIONS,))
+    app.extensions["commands"] = CommandSender(app.config["AMQP_URI"], (HARIAN_SUBMISSIONS,), breaker=broker,
+                                               connect_timeout=float(app.config["BROKER_CONNECT_TIMEOUT"]))
     app.extensions["submission_limiter"] = ratelimit.SlidingWindowLimiter(
         int(app.config["SUBMIT_RATE_LIMIT"]), float(app.config["SUBMIT_RATE_WINDOW"]), clock)
     _request_ids_and_metrics(app)  # first: every later refusal carries the request id

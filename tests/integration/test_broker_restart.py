@@ -4,6 +4,7 @@ reconnect by themselves. Runs on a broker of its own so no other test sees the r
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from harness import Subscriber, TokenMint, nameko_config
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from ekinerja_kernel import config
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.localservers import RabbitNode, wait_for
 from ekinerja_kernel.migrations import upgrade
@@ -21,6 +23,9 @@ from sync.tables import OUTBOX
 
 ROOT = Path(__file__).parents[2]
 NIP, NIK = "198609262015051001", "3171012609860001"
+SUBMITTED = {"rhk_id": "7d3c3c5e-2f0a-4a8e-9a51-3e0f3c1b2a10", "description": "Rapat koordinasi", "quantity": 1,
+             "satuan": "laporan", "quality": 100, "evidence_url": "https://drive.example.go.id/bukti.pdf",
+             "minutes": 60}
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +97,71 @@ def test_service_gateway_and_relay_recover_from_a_broker_restart(broker, sync_al
     finally:
         if subscriber is not None:  # the queue goes with this module's broker
             subscriber.close()
+
+
+# --- a broker that is away costs the client a fast 503, not a hung worker --------------------------
+
+FAST = 1.5  # "about a second": the answer, even the first one after the broker went, arrives within this
+
+
+def queue_depth(amqp_uri: str, name: str) -> int:
+    from kombu import Connection
+
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        return conn.default_channel.queue_declare(queue=name, passive=True).message_count
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def test_while_the_broker_is_away_each_request_gets_a_fast_503_and_the_gateway_resumes_by_itself(
+        broker, sync_alone):
+    from ekinerja_gateway.app import create_app
+    from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
+
+    mint = TokenMint()
+    app = create_app({"AMQP_URI": broker.amqp_uri, "SERVICES": ("sync",), "JWKS_LOADER": mint.jwks,
+                      "RPC_TIMEOUT": 5.0, "SUBMIT_RATE_LIMIT": 10_000})
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + mint.token(NIP, ["pegawai"])
+    day = config.today().isoformat()
+
+    def submit():
+        return client.post("/api/v1/harian/submissions", json={"date": day, "activities": [SUBMITTED]})
+
+    def read():
+        return client.get(f"/api/v1/employees/{NIP}")
+
+    assert submit().status_code == 202
+    assert read().status_code in (200, 404)
+    accepted = 1
+    broker.ctl("stop_app")
+    try:
+        for _ in range(3):
+            for call in (submit, read, lambda: client.get("/readyz")):
+                response, elapsed = timed(call)
+                assert response.status_code == 503, response.get_data(as_text=True)
+                assert int(response.headers["Retry-After"]) >= 1
+                assert elapsed < FAST, f"{elapsed:.2f}s for a 503"
+        body = submit().get_json()
+        assert body["code"] == "service-unavailable" and body["service"] == "broker" and body["detail_id"]
+    finally:
+        broker.ctl("start_app")
+        broker.ctl("await_startup")
+
+    # Back by itself: no restart of the gateway, the first requests after the broker returned get through.
+    def through() -> bool:
+        response = submit()
+        if response.status_code == 503:
+            return False
+        assert response.status_code == 202, response.get_data(as_text=True)
+        return True
+
+    wait_for(through, timeout=30, interval=0.2, what="submissions to be accepted again")
+    accepted += 1
+    wait_for(lambda: read().status_code in (200, 404), timeout=30, interval=0.2, what="reads to get through again")
+    # Everything the gateway acknowledged waits in harian's queue (nobody consumes it on this broker).
+    assert queue_depth(broker.amqp_uri, HARIAN_SUBMISSIONS.name) >= accepted
