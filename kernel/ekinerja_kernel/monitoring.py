@@ -8,8 +8,9 @@ Who sees what (each service decides from its own read-copy of master data, by th
 - `admin_instansi`: their agency, its units and people, and its pay totals;
 - an agency's leadership (the head of one of its root units, e.g. the Sekretaris Jenderal or the
   Sekretaris Daerah): their agency, its units and people, without pay;
-- a supervisor who heads a unit (active, in it, and their own supervisor outside it or none, the
-  rule skp's finalisation uses): that unit's subtree and its people, without pay;
+- a supervisor who heads a unit (active, in it, supervising someone, and their own supervisor outside
+  it or none, as skp's finalisation finds a unit's heads): that unit's subtree and its people,
+  without pay;
 - anyone: their own figures (as a person).
 Pay (Tukin/TPP totals) only for `admin_nasional` and the agency's `admin_instansi`.
 """
@@ -119,9 +120,10 @@ class Employee:
     status: str
 
 
-def heads_unit(person: Employee | None, supervisor: Employee | None) -> bool:
-    """Active, in a unit, and their supervisor outside that unit (or none): the unit's head."""
-    if person is None or person.status != "active" or not person.unit_id:
+def heads_unit(person: Employee | None, supervisor: Employee | None, supervises: bool) -> bool:
+    """Active, in a unit, supervising someone, and their own supervisor outside that unit (or none):
+    the unit's head (a lone member whose supervisor sits in the parent unit heads nobody)."""
+    if person is None or person.status != "active" or not person.unit_id or not supervises:
         return False
     return person.supervisor_nip is None or supervisor is None or supervisor.unit_id != person.unit_id
 
@@ -155,8 +157,10 @@ class Access:
         return self.national or bool(self.agencies or self.units)
 
 
-def access(caller: Caller, me: Employee | None, supervisor: Employee | None, heads_root_unit: bool) -> Access:
-    """The caller's view. `heads_root_unit`: the unit the caller heads has no parent unit."""
+def access(caller: Caller, me: Employee | None, supervisor: Employee | None, supervises: bool,
+           heads_root_unit: bool) -> Access:
+    """The caller's view. `supervises`: someone active has the caller as supervisor;
+    `heads_root_unit`: the caller's unit has no parent unit."""
     national = caller.has("admin_nasional")
     agencies: set[str] = set()
     pay: set[str] = set()
@@ -164,7 +168,7 @@ def access(caller: Caller, me: Employee | None, supervisor: Employee | None, hea
         agencies.add(caller.agency_id)
         pay.add(caller.agency_id)
     units: set[str] = set()
-    if heads_unit(me, supervisor):
+    if heads_unit(me, supervisor, supervises):
         assert me is not None and me.unit_id is not None
         units.add(me.unit_id)
         if heads_root_unit and me.agency_id:

@@ -33,7 +33,7 @@ from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.outbox import Outbox
 from ekinerja_kernel.service import BackgroundLoop
 
-from . import staff
+from . import monitoring, staff
 from .domain.backfill import earliest_allowed
 from .domain.status import DayStatus
 from .domain.status import day_status as status_of_day
@@ -104,6 +104,7 @@ def _close_chunk(s: Session, outbox: Outbox, people: list[Any], today: dt.date,
                 continue
             absence = next((a.kind for a in away.get(p.nip, ()) if a.covers(day)), None)
             data = _closing(p, day, rows.get((p.nip, day)), absence)
+            monitoring.touch_day(s, p.nip, day, lock=False)
             s.execute(insert(day_closures).values(
                 nip=p.nip, date=day, agency_id=data["agency_id"], unit_id=data["unit_id"], status=data["status"],
                 entries=data["entries"], late=data["late"], absence=data["absence"], closed_at=now))
@@ -163,6 +164,7 @@ def reclose_for_absence(s: Session, outbox: Outbox, person: Any, absence: Absenc
         data = _closing(person, closure.date, row, absence.kind)
         if (data["status"], data["absence"]) == (closure.status, closure.absence):
             continue
+        monitoring.touch_day(s, person.nip, closure.date)
         s.execute(update(day_closures).where(day_closures.c.nip == person.nip, day_closures.c.date == closure.date)
                   .values(status=data["status"], absence=data["absence"], closed_at=utcnow()))
         outbox.add(s, "harian.day_closed", person.nip, data)

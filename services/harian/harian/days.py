@@ -16,7 +16,7 @@ from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.errors import FieldError, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 
-from . import staff
+from . import monitoring, staff
 from .domain.backfill import allowed_dates, check_entry_date
 from .domain.entry import Activity, parse_activities
 from .domain.failure import FAILED
@@ -69,6 +69,7 @@ def store_activities(s: Session, nip: str, day: dt.date, activities: tuple[Activ
 
 def refresh_day(s: Session, owner: Any, day: dt.date) -> str | None:
     """Recomputes the employee-day row of the read model from the day's live entries."""
+    monitoring.touch_day(s, owner.nip, day)  # the day's monitoring counters follow its new status
     rows = s.execute(select(entries.c.state, entries.c.submitted_at).where(
         entries.c.nip == owner.nip, entries.c.date == day, entries.c.state != SUPERSEDED)).all()
     status = combine_states(r.state for r in rows)

@@ -6,7 +6,7 @@ from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
-from . import agency, days, idempotency, reminders, staff, validation
+from . import agency, days, idempotency, monitoring, reminders, staff, validation
 from . import compliance as compliance_numbers
 from .closing import DayCloser
 from .intake import SubmissionIntake
@@ -14,6 +14,7 @@ from .reminders import ReminderLoop
 from .tables import OUTBOX, mail_queue
 
 FACTS = event_queue("harian", "ekinerja.employee.#", "ekinerja.skp.approved.#")
+UNITS = event_queue("harian-monitoring", "ekinerja.unit.#")  # the unit tree of the monitoring read model
 
 
 class HarianService(ServiceBase):
@@ -104,3 +105,21 @@ class HarianService(ServiceBase):
     @rpc
     def compliance(self, scope: str, id: str, start: str, end: str | None = None) -> dict:
         return compliance_numbers.compliance(self.db, self.request, scope, id, start, end)
+
+    # --- national monitoring (harian.monitoring) ------------------------------------------------
+
+    @handle_event(UNITS)
+    def on_unit(self, envelope: dict) -> None:
+        monitoring.on_unit_event(self.db, envelope)
+
+    @rpc
+    def monitoring_view(self, level: str, id: str | None, start: str, end: str | None = None) -> dict:
+        return monitoring.view(self.db, self.request, level, id, start, end)
+
+    @rpc
+    def monitoring_person(self, nip: str, start: str, end: str | None = None) -> dict:
+        return monitoring.person(self.db, self.request, nip, start, end)
+
+    @rpc
+    def monitoring_reads(self, subject: str | None = None, limit: int = 100) -> dict:
+        return monitoring.reads(self.db, self.request, subject, limit)

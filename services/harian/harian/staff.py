@@ -15,6 +15,7 @@ from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.inbox import first_delivery
 
+from . import monitoring
 from .domain.settings import AgencySettings, parse_agency_settings
 from .domain.workdays import Absence, AbsenceKind
 from .tables import absences, agency_settings, approved_rhk, employees, inbox
@@ -30,6 +31,7 @@ def on_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> None:
         if not first_delivery(s, inbox, envelope):
             return
         if kind == "ekinerja.employee.upserted.v1":
+            monitoring.touch_member(s, data["nip"])  # the headcount follows their unit and status
             upsert(s, employees, {"nip": data["nip"]}, {
                 "name": data["name"], "email": data.get("email"), "status": data["status"],
                 "agency_id": data.get("agency_id"), "unit_id": data.get("unit_id"),
