@@ -443,3 +443,30 @@ def test_the_principal_must_sync_first_shows_before_the_teacher_tries_pmm(synced
 
     assert findings(ratna, TEACHER2)["pmm"]["code"] == "principal-synced"
     listed(pemkot_admin, "pemkotdemo", "?code=principal-not-synced", TEACHER2, present=False)
+
+
+# --- item 2: nobody to approve (last: it deactivates the head of kemendemo) -----------------------------
+
+def test_nobody_to_approve_is_the_same_finding_in_the_diagnosis_and_in_skps_refusal(synced, kemen_admin, as_user,
+                                                                                   service_databases):
+    head, karo = "197809172020021001", "199310182020081002"  # Adi (JPT Madya, no supervisor), Budi under him
+    adi, budi = as_user(head), as_user(karo)
+    published = ok(adi.post(f"/api/v1/skp/{ok(plan(adi), 201)['id']}/publish"))  # only a head publishes alone
+    assert published["state"] == "disetujui"
+    intervenable = wait_for(lambda: ok(budi.get(f"/api/v1/skp/intervenable?year={YEAR}")).get("rhk") or None,
+                            timeout=30, what="skp to offer the head's RHK")
+    draft = ok(budi.post("/api/v1/skp", json={"year": YEAR, "approach": "kuantitatif", "rhk": [
+        rhk("Tersusunnya rencana biro", intervenes=intervenable[0]["id"])]}), 201)
+    ok(kemen_admin.post(f"/api/v1/admin/employees/{head}/deactivate", json={"reason": "purna tugas"}))
+    copy_of(service_databases, "skp", head, "status", "inactive")
+
+    found = findings(kemen_admin, karo)["supervisor-active"]
+    assert (found["status"], found["code"], found["blocks"]) == ("problem", "penilai-missing", ["skp"])
+
+    def skp_refuses_with_the_finding():
+        body = budi.post(f"/api/v1/skp/{draft['id']}/submit").get_json()
+        return body if body.get("finding", {}).get("code") == "penilai-missing" else None
+
+    refusal = wait_for(skp_refuses_with_the_finding, timeout=30, what="skp to refuse with sync's finding")
+    assert (refusal["status"], refusal["code"], refusal["supervisor_nip"]) == (409, "penilai-missing", head)
+    assert refusal["detail"].startswith(found["detail"]) and refusal["detail_id"].startswith(found["detail_id"])
