@@ -6,8 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
-PKGS := kernel services/harian/contract services/identity services/sync services/skp services/harian services/tukin gateway web
-SERVICES := identity sync skp harian tukin
+PKGS := kernel services/harian/contract services/identity services/sync services/skp services/harian services/tukin services/events gateway web
+SERVICES := identity sync skp harian tukin events
 
 export EKINERJA_VAR_DIR ?= $(CURDIR)/var
 export AMQP_PORT ?= 5672

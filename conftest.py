@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).parent
-SERVICES = ("identity", "sync", "skp", "harian", "tukin")
+SERVICES = ("identity", "sync", "skp", "harian", "tukin", "events")
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +30,11 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def rabbit(workdir):
-    from ekinerja_kernel.localservers import RabbitNode
+    from ekinerja_kernel.localservers import RabbitNode, free_port
 
-    node = RabbitNode(workdir / "rabbit").start()
+    # The management API: the events service's CLI makes the subscribers' accounts through it.
+    node = RabbitNode(workdir / "rabbit", management_port=free_port()).start()
+    os.environ["RABBITMQ_MANAGEMENT_URL"] = node.management_url
     yield node
     node.stop()
 

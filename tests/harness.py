@@ -21,6 +21,7 @@ SERVICE_CLASSES = {
     "skp": "skp.service:SkpService",
     "harian": "harian.service:HarianService",
     "tukin": "tukin.service:TukinService",
+    "events": "events.service:EventsService",
 }
 
 

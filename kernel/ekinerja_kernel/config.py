@@ -9,10 +9,11 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-SERVICES = ("identity", "sync", "skp", "harian", "tukin")
+SERVICES = ("identity", "sync", "skp", "harian", "tukin", "events")
 
 # Default Prometheus port of each service when it runs alone on a host; 0 disables.
-DEFAULT_METRICS_PORTS = {"identity": 9101, "sync": 9102, "skp": 9103, "harian": 9104, "tukin": 9105}
+DEFAULT_METRICS_PORTS = {"identity": 9101, "sync": 9102, "skp": 9103, "harian": 9104, "tukin": 9105,
+                         "events": 9106}
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
 

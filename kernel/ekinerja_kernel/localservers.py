@@ -49,14 +49,21 @@ class RabbitNode:
     """One RabbitMQ node with its data under `base`."""
 
     def __init__(self, base: Path, port: int | None = None, name: str | None = None,
-                 prometheus_port: int | None = None) -> None:
+                 prometheus_port: int | None = None, management_port: int | None = None) -> None:
         self.base = Path(base).resolve()
         self.port = port or free_port()
         self.dist_port = free_port()
         self.name = name or f"ekinerja-{uuid.uuid4().hex[:8]}@localhost"
         # The rabbitmq_prometheus plugin on this port (queue depth, consumers, unacked); None: off.
         self.prometheus_port = prometheus_port
+        # The rabbitmq_management plugin's HTTP API on this port (where the events service's CLI makes
+        # the public vhost and the subscribers' accounts); None: off.
+        self.management_port = management_port
         self.process: subprocess.Popen | None = None
+
+    @property
+    def management_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.management_port}" if self.management_port else None
 
     @property
     def prometheus_url(self) -> str | None:
@@ -91,7 +98,8 @@ class RabbitNode:
     def start(self, timeout: float = 90) -> RabbitNode:
         for sub in ("mnesia", "log"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
-        plugins = ["rabbitmq_prometheus"] if self.prometheus_port else []
+        plugins = (["rabbitmq_prometheus"] if self.prometheus_port else []) \
+            + (["rabbitmq_management"] if self.management_port else [])
         (self.base / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         # Small heartbeat for fast failure detection; no disk alarm on a nearly full test disk.
         config = "heartbeat = 15\ndisk_free_limit.absolute = 50MB\nloopback_users = none\n"
@@ -99,6 +107,8 @@ class RabbitNode:
             # Per queue (harian.submissions, the dead-letter queues), as deploy/grafana reads them.
             config += (f"prometheus.tcp.port = {self.prometheus_port}\nprometheus.tcp.ip = 127.0.0.1\n"
                        "prometheus.return_per_object_metrics = true\n")
+        if self.management_port:
+            config += f"management.tcp.port = {self.management_port}\nmanagement.tcp.ip = 127.0.0.1\n"
         (self.base / "rabbitmq.conf").write_text(config)
         (self.base / "advanced.config").write_text("[].\n")
         _chown_tree(self.base, "rabbitmq")
@@ -115,7 +125,20 @@ class RabbitNode:
             self.stop()
             raise RuntimeError(f"RabbitMQ did not start: {result.stdout}{result.stderr}\n"
                                f"see {self.base / 'log'}")
+        self.add_public_vhost()
         return self
+
+    def add_public_vhost(self) -> None:
+        """The vhost of the public events, where `guest` (the services' account on this node) may do
+        everything: the outbox relays publish there from their first event (`ekinerja-events broker
+        setup` does the same through the management API on a production broker)."""
+        from .config import public_vhost
+
+        vhost = public_vhost()
+        for args in (("add_vhost", vhost), ("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")):
+            result = self.ctl(*args)
+            if result.returncode != 0 and "already_exists" not in result.stdout + result.stderr:
+                raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {result.stdout}{result.stderr}")
 
     def restart_app(self) -> None:
         """Stop and start the broker application: every client connection is dropped."""
@@ -209,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5672)
     parser.add_argument("--name", default="ekinerja-dev@localhost")
     parser.add_argument("--prometheus-port", type=int, default=None, help="rabbitmq_prometheus's port (off if unset)")
+    parser.add_argument("--management-port", type=int, default=None, help="rabbitmq_management's port (off if unset)")
     args = parser.parse_args(argv)
-    node = RabbitNode(Path(args.dir), port=args.port, name=args.name, prometheus_port=args.prometheus_port)
+    node = RabbitNode(Path(args.dir), port=args.port, name=args.name, prometheus_port=args.prometheus_port,
+                      management_port=args.management_port)
     running = node.ctl("status", timeout=30).returncode == 0
     if args.action == "status":
         print(f"rabbitmq {args.name}: {'running' if running else 'stopped'} (port {args.port})")
@@ -231,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if node.prometheus_port and port_open(node.prometheus_port):
         print(f"port {node.prometheus_port} is taken by another program: stop it or set RABBITMQ_PROMETHEUS_PORT")
+        return 1
+    if node.management_port and port_open(node.management_port):
+        print(f"port {node.management_port} is taken by another program: stop it or set RABBITMQ_MANAGEMENT_PORT")
         return 1
     node.start()
     print(f"rabbitmq {args.name}: started on 127.0.0.1:{args.port}, data in {node.base}"

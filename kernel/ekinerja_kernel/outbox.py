@@ -41,11 +41,13 @@ class Outbox:
         return envelope
 
     def relay_batch(self, session: Session, publish: Callable[[dict[str, Any]], None],
-                    limit: int = 200) -> int:
+                    limit: int = 200, publish_public: Callable[[dict[str, Any]], Any] | None = None) -> int:
         """Publish pending events in order and mark them; returns how many were published.
 
         Rows are locked (SKIP LOCKED on PostgreSQL) so several replicas can relay side by side.
-        `publish` must raise unless the broker confirmed the message.
+        `publish` must raise unless the broker confirmed the message; so must `publish_public`, given
+        the same event for its public copies (publicevents.PublicRelay): a row is marked only once
+        both are done, so a public copy is never left out (and one sent twice keeps its id).
         """
         rows = session.execute(
             select(self.table.c.seq, self.table.c.body)
@@ -54,7 +56,10 @@ class Outbox:
             .with_for_update(skip_locked=True)
         ).all()
         for row in rows:
-            publish(json.loads(row.body))
+            envelope = json.loads(row.body)
+            publish(envelope)
+            if publish_public is not None:
+                publish_public(envelope)
             session.execute(update(self.table).where(self.table.c.seq == row.seq)
                             .values(published_at=utcnow()))
         return len(rows)

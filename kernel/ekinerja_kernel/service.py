@@ -25,6 +25,7 @@ from .deadletter import Attempts, DeadLetters, Step, max_tries, retry_pause
 from .errors import DomainError
 from .logs import set_request_id
 from .outbox import Outbox
+from .publicevents import PublicRelay
 from .rpc import RpcProblem, rpc
 
 log = logging.getLogger("ekinerja.service")
@@ -175,7 +176,8 @@ class BackgroundLoop(DependencyProvider):
 
 
 class OutboxRelay(BackgroundLoop):
-    """Publishes the service's outbox to the public exchange with publisher confirms."""
+    """Publishes the service's outbox to the internal exchange, and the public copies of its events
+    (publicevents) to the public one, with publisher confirms."""
 
     identifier = "outbox-relay"
     poll_setting = ("OUTBOX_POLL_SECONDS", 1.0)
@@ -187,13 +189,16 @@ class OutboxRelay(BackgroundLoop):
         super().setup()
         self.publisher = ConfirmedPublisher(self.container.config["AMQP_URI"],
                                             heartbeat=int(self.container.config.get("HEARTBEAT", 15)))
+        self.public = PublicRelay(self.container.config["AMQP_URI"], self.service,
+                                  heartbeat=int(self.container.config.get("HEARTBEAT", 15)))
 
     def close(self) -> None:
         self.publisher.close()
+        self.public.close()
 
     def work_once(self) -> int:
         with self.factory() as session, session.begin():
-            sent = self.outbox.relay_batch(session, self.publisher.publish)
+            sent = self.outbox.relay_batch(session, self.publisher.publish, publish_public=self.public.publish)
         if sent:
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(sent)
         with self.factory() as session:

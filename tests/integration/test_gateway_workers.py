@@ -22,7 +22,7 @@ from ekinerja_kernel.localservers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "deploy" / "Procfile"
-SERVICES = ("identity", "sync", "skp", "harian", "tukin")
+SERVICES = ("identity", "sync", "skp", "harian", "tukin", "events")
 HEALTHZ_REQUESTS = 40
 
 
