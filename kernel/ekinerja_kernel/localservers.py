@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rabbitmq {args.name}: stopped")
         return 0
     if running:
+        node.add_public_vhost()  # a node started by an older release has none yet
         print(f"rabbitmq {args.name}: already running on port {args.port}")
         return 0
     if port_open(args.port):
