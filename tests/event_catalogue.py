@@ -1,6 +1,6 @@
 """The public event catalogue (docs/events) as a test oracle.
 
-`validate_event(payload)` checks one message taken off the exchange `ekinerja.events`: the
+`validate_event(payload)` checks one message taken off the exchange `ekinerja.internal`: the
 CloudEvents envelope against docs/events/schemas/envelope.json, then `data` against the schema
 of its type. The file of `ekinerja.<name>.v1` is `schemas/<name>.json`; a later major version
 `ekinerja.<name>.vN` would have `schemas/<name>.vN.json`. A type without a schema file fails:

@@ -110,7 +110,7 @@ def test_each_message_has_its_schema_channel_and_operation():
     doc = asyncapi()
     messages = doc["components"]["messages"]
     exchange = doc["components"]["channelBindings"]["publicExchange"]["amqp"]["exchange"]
-    assert (exchange["name"], exchange["type"]) == ("ekinerja.events", "topic")
+    assert (exchange["name"], exchange["type"]) == ("ekinerja.internal", "topic")
     assert {m["name"] for m in messages.values()} == catalogued_types(), \
         "asyncapi.yaml must have one message per schema file in docs/events/schemas (and no other)"
     addresses = {c["address"]: key for key, c in doc["channels"].items()}
