@@ -110,8 +110,9 @@ def activate() -> Response:
 @api.post("/auth/password/forgot")
 @public
 def request_password_reset() -> Response:
-    fields = body_fields({"nip": REQUIRED, "email": REQUIRED})
-    return answer(identity("request_password_reset", fields["nip"], fields["email"]), 202)
+    # With the NIK too, identity answers a refusal precisely (NIP and NIK prove who asks).
+    fields = body_fields({"nip": REQUIRED, "email": REQUIRED, "nik": OPTIONAL})
+    return answer(identity("request_password_reset", fields["nip"], fields["email"], fields.get("nik")), 202)
 
 
 @api.post("/auth/password/reset")

@@ -42,7 +42,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_te
 
 from ekinerja_kernel.rpc import RpcProblem
 
-from . import auth
+from . import auth, ratelimit
 from .api import client_info
 from .problems import GatewayProblem, retry_after_seconds
 from .rpc import ServiceFailed, ServiceTimeout, ServiceUnavailable
@@ -385,11 +385,9 @@ def _rate_limited() -> Response | None:
     wait = limiter.hit(request.remote_addr or "unknown") if limiter else 0.0
     if not wait:
         return None
-    seconds = max(1, int(wait + 0.999))
-    response = _message(429, "Too many attempts", "Terlalu banyak percobaan",
-                        f"Too many sign-in requests from this address. Try again in {seconds} s.",
-                        f"Terlalu banyak permintaan masuk dari alamat ini. Coba lagi dalam {seconds} detik.")
-    response.headers["Retry-After"] = str(seconds)
+    refusal = ratelimit.rate_limited(wait)  # the API's words: one text for the one per-address limit
+    response = _message(429, "Too many attempts", "Terlalu banyak percobaan", refusal.detail, refusal.detail_id)
+    response.headers.update(refusal.headers)
     return response
 
 

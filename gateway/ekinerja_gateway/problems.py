@@ -79,19 +79,26 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceTimeout)
     def _timeout(exc: ServiceTimeout):
-        return problem(504, "service-timeout", "Service did not answer in time",
-                       f"The {exc.service} service did not answer within {exc.timeout:g} s. "
-                       "Nothing is lost: please try again shortly.",
-                       f"Layanan {exc.service} tidak menjawab dalam {exc.timeout:g} detik. "
-                       "Tidak ada data yang hilang: silakan coba lagi sebentar lagi.",
+        # What overload looks like here (at 08:00 the services' queues grow): the whole system is
+        # busy, nobody's request or address is at fault, and the call may still be carried out.
+        return problem(504, "service-timeout", "The system is busy",
+                       f"The system is busy: the {exc.service} service did not answer within {exc.timeout:g} s. "
+                       "Nothing is lost: what you sent may still be carried out, so check it before sending it "
+                       "again. Please try again shortly.",
+                       f"Sistem sedang sibuk: layanan {exc.service} tidak menjawab dalam {exc.timeout:g} detik. "
+                       "Tidak ada data yang hilang: yang Anda kirim mungkin tetap diproses, jadi periksa dulu "
+                       "sebelum mengirim ulang. Silakan coba lagi sebentar lagi.",
                        headers={"Retry-After": RETRY_AFTER}, service=exc.service)
 
     @app.errorhandler(ServiceUnavailable)
     def _unavailable(exc: ServiceUnavailable):
         return problem(503, "service-unavailable", "Service temporarily unavailable",
-                       f"The {exc.service} service cannot be reached right now ({exc.reason}). "
-                       "Please try again shortly.",
-                       f"Layanan {exc.service} sedang tidak dapat dihubungi. Silakan coba lagi sebentar lagi.",
+                       f"The system is busy or restarting: its {exc.service} service cannot be reached right now "
+                       f"({exc.reason}). This is not about your request, account or address. Please try again "
+                       "in a few seconds.",
+                       f"Sistem sedang sibuk atau dimulai ulang: layanan {exc.service} sedang tidak dapat "
+                       "dihubungi. Ini bukan karena permintaan, akun, atau alamat Anda. Silakan coba lagi dalam "
+                       "beberapa detik.",
                        headers={"Retry-After": RETRY_AFTER}, service=exc.service)
 
     @app.errorhandler(ServiceFailed)

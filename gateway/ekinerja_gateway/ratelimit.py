@@ -55,11 +55,17 @@ class SlidingWindowLimiter:
 
 
 def rate_limited(retry_after: float) -> GatewayProblem:
+    """The per-IP limit's answer (also the OIDC sign-in's page): it counts the network address, which
+    every device behind it shares (an office network, a phone carrier's), not the account."""
     seconds = max(1, math.ceil(retry_after))
-    return GatewayProblem(429, "rate-limited", "Too many requests",
-                          f"Too many sign-in requests from this address. Try again in {seconds} s.",
-                          f"Terlalu banyak permintaan masuk dari alamat ini. Coba lagi dalam {seconds} detik.",
-                          headers={"Retry-After": str(seconds)}, retry_after=seconds)
+    return GatewayProblem(429, "rate-limited", "Too many requests from this network address",
+                          "Too many sign-in requests from this network address (your device's, or the one your "
+                          f"office network's devices all share). Try again in {seconds} s. This limit is not about "
+                          "your account.",
+                          "Terlalu banyak permintaan masuk dari alamat jaringan ini (alamat perangkat Anda, atau "
+                          "alamat yang dipakai bersama oleh semua perangkat di jaringan kantor Anda). Coba lagi "
+                          f"dalam {seconds} detik. Batas ini tidak berkaitan dengan akun Anda.",
+                          headers={"Retry-After": str(seconds)}, retry_after=seconds, scope="address")
 
 
 def install(app: Flask, limit: int, window: float, clock: Callable[[], float]) -> None:

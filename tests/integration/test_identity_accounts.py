@@ -72,9 +72,9 @@ def test_activation_by_email_then_login(gateway, rpc, mailbox, demo_logins, serv
     row = demo_row(head, nip, nik, name)
     import_employees(rpc, engine, row)
 
-    # A wrong NIK gets the same answer as a right one, and no mail.
+    # A wrong NIK is said plainly (within the NIP's request limit), the same as for an unknown NIP, and no mail.
     wrong = gateway.post("/api/v1/auth/activation", json={"nip": nip, "nik": "3171010101010001", "email": row["email"]})
-    assert wrong.status_code == 202 and wrong.get_json() == {"status": "accepted"}
+    assert wrong.status_code == 403 and wrong.get_json()["code"] == "nik-not-matched"
 
     # The right NIK with another email: said plainly (who asks is proven), and no mail either.
     other = gateway.post("/api/v1/auth/activation", json={"nip": nip, "nik": nik, "email": "rudi@gmail.com"})
@@ -303,8 +303,9 @@ def test_the_diagnosis_shows_an_admin_why_an_account_cannot_sign_in(gateway, rab
 
 
 def test_nik_guesses_for_one_nip_end_in_the_same_429_as_for_an_unknown_nip(gateway, demo_logins):
-    """Issue #12 item 5: the activation answer that tells 'NIP and NIK match' is reachable only within
-    the per-NIP limit (5 an hour by default), so the ~10^4 NIKs a NIP leaves cannot be tried."""
+    """Issue #12 item 5: the activation answers that tell 'NIK not matched' or 'NIP and NIK match' are
+    reachable only within the per-NIP limit (5 an hour by default), so the ~10^4 NIKs a NIP leaves
+    cannot be tried; within it a wrong NIK is answered as an unknown NIP is."""
     known = [a for a in demo_logins.values() if a["agency_id"] == "pemkotdemo"][-1]["nip"]
     unknown = "199912312020121999"
 
@@ -312,8 +313,11 @@ def test_nik_guesses_for_one_nip_end_in_the_same_429_as_for_an_unknown_nip(gatew
         return gateway.post("/api/v1/auth/activation",
                             json={"nip": nip, "nik": f"3171010101{n:06d}", "email": "tebak@gmail.com"})
 
-    assert [ask(known, n).status_code for n in range(5)] == [202] * 5
-    beyond, stranger = ask(known, 5), [ask(unknown, n) for n in range(6)][-1]
+    guesses = [ask(known, n) for n in range(5)]
+    assert [(r.status_code, r.get_json()["code"]) for r in guesses] == [(403, "nik-not-matched")] * 5
+    strangers = [ask(unknown, n) for n in range(6)]
+    assert strangers[0].get_json() | {"request_id": None} == guesses[0].get_json() | {"request_id": None}
+    beyond, stranger = ask(known, 5), strangers[-1]
 
     for response in (beyond, stranger):
         assert response.status_code == 429 and response.mimetype == PROBLEM

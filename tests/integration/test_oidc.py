@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import secrets
 import time
 from contextlib import redirect_stdout
@@ -386,7 +387,28 @@ def test_a_lockout_is_shown_on_the_page_with_retry_after(gateway, clients, demo_
     locked = sign_in(gateway, page, account)  # even the right password waits
 
     assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
-    assert "Terlalu banyak percobaan kata sandi" in locked.get_data(as_text=True)
+    html = locked.get_data(as_text=True)
+    assert "Masuk dengan NIP ini ditangguhkan" in html and "Sign-in with this NIP is paused" in html
+    forgot = os.environ.get("EKINERJA_WEB_URL", "http://127.0.0.1:8080").rstrip("/") + "/lupa-password"
+    assert f'href="{forgot}"' in html and "atur ulang kata sandi dengan &#39;Lupa Password&#39;" in html
+
+
+def test_a_malformed_nip_is_shown_next_to_the_field_and_the_sign_in_goes_on(gateway, clients, demo_logins,
+                                                                            service_databases):
+    """Issue 15, case 1 on the HTML sign-in: 422 with the 18-digit rule next to the NIP field; nothing
+    is counted against anybody, and the same page then takes the right NIP."""
+    account = plain_accounts(demo_logins)[9]
+    attempt, page = authorize(gateway, clients["mobile"])
+
+    before = audit_types(service_databases, account["nip"])
+    typo = submit(gateway, page, nip=account["nip"][:9] + " " + account["nip"][9:17], password=account["password"])
+
+    assert typo.status_code == 422 and typo.mimetype == "text/html"
+    html = typo.get_data(as_text=True)
+    field = html.split('id="nip-error"')[1].split("</p>")[0]
+    assert "tepat 18 digit angka" in field and "exactly 18 digits" in field
+    assert 'aria-invalid="true"' in html and audit_types(service_databases, account["nip"]) == before
+    assert "code" in redirected(sign_in(gateway, typo, account), attempt)
 
 
 # --- the sign-in's progress is identity's, never the cookie's --------------------------------------

@@ -20,10 +20,11 @@ from ekinerja_kernel.events import as_utc, parse_time, utcnow
 from ekinerja_kernel.inbox import first_delivery
 from ekinerja_kernel.mail import queue_mail
 
-from . import keys, mail
+from . import keys, mail, webpages
 from . import repository as repo
 from .domain import attempts, lockout, problems, totp
-from .domain.accounts import Account, login_blockers, roles
+from .domain.accounts import Account, login_blockers, masked_email, roles
+from .domain.identifiers import require_shapes
 from .domain.passwords import hash_password, require_policy, verify_password
 from .tables import inbox, mail_queue, mail_tokens, recovery_codes, refresh_tokens, sessions, tickets, trusted_devices
 
@@ -137,7 +138,7 @@ def _check_guard(s: Session, ctx: Context, nip: str, factor: str, agency_id: str
     if wait:
         _audit(s, ctx, "login.locked" if factor == "password" else "mfa.locked", "refused", nip=nip,
                agency_id=agency_id, retry_after=wait)
-        raise problems.locked(factor, wait)
+        raise problems.locked(factor, wait, webpages.url(webpages.FORGOT_PASSWORD))
     return g
 
 
@@ -174,7 +175,9 @@ def check_password(s: Session, ctx: Context, nip: str, password: str, **audited:
     """The account and credential of `nip` if `password` is theirs and nothing in master data stops
     them; else the refusal (one answer for an unknown NIP and a wrong password, the per-NIP lockout
     counted, the diagnosis finding that blocks sign-in). `audited` goes into the audit lines (the
-    OIDC sign-in says `via="oidc"`)."""
+    OIDC sign-in says `via="oidc"`). A malformed NIP is refused first (422, the 18-digit rule): it
+    cannot be anybody's, so that answer tells nothing about who has an account, and it counts nothing."""
+    require_shapes(nip)
     account = repo.account(s, nip)
     agency_id = account.agency_id if account else None
     g = _check_guard(s, ctx, nip, "password", agency_id)
@@ -182,7 +185,7 @@ def check_password(s: Session, ctx: Context, nip: str, password: str, **audited:
     if not verify_password(cred.password_hash if cred else None, password):
         repo.save_guard(s, nip, "password", lockout.after_failure(g, utcnow()))
         _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason="credentials", **audited)
-        raise problems.invalid_credentials()
+        raise problems.invalid_credentials(webpages.url(webpages.FORGOT_PASSWORD))
     repo.save_guard(s, nip, "password", lockout.Guard())
     blockers = login_blockers(account, repo.findings(s, nip))
     if blockers:
@@ -425,27 +428,38 @@ def _count_request(s: Session, ctx: Context, nip: str, kind: str, audit_type: st
     repo.save_request_times(s, key, kind, decision.times, now - rule.window)
     if not decision.admitted:
         _audit(s, ctx, audit_type, "refused", nip=key, reason="nip-rate-limited", retry_after=decision.retry_after)
-        raise problems.requests_limited(kind, decision.retry_after)
+        raise problems.requests_limited(kind, decision.retry_after, rule.limit, int(rule.window.total_seconds()))
+
+
+def _proven(s: Session, ctx: Context, nip: str, nik: str, audit_type: str, **audited: Any) -> Account:
+    """The account of `nip` when `nik` is the NIK master data holds for it: NIP and NIK together prove
+    who asks. Else the refusal, the same for a NIP master data does not hold (no account oracle),
+    and the audit line says which it was."""
+    account = repo.account(s, nip)
+    if account is None or account.nik != nik:
+        _audit(s, ctx, audit_type, "refused", nip=nip, agency_id=account.agency_id if account else None,
+               reason="unknown-nip" if account is None else "nik-not-matched",
+               **({} if account is None else {"nik_in_master_data": bool(account.nik)}), **audited)
+        raise problems.nik_not_matched()
+    return account
 
 
 def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, nik: str, email: str,
                        notify=None) -> dict[str, Any]:
+    require_shapes(nip, nik, check_nik=True)
+
     def work(s: Session) -> dict[str, Any]:
         _count_request(s, ctx, nip, "activation", "activation.requested")
-        account = repo.account(s, nip)
-        agency_id = account.agency_id if account else None
-        if account is None or not nik or account.nik != nik:
-            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id,
-                   reason="unknown-nip" if account is None else "nik-not-matched")
-            return {"status": "accepted"}
+        account = _proven(s, ctx, nip, nik, "activation.requested")
+        agency_id = account.agency_id
         # NIP and NIK together prove who asks: now the data problems may be named precisely.
         blockers = login_blockers(account, repo.findings(s, nip))
         if blockers:
             _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code)
             raise blockers[0]
         if not _same_email(account.email, email):
-            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="email")
-            raise problems.email_not_matched()
+            _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="email-not-matched")
+            raise problems.email_not_matched("activation", masked_email(account.email))
         cred = repo.credential(s, nip)
         if cred is not None and cred.activated_at is not None:
             queue_mail(s, mail_queue, account.email, *mail.already_active(account))
@@ -491,7 +505,7 @@ def activate(factory: sessionmaker[Session], ctx: Context, token: str, password:
 
 
 def _reset_refusal(account: Account | None, cred: Any, email: str) -> str | None:
-    """Why no reset mail is sent (for the audit only: the answer is the same 202)."""
+    """Why no reset mail is sent (without a NIK, for the audit only: the answer is the same 202)."""
     if account is None:
         return "unknown-nip"
     if cred is None or cred.activated_at is None:
@@ -501,20 +515,46 @@ def _reset_refusal(account: Account | None, cred: Any, email: str) -> str | None
     return None
 
 
+RESET_ACCEPTED = {
+    "status": "accepted",
+    "detail": "If this NIP is registered with this email, a password-reset link is on its way (valid for 1 hour). "
+              "No mail after a few minutes? Ask again with your NIK too (field 'nik'): with NIP and NIK, e-Kinerja "
+              "tells you what is wrong, such as another email being recorded.",
+    "detail_id": "Jika NIP ini terdaftar dengan email ini, tautan atur ulang kata sandi sedang dikirim (berlaku 1 "
+                 "jam). Belum ada email setelah beberapa menit? Minta lagi dengan menyertakan NIK (kolom 'nik'): "
+                 "dengan NIP dan NIK, e-Kinerja memberi tahu apa yang salah, misalnya email lain yang tercatat.",
+}
+
+
 def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: str, email: str,
-                           notify=None) -> dict[str, Any]:
+                           nik: str | None = None, notify=None) -> dict[str, Any]:
+    """'Lupa Password'. With NIP and email only, one answer whatever the outcome (the audit keeps why).
+    With the NIK too, NIP and NIK prove who asks (within the NIP's request limit), so a refusal is
+    said precisely: the NIK does not match, the account was never activated, or another email is
+    recorded (shown masked)."""
+    require_shapes(nip, nik, check_nik=nik is not None)
+
     def work(s: Session) -> dict[str, Any]:
         _count_request(s, ctx, nip, "reset", "password.reset_requested")
-        account = repo.account(s, nip)
-        cred = repo.credential(s, nip) if account else None
+        if nik is not None:
+            account = _proven(s, ctx, nip, nik, "password.reset_requested", with_nik=True)
+            cred = repo.credential(s, nip)
+        else:
+            account = repo.account(s, nip)
+            cred = repo.credential(s, nip) if account else None
         refusal = _reset_refusal(account, cred, email)
+        agency_id = account.agency_id if account else None
         if refusal is None:
             queue_mail(s, mail_queue, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
-            _audit(s, ctx, "password.reset_requested", "ok", nip=nip, agency_id=account.agency_id)
-        else:
-            _audit(s, ctx, "password.reset_requested", "refused", nip=nip,
-                   agency_id=account.agency_id if account else None, reason=refusal)
-        return {"status": "accepted"}
+            _audit(s, ctx, "password.reset_requested", "ok", nip=nip, agency_id=agency_id, with_nik=nik is not None)
+            return dict(RESET_ACCEPTED)
+        _audit(s, ctx, "password.reset_requested", "refused", nip=nip, agency_id=agency_id, reason=refusal,
+               with_nik=nik is not None)
+        if nik is None:
+            return dict(RESET_ACCEPTED)
+        if refusal == "not-activated":
+            raise problems.not_activated(webpages.url(webpages.ACTIVATION))
+        raise problems.email_not_matched("reset", masked_email(account.email))
 
     result = _committing(factory, work)
     if notify:

@@ -22,9 +22,10 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 
-from . import handlers, oidc
+from . import handlers, oidc, webpages
 from . import repository as repo
 from .domain import oidc_flow, problems
+from .domain.identifiers import require_shapes
 from .domain.oidc_flow import Flow
 from .domain.totp import secret_hash
 from .tables import oidc_flows
@@ -150,8 +151,11 @@ def password(factory: sessionmaker[Session], ctx: Context, flow_id: str, browser
     def work(s: Session) -> dict[str, Any]:
         row, flow = _bound(s, ctx, flow_id, browser)
         oidc_flow.at_step(flow, oidc_flow.PASSWORD)
-        if not isinstance(nip, str) or not isinstance(password, str) or not nip or len(nip) > 64:
-            raise problems.invalid_credentials()
+        # The NIP's shape first (422 naming the 18-digit rule, the flow stays at this step), then the
+        # password, as at login.
+        require_shapes(nip)
+        if not isinstance(password, str):
+            raise problems.invalid_credentials(webpages.url(webpages.FORGOT_PASSWORD))
         account, cred = handlers.check_password(s, ctx, nip, password, via="oidc")
         enrolled = cred.mfa_confirmed_at is not None
         if not enrolled and handlers._mfa_required(s, account):

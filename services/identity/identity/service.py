@@ -89,8 +89,8 @@ class IdentityService(ServiceBase):
         return handlers.activate(self.db, self.request, token, password)
 
     @rpc
-    def request_password_reset(self, nip: str, email: str) -> dict:
-        return handlers.request_password_reset(self.db, self.request, nip, email, notify=self.mail.notify)
+    def request_password_reset(self, nip: str, email: str, nik: str | None = None) -> dict:
+        return handlers.request_password_reset(self.db, self.request, nip, email, nik, notify=self.mail.notify)
 
     @rpc
     def reset_password(self, token: str, password: str) -> dict:

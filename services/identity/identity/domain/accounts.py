@@ -36,6 +36,19 @@ def roles(account: Account, has_subordinates: bool) -> list[str]:
     return result
 
 
+def masked_email(email: str | None) -> str | None:
+    """The recorded address as shown to someone who proved NIP and NIK but not yet the mailbox: enough
+    to recognise which inbox to open (first and last letter of the name, the first letter of the
+    mail host, the rest of the domain), not enough to write to it: `budi.santoso@gmail.com` →
+    `b***o@g***.com`, `ani@dinas.kemendemo.go.id` → `a***i@d***.kemendemo.go.id`."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.strip().rpartition("@")
+    host, dot, rest = domain.partition(".")
+    name = f"{local[0]}***{local[-1]}" if len(local) > 1 else "***"
+    return f"{name}@{host[:1]}***{dot}{rest}"
+
+
 def inactive_finding(status: str) -> dict[str, Any]:
     """The backstop for an account identity already knows is inactive while sync's diagnosis of it
     is still on its way (a moment after the status): short, and with the same code and fixer."""

@@ -246,12 +246,17 @@ def test_activation_with_the_right_nik_and_another_email_says_so_and_sends_nothi
     problem = error.to_problem()
     assert (problem["status"], problem["code"]) == (403, "email-not-matched")
     assert problem["fixers"] == ["employee", "admin_instansi"] and "MyASN" in problem["detail"]
-    assert EMAIL not in problem["detail"]  # the recorded email itself is not revealed
+    assert EMAIL not in problem["detail"]  # the recorded email itself is not revealed, only its mask
+    assert problem["registered_email"] == "b***i@u***.go.id" and "b***i@u***.go.id" in problem["detail_id"]
     with factory() as s:
         assert s.execute(select(mail_queue)).first() is None
 
 
-def test_activation_with_a_wrong_nik_names_nothing(factory):
+def test_activation_with_a_wrong_nik_names_no_finding_and_answers_as_for_an_unknown_nip(factory):
     handlers.on_masterdata_event(factory, diagnosed("2026-11-23T07:00:00+00:00", NIK_PROBLEM))
 
-    assert handlers.request_activation(factory, CTX, NIP, "3171010101010001", EMAIL) == {"status": "accepted"}
+    wrong = refusal(lambda: handlers.request_activation(factory, CTX, NIP, "3171010101010001", EMAIL))
+    unknown = refusal(lambda: handlers.request_activation(factory, CTX, "199912312020121999", NIK, EMAIL))
+
+    assert wrong.to_problem() == unknown.to_problem()  # nobody learns from it whether the NIP is registered
+    assert (wrong.status, wrong.code) == (403, "nik-not-matched") and "finding" not in wrong.extra

@@ -284,8 +284,8 @@ def guess(factory, nik: str, nip: str = NIP) -> DomainError | dict:
 def test_nik_guesses_are_limited_per_nip_and_the_answer_is_the_same_for_an_unknown_nip(factory, monkeypatch):
     monkeypatch.setenv("ACTIVATION_RESET_LIMIT", "5")
     answers = [guess(factory, f"317101010190{n:04d}") for n in range(2, 6)]
-    assert answers == [{"status": "accepted"}] * 4
-    right = guess(factory, NIK)  # the 5th: within the limit, the mismatch is said plainly
+    assert [(a.code, a.status) for a in answers] == [("nik-not-matched", 403)] * 4  # said plainly, within the limit
+    right = guess(factory, NIK)  # the 5th: within the limit, the email mismatch is said plainly
     assert isinstance(right, DomainError) and right.code == "email-not-matched"
 
     beyond = guess(factory, NIK)
@@ -296,7 +296,7 @@ def test_nik_guesses_are_limited_per_nip_and_the_answer_is_the_same_for_an_unkno
     assert (beyond.detail, beyond.detail_id) == (unknown.detail, unknown.detail_id)
     assert 3500 < beyond.extra["retry_after"] <= 3600
     reasons = [e["detail"]["reason"] for e in audit(factory, "activation.requested") if e["nip"] == NIP]
-    assert reasons == ["nik-not-matched"] * 4 + ["email", "nip-rate-limited"]
+    assert reasons == ["nik-not-matched"] * 4 + ["email-not-matched", "nip-rate-limited"]
 
 
 def test_reset_requests_are_counted_apart_from_activation_and_audited_with_why(factory, monkeypatch):
