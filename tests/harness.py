@@ -119,20 +119,26 @@ class TokenMint:
         return jwt.encode({"alg": "RS256", "kid": "test-mint"}, claims, self.key)
 
 
-_used_steps: dict[str, set[int]] = {}
+TOTP_STEP = 30  # identity's step (identity.domain.totp.STEP); it accepts the current step and the next
+_last_steps: dict[str, int] = {}
 
 
 def totp_code(secret: str) -> str:
-    """A valid TOTP code not yet used in this test run: the server refuses replays, and several tests
-    sign in as the same account within one 30 s step. The next step is within the ±1 drift allowed."""
+    """A valid TOTP code the server has not seen yet. Identity accepts a code of the current 30 s step
+    or the next (the ±1 drift) and only for a step later than the last one it accepted (replay
+    refusal), and several tests sign in as the same account within one step: so each code is for the
+    step after the last one handed out, and when that one is still two steps ahead, this waits until
+    the clock reaches the boundary where it becomes the next step (at most one step), then returns."""
     import time
 
     import pyotp
 
-    step = int(time.time() // 30)
-    used = _used_steps.setdefault(secret, set())
-    for candidate in (step, step + 1):
-        if candidate not in used:
-            used.add(candidate)
-            return pyotp.TOTP(secret).at(candidate * 30)
-    raise RuntimeError("this account signed in with TOTP more than twice in 30 s: use another account")
+    last = _last_steps.get(secret)
+    step = int(time.time() // TOTP_STEP)
+    if last is not None and last >= step:
+        step = last + 1
+        opens = (step - 1) * TOTP_STEP  # from then on `step` is within the allowed drift
+        while (wait := opens - time.time()) > 0:
+            time.sleep(wait)  # synchronisation on the clock: the very moment the code becomes valid
+    _last_steps[secret] = step
+    return pyotp.TOTP(secret).at(step * TOTP_STEP)
