@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from .caller import Caller, RequestContext, forbidden
-from .errors import FieldError, validation_error
+from . import rollup
+from .caller import Caller, RequestContext, forbidden, require
+from .db import unit_of_work
+from .errors import FieldError, not_found, validation_error
 from .events import as_utc, utcnow
 
 MAX_RANGE_DAYS = 31  # a day, a week or a month
@@ -61,6 +63,40 @@ def harian_figures(counts: dict[str, int], members: int, working_days: int) -> d
         "late_rate": rate(late, filled), "approved_rate": rate(figures["approved"], filled),
         "returned_rate": rate(figures["returned"], filled)})
     return figures
+
+
+PREDIKAT = ("sangat_baik", "baik", "butuh_perbaikan", "kurang", "sangat_kurang")
+
+
+def skp_figures(plans: dict[str, int], members: int, evaluations: dict[str, int],
+                caps: dict[str, int]) -> dict[str, Any]:
+    """The planning and evaluation figures of a row for a year (see skp.monitoring): SKP states of
+    the active members (none = members without an SKP of the year), rated evaluations (dinilai or
+    final) with their predikat, and the units whose predikat kinerja organisasi is set and broken."""
+    with_plan = plans.get("draft", 0) + plans.get("diajukan", 0) + plans.get("disetujui", 0)
+    figures: dict[str, Any] = {
+        "skp_members": members, "skp_none": max(members - with_plan, 0), "skp_draft": plans.get("draft", 0),
+        "skp_diajukan": plans.get("diajukan", 0), "skp_disetujui": plans.get("disetujui", 0),
+        "evaluations": evaluations.get("dinilai", 0) + evaluations.get("final", 0),
+        "evaluations_final": evaluations.get("final", 0),
+        "units_with_predikat": caps.get("units_with_predikat", 0),
+        "units_outside_caps": caps.get("units_outside_caps", 0)}
+    figures.update({f"predikat_{p}": evaluations.get(p, 0) for p in PREDIKAT})
+    return figures
+
+
+def tukin_figures(totals: dict[str, int]) -> dict[str, Any]:
+    """The allowance figures of a row (see tukin.monitoring): employees computed and skipped, and the
+    gross, deductions and net of the latest computation of each agency-month, rupiah as exact text."""
+    return {"tukin_employees": totals.get("employees", 0), "tukin_skipped": totals.get("skipped", 0),
+            **{f"tukin_{k}": rupiah(totals.get(f"{k}_sen", 0)) for k in ("gross", "deductions", "net")}}
+
+
+def rupiah(sen: int) -> str:
+    """Whole sen (1/100 rupiah) as the API writes rupiah: "1234567.50"."""
+    sign = "-" if sen < 0 else ""
+    whole, cents = divmod(abs(int(sen)), 100)
+    return f"{sign}{whole}.{cents:02d}"
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -176,6 +212,83 @@ def access(caller: Caller, me: Employee | None, supervisor: Employee | None, sup
     return Access(caller, national, frozenset(agencies), frozenset(units), frozenset(pay))
 
 
+# --- the same questions, asked of a service's own read-copies ---------------------------------------
+
+def _employee(s: Session, employees: Table, nip: str | None) -> Employee | None:
+    if not nip:
+        return None
+    r = s.execute(select(employees).where(employees.c.nip == nip)).first()
+    return Employee(r.nip, r.agency_id, r.unit_id, r.supervisor_nip, r.status) if r is not None else None
+
+
+def access_of(s: Session, ctx: RequestContext, employees: Table, tree: rollup.Rollup) -> Access:
+    """The caller's view, from the service's read-copy of employees and its unit tree."""
+    caller = require(ctx.caller)
+    me = _employee(s, employees, caller.nip)
+    supervisor = _employee(s, employees, me.supervisor_nip) if me is not None else None
+    root = supervises = False
+    if me is not None and me.unit_id:
+        node = tree.node(s, rollup.unit_node(me.unit_id))
+        root = node is not None and node.known and node.parent == rollup.agency_node(node.agency_id)
+        subordinate = select(employees.c.nip).where(employees.c.supervisor_nip == me.nip,
+                                                    employees.c.status == "active").limit(1)
+        supervises = s.execute(subordinate).first() is not None
+    return access(caller, me, supervisor, supervises, root)
+
+
+def units_on(path: list[Any]) -> list[str]:
+    """The unit ids on a node's path (its agency excluded)."""
+    return [p.unit_id for p in path if p.level == rollup.UNIT and p.unit_id]
+
+
+def target(s: Session, seen: Access, tree: rollup.Rollup, level: Any, id_: Any) -> tuple[str | None, Any, list[Any]]:
+    """(node, its row, its path) of what is asked, when the caller may see it; refused (403) otherwise,
+    and 404 only for a national admin asking for a node the service does not know."""
+    if level not in (NATION, AGENCY, UNIT):
+        raise level_error(level)
+    if level == NATION:
+        if not seen.national:
+            raise refused()
+        return None, None, []
+    if not isinstance(id_, str) or not id_.strip():
+        raise validation_error([FieldError("id", "required", "id names the agency or unit.",
+                                           "id menyebut instansi atau unit.")])
+    node = rollup.agency_node(id_) if level == AGENCY else rollup.unit_node(id_)
+    row = tree.node(s, node)
+    if row is None:
+        if seen.national:
+            raise not_found("agency" if level == AGENCY else "unit", "Instansi" if level == AGENCY else "Unit", id_)
+        raise refused()
+    path = tree.path(s, node)
+    allowed = seen.sees_agency(row.agency_id) if level == AGENCY else seen.sees_node(row.agency_id, units_on(path))
+    if not allowed:
+        raise refused()
+    return node, row, path
+
+
+def person_target(s: Session, seen: Access, tree: rollup.Rollup, employees: Table, nip: Any) -> tuple[Any, list[Any]]:
+    """(the employee's read-copy row, the path of their node) when the caller may see their figures."""
+    if not isinstance(nip, str) or not nip.strip():
+        raise validation_error([FieldError("nip", "required", "nip names the employee.", "nip menyebut pegawai.")])
+    found = s.execute(select(employees).where(employees.c.nip == nip)).first()
+    if found is None:
+        if seen.national:
+            raise not_found("employee", "Pegawai", nip)
+        raise refused()
+    node = rollup.leaf(found.agency_id, found.unit_id)
+    path = tree.path(s, node) if node else []
+    units = units_on(path) or ([found.unit_id] if found.unit_id else [])
+    if not seen.sees_person(nip, found.agency_id, units):
+        raise refused()
+    return found, path
+
+
+def node_view(row: Any) -> dict[str, Any]:
+    level, ident = rollup.parse_node(row.node)
+    return {"level": level, "id": ident, "name": row.name, "kind": row.kind, "agency_id": row.agency_id,
+            "known": bool(row.known)}
+
+
 def define_reads(metadata: MetaData) -> Table:
     """A service's record of the person-level monitoring it showed a national admin."""
     return Table(
@@ -202,6 +315,14 @@ def record_read(s: Session, table: Table, ctx: RequestContext, subject: str, wha
                                    request_id=ctx.request_id))
 
 
+def record(factory: sessionmaker[Session], table: Table, ctx: RequestContext, subject: str, what: str,
+           nips: list[str], period: str) -> None:
+    """Committed before the answer leaves the service (after the read's own session is closed: SQLite
+    has one connection): a read that cannot be recorded is not answered."""
+    with unit_of_work(factory) as w:
+        record_read(w, table, ctx, subject, what, nips, period)
+
+
 def reads(s: Session, table: Table, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     query = select(table).order_by(table.c.id.desc()).limit(limit)
     if subject:
@@ -209,6 +330,16 @@ def reads(s: Session, table: Table, subject: str | None = None, limit: int = 100
     return [{"at": as_utc(r.at).isoformat(), "reader_nip": r.reader_nip, "reader_roles": r.reader_roles.split(","),
              "subject": r.subject, "what": r.what, "nips": r.nips, "period": r.period, "request_id": r.request_id}
             for r in s.execute(query)]
+
+
+def read_log(factory: sessionmaker[Session], ctx: RequestContext, employees: Table, tree: rollup.Rollup,
+             table: Table, subject: Any = None, limit: Any = 100) -> dict[str, Any]:
+    """The service's record of national reads of people, newest first (for BKN's national admins)."""
+    with factory() as s:
+        if not access_of(s, ctx, employees, tree).national:
+            raise refused()
+        size = limit if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= 500 else 100
+        return {"reads": reads(s, table, subject if isinstance(subject, str) and subject else None, size)}
 
 
 def refused() -> Exception:

@@ -214,8 +214,10 @@ class Rollup:
     tree: Tree
     aggregates: list[Aggregate] = field(default_factory=list)
     trackers: list[Tracker] = field(default_factory=list)
-    # Called at commit, after every tracker's deltas were applied, with the leaf deltas applied.
-    after_flush: list[Callable[[Session, dict[DeltaKey, Counter]], None]] = field(default_factory=list)
+    # Called at commit, after every tracker's deltas were applied, with the leaf deltas applied and
+    # the notes the transaction made (`note`).
+    after_flush: list[Callable[[Session, dict[DeltaKey, Counter], dict[str, set]], None]] = \
+        field(default_factory=list)
 
     def add(self, aggregate: Aggregate) -> Aggregate:
         self.aggregates.append(aggregate)
@@ -228,11 +230,19 @@ class Rollup:
 
     # --- the pending state of a transaction -------------------------------------------------------
 
-    def _pending(self, s: Session, tracker: Tracker) -> dict[Any, tuple[list[Contribution], Any]]:
-        state = s.info.setdefault(_STATE, {})
-        return state.setdefault(self, {}).setdefault(tracker, {})
+    def _state(self, s: Session) -> dict[str, dict]:
+        return s.info.setdefault(_STATE, {}).setdefault(self, {"trackers": {}, "notes": {}})
 
-    def flush(self, s: Session, pending: dict[Tracker, dict[Any, tuple[list[Contribution], Any]]]) -> None:
+    def _pending(self, s: Session, tracker: Tracker) -> dict[Any, tuple[list[Contribution], Any]]:
+        return self._state(s)["trackers"].setdefault(tracker, {})
+
+    def note(self, s: Session, name: str, items: Iterable[Hashable]) -> None:
+        """Something the after-flush hooks must look at again at commit (e.g. a unit whose predikat
+        was set); kept even if a savepoint rolls back, as looking again is harmless."""
+        self._state(s)["notes"].setdefault(name, set()).update(items)
+
+    def flush(self, s: Session, state: dict[str, dict]) -> None:
+        pending = state["trackers"]
         applied: dict[DeltaKey, Counter] = defaultdict(Counter)
         for tracker in self.trackers:
             items = pending.get(tracker)
@@ -247,7 +257,7 @@ class Rollup:
                 for key, counter in deltas.items():
                     applied[key].update(counter)
         for hook in self.after_flush:
-            hook(s, applied)
+            hook(s, applied, state["notes"])
 
     # --- applying deltas -----------------------------------------------------------------------
 
@@ -487,6 +497,13 @@ class Rollup:
         return s.execute(select(func.count()).select_from(aggregate.table)).scalar_one() - before
 
 
+def differences(name: str, expected: Mapping[tuple, Counter], stored: Mapping[tuple, Counter]) -> list[dict[str, Any]]:
+    """Rows where `stored` (Rollup.stored) differs from `expected` (Rollup.expected), for a report."""
+    return [{"table": name, "node": key[0], "key": [str(k) for k in key[1]], "expected": dict(expected.get(key, {})),
+             "stored": dict(stored.get(key, {}))}
+            for key in sorted(set(expected) | set(stored), key=str) if expected.get(key) != stored.get(key)]
+
+
 # --- the transaction hooks -------------------------------------------------------------------------
 
 @event.listens_for(Session, "before_commit")
@@ -511,7 +528,7 @@ def _forget_rolled_back(session: Session, previous_transaction: SessionTransacti
         session.info.pop(_STATE, None)
         return
     for pending in state.values():
-        for items in pending.values():
+        for items in pending["trackers"].values():
             for item in [i for i, (_, where) in items.items() if _within(where, previous_transaction)]:
                 del items[item]
 

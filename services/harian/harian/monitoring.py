@@ -31,11 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import monitoring as mon
 from ekinerja_kernel import rollup
-from ekinerja_kernel.caller import RequestContext, require
+from ekinerja_kernel.caller import RequestContext
 from ekinerja_kernel.db import unit_of_work
-from ekinerja_kernel.errors import FieldError, not_found, validation_error
 from ekinerja_kernel.inbox import first_delivery
-from ekinerja_kernel.rollup import Contribution, agency_node, pairs_in, unit_node
+from ekinerja_kernel.rollup import Contribution, pairs_in
 
 from .monitoring_tables import DAYS, MEMBERS, READS, TREE
 from .tables import day_closures, day_status, employees, inbox
@@ -130,62 +129,15 @@ def on_unit_event(factory: sessionmaker[Session], envelope: dict[str, Any]) -> N
 
 # --- who sees what ---------------------------------------------------------------------------------
 
-def _employee(s: Session, nip: str | None) -> mon.Employee | None:
-    if not nip:
-        return None
-    r = s.execute(select(employees).where(employees.c.nip == nip)).first()
-    return mon.Employee(r.nip, r.agency_id, r.unit_id, r.supervisor_nip, r.status) if r is not None else None
-
-
 def access_of(s: Session, ctx: RequestContext) -> mon.Access:
-    caller = require(ctx.caller)
-    me = _employee(s, caller.nip)
-    supervisor = _employee(s, me.supervisor_nip) if me is not None else None
-    root = supervises = False
-    if me is not None and me.unit_id:
-        node = ROLLUP.node(s, unit_node(me.unit_id))
-        root = node is not None and node.known and node.parent == agency_node(node.agency_id)
-        subordinate = select(employees.c.nip).where(employees.c.supervisor_nip == me.nip,
-                                                    employees.c.status == "active").limit(1)
-        supervises = s.execute(subordinate).first() is not None
-    return mon.access(caller, me, supervisor, supervises, root)
-
-
-def _units_on(path: list[Any]) -> list[str]:
-    return [p.unit_id for p in path if p.level == rollup.UNIT and p.unit_id]
+    return mon.access_of(s, ctx, employees, ROLLUP)
 
 
 def target(s: Session, access: mon.Access, level: Any, id_: Any) -> tuple[str | None, Any, list[Any]]:
-    """(node, its row, its path) of what is asked, when the caller may see it; refused (403) otherwise,
-    and 404 only for a national admin asking for a node harian does not know."""
-    if level not in (mon.NATION, mon.AGENCY, mon.UNIT):
-        raise mon.level_error(level)
-    if level == mon.NATION:
-        if not access.national:
-            raise mon.refused()
-        return None, None, []
-    if not isinstance(id_, str) or not id_.strip():
-        raise validation_error([FieldError("id", "required", "id names the agency or unit.",
-                                           "id menyebut instansi atau unit.")])
-    node = agency_node(id_) if level == mon.AGENCY else unit_node(id_)
-    row = ROLLUP.node(s, node)
-    if row is None:
-        if access.national:
-            raise not_found("agency" if level == mon.AGENCY else "unit", "Instansi" if level == mon.AGENCY else "Unit",
-                            id_)
-        raise mon.refused()
-    path = ROLLUP.path(s, node)
-    allowed = access.sees_agency(row.agency_id) if level == mon.AGENCY else \
-        access.sees_node(row.agency_id, _units_on(path))
-    if not allowed:
-        raise mon.refused()
-    return node, row, path
+    return mon.target(s, access, ROLLUP, level, id_)
 
 
-def node_view(row: Any) -> dict[str, Any]:
-    level, ident = rollup.parse_node(row.node)
-    return {"level": level, "id": ident, "name": row.name, "kind": row.kind, "agency_id": row.agency_id,
-            "known": bool(row.known)}
+node_view = mon.node_view
 
 
 # --- reading the read model ---------------------------------------------------------------------------
@@ -322,19 +274,9 @@ def person(factory: sessionmaker[Session], ctx: RequestContext, nip: Any, start:
            end: Any = None) -> dict[str, Any]:
     """One person's days in the range as harian counts them, with their figures and place in the tree."""
     first, last = mon.date_range(start, end)
-    if not isinstance(nip, str) or not nip.strip():
-        raise validation_error([FieldError("nip", "required", "nip names the employee.", "nip menyebut pegawai.")])
     with factory() as s:
         access = access_of(s, ctx)
-        found = s.execute(select(employees).where(employees.c.nip == nip)).first()
-        if found is None:
-            if access.national:
-                raise not_found("employee", "Pegawai", nip)
-            raise mon.refused()
-        leaf = rollup.leaf(found.agency_id, found.unit_id)
-        path = ROLLUP.path(s, leaf) if leaf else []
-        if not access.sees_person(nip, found.agency_id, _units_on(path) or ([found.unit_id] if found.unit_id else [])):
-            raise mon.refused()
+        found, path = mon.person_target(s, access, ROLLUP, employees, nip)
         known: dict[dt.date, dict[str, Any]] = {}
         items = [(nip, first + dt.timedelta(days=i)) for i in range((last - first).days + 1)]
         counts: Counter = Counter()
@@ -363,19 +305,12 @@ def person(factory: sessionmaker[Session], ctx: RequestContext, nip: Any, start:
 
 def _record(factory: sessionmaker[Session], ctx: RequestContext, subject: str, what: str, nips: list[str],
             first: dt.date, last: dt.date) -> None:
-    """Committed before the answer leaves the service (after the read's own session is closed: SQLite
-    has one connection): a read that cannot be recorded is not answered."""
-    with unit_of_work(factory) as w:
-        mon.record_read(w, READS, ctx, subject, what, nips, f"{first.isoformat()}/{last.isoformat()}")
+    mon.record(factory, READS, ctx, subject, what, nips, f"{first.isoformat()}/{last.isoformat()}")
 
 
 def reads(factory: sessionmaker[Session], ctx: RequestContext, subject: Any = None, limit: Any = 100) -> dict[str, Any]:
     """The record of national reads of people (for BKN's national admins)."""
-    with factory() as s:
-        if not access_of(s, ctx).national:
-            raise mon.refused()
-        size = limit if isinstance(limit, int) and not isinstance(limit, bool) and 1 <= limit <= 500 else 100
-        return {"reads": mon.reads(s, READS, subject if isinstance(subject, str) and subject else None, size)}
+    return mon.read_log(factory, ctx, employees, ROLLUP, READS, subject, limit)
 
 
 # --- rebuilding from the source tables ---------------------------------------------------------------
@@ -443,16 +378,11 @@ def check(factory: sessionmaker[Session]) -> list[dict[str, Any]]:
     differences = []
     with factory() as s:
         expected = ROLLUP.expected(s, MEMBERS, grouped_members(s))
-        differences += _compare("mon_harian_members", expected, ROLLUP.stored(s, MEMBERS))
+        differences += rollup.differences("mon_harian_members", expected, ROLLUP.stored(s, MEMBERS))
         t = DAYS.table
         for first, last in _months(s):
             expected = ROLLUP.expected(s, DAYS, grouped_days(s, first, last))
-            differences += _compare("mon_harian_days", expected,
+            differences += rollup.differences("mon_harian_days", expected,
                                     ROLLUP.stored(s, DAYS, t.c.date >= first, t.c.date <= last))
     return differences
 
-
-def _compare(name: str, expected: dict[tuple, Counter], stored: dict[tuple, Counter]) -> list[dict[str, Any]]:
-    return [{"table": name, "node": key[0], "key": [str(k) for k in key[1]], "expected": dict(expected.get(key, {})),
-             "stored": dict(stored.get(key, {}))}
-            for key in sorted(set(expected) | set(stored), key=str) if expected.get(key) != stored.get(key)]

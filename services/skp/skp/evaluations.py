@@ -19,7 +19,7 @@ from ekinerja_kernel.errors import DomainError, not_found
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
-from . import staff
+from . import monitoring, staff
 from .domain import credit_points as ak
 from .domain import evaluation as ev
 from .domain import periods as pd
@@ -215,6 +215,7 @@ def record_realisasi(factory: sessionmaker[Session], ctx: RequestContext, skp_id
         # Answers the version in force now (a revision approved since an earlier recording moves it).
         values = {"skp_version": version, "state": EvaluationState.DRAFT.value,
                   "realisasi": [i.to_dict() for i in items_], "realisasi_at": now, "updated_at": now}
+        monitoring.touch_evaluations(s, [(skp.nip, skp_id, period_id)])
         if current is None:
             s.execute(insert(evaluations).values(id=str(uuid.uuid4()), skp_id=skp_id, period_id=period_id,
                                                  nip=skp.nip, **values))
@@ -290,6 +291,7 @@ def evaluate(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext
         # The jenjang whose coefficient counts: the position held when rated (functional ones only).
         jenjang = owner.jenjang if owner and owner.position_kind == "fungsional" and owner.jenjang else None
         now = utcnow()
+        monitoring.touch_evaluations(s, [(skp.nip, skp_id, period_id)])
         s.execute(update(evaluations).where(evaluations.c.id == current.id).values(
             state=EvaluationState.DINILAI.value, feedback_rhk=assessment.feedback_rhk,
             feedback_perilaku=assessment.feedback_perilaku,
@@ -426,6 +428,7 @@ def set_unit_predikat(factory: sessionmaker[Session], ctx: RequestContext, unit_
         upsert(s, unit_predikat, {"unit_id": unit_id, "period_id": period_id}, {
             "agency_id": agency_id, "predikat": predikat.value, "set_by": caller.nip,
             "set_as": "penilai" if by_penilai else "admin", "set_at": utcnow()})
+        monitoring.note_unit_predikat(s, unit_id, period_id)
         return _predikat_view(s, s.execute(select(unit_predikat).where(
             unit_predikat.c.unit_id == unit_id, unit_predikat.c.period_id == period_id)).first())
 
@@ -472,6 +475,7 @@ def finalise_unit(factory: sessionmaker[Session], ctx: RequestContext, unit_id: 
                               extra={"state": None, "required_state": EvaluationState.DINILAI.value})
         violations = ev.finalisation(settings.mode, unit_value, [Predikat(r.predikat) for r in rated])
         now = utcnow()
+        monitoring.touch_evaluations(s, [(r.nip, r.skp_id, r.period_id) for r in to_finalise])
         s.execute(update(evaluations).where(evaluations.c.id.in_([r.id for r in to_finalise])).values(
             state=EvaluationState.FINAL.value, unit_id=unit_id, unit_predikat=unit_value.value,
             finalised_by=caller.nip, finalised_at=now, updated_at=now))

@@ -16,7 +16,7 @@ from ekinerja_kernel.errors import DomainError, FieldError, not_found, validatio
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
-from . import findings, staff
+from . import findings, monitoring, staff
 from .domain import berakhlak, links
 from .domain.matriks import ProposalState
 from .domain.periods import check_year_open
@@ -351,6 +351,7 @@ def create_draft(s: Session, owner: Any, year: int, approach: str) -> Any:
                           detail=f"You already have an SKP for {year}: edit it or make a revision.",
                           detail_id=f"Anda sudah memiliki SKP tahun {year}: ubah atau buat revisinya.")
     skp_id, now = str(uuid.uuid4()), utcnow()
+    monitoring.touch_plan(s, owner.nip, year)
     s.execute(insert(skps).values(
         id=skp_id, nip=owner.nip, year=year, agency_id=owner.agency_id, approach=approach, state="draft",
         version=1, approved_version=None, top_official=_is_top_official(owner),
@@ -564,6 +565,7 @@ def act(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, skp
                                               kind=r.kind, text=r.text, intervenes=r.intervenes, iki=r.iki))
         elif action == "submit":
             values["note"] = None
+        monitoring.touch_plan(s, row.nip, row.year)
         s.execute(update(skps).where(skps.c.id == skp_id).values(**values))
         _record(s, skp_id, version, action, caller.nip, new_state, note)
         event = {"submit": "skp.submitted", "approve": "skp.approved", "publish": "skp.approved",

@@ -6,12 +6,13 @@ from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
 from . import evaluations as evaluation_handlers
-from . import handlers, matriks, pmm, staff
+from . import handlers, matriks, monitoring, pmm, staff
 from .tables import OUTBOX
 
 # Master data from sync (`ekinerja.employee.#` also brings employee.diagnosed: sync's findings), and
 # teachers' RHK agreed in PMM (announced by sync).
 MASTERDATA = event_queue("skp", "ekinerja.employee.#", "ekinerja.acting.#", *pmm.PATTERNS)
+UNITS = event_queue("skp-monitoring", "ekinerja.unit.#")  # the unit tree of the monitoring read model
 
 
 class SkpService(ServiceBase):
@@ -125,3 +126,21 @@ class SkpService(ServiceBase):
     @rpc
     def finalise_unit(self, unit_id: str, period_id: str) -> dict:
         return evaluation_handlers.finalise_unit(self.db, self.request, unit_id, period_id)
+
+    # --- national monitoring (skp.monitoring) ---------------------------------------------------
+
+    @handle_event(UNITS)
+    def on_unit(self, envelope: dict) -> None:
+        monitoring.on_unit_event(self.db, envelope)
+
+    @rpc
+    def monitoring_view(self, level: str, id: str | None, year: int) -> dict:
+        return monitoring.view(self.db, self.request, level, id, year)
+
+    @rpc
+    def monitoring_person(self, nip: str, year: int) -> dict:
+        return monitoring.person(self.db, self.request, nip, year)
+
+    @rpc
+    def monitoring_reads(self, subject: str | None = None, limit: int = 100) -> dict:
+        return monitoring.reads(self.db, self.request, subject, limit)

@@ -17,7 +17,7 @@ from ekinerja_kernel.db import unit_of_work, upsert
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.inbox import first_delivery
 
-from . import findings
+from . import findings, monitoring
 from .domain.penilai import Assignment, Penilai, Person, resolve
 from .tables import acting, employees, inbox
 
@@ -42,6 +42,8 @@ def on_masterdata_event(factory: sessionmaker[Session], envelope: dict[str, Any]
         return  # supervisor.changed is also in employee.upserted; the others are not needed here
     with unit_of_work(factory) as s:
         if first_delivery(s, inbox, envelope):
+            if kind == "ekinerja.employee.upserted.v1":
+                monitoring.touch_employee(s, data["nip"])  # their plans, evaluations and headcount follow
             write(s)
 
 

@@ -208,3 +208,6 @@ unit_predikat = Table(
 inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "skp")
+
+# The monitoring read model's tables join this metadata (skp.monitoring_tables).
+from . import monitoring_tables  # noqa: E402,F401
