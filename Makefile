@@ -17,13 +17,14 @@ DEMO_YEAR ?= $(shell date +%Y)
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help up down status logs test lint migrate demo-data venv system-deps-up system-deps-test bench image
+.PHONY: help up down status logs test unit lint migrate demo-data venv system-deps-up system-deps-test bench image
 
 help:
 	@echo "make up      start RabbitMQ, every service and the gateway with demo data"
 	@echo "make down    stop everything make up started"
 	@echo "make status  what is running;  make logs  follow the logs"
 	@echo "make test    install what is needed and run the whole test suite"
+	@echo "make unit    the unit tests alone: no broker, no database server, no browser"
 
 # --- installation -------------------------------------------------------------------------
 $(BIN)/python:
@@ -85,6 +86,11 @@ lint: venv
 
 test: venv system-deps-test lint
 	$(BIN)/pytest
+
+# Domain rules, handlers on SQLite, the gateway and web apps with Flask's test client: no servers.
+UNIT_TESTS := kernel/tests/unit $(wildcard services/*/tests/unit) services/harian/contract/tests gateway/tests web/tests
+unit: venv
+	$(BIN)/pytest -q $(UNIT_TESTS)
 
 # --- the image (Dockerfile): one for every service, the gateway and the web -----------------
 IMAGE ?= ekinerja:dev
