@@ -34,11 +34,19 @@ class Outbox:
         self.service = service
 
     def add(self, session: Session, name: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
-        envelope = make_event(self.service, name, subject, data, request_id=get_request_id())
-        session.execute(self.table.insert().values(
-            id=envelope["id"], type=envelope["type"], body=json.dumps(envelope),
-            created_at=utcnow(), published_at=None))
-        return envelope
+        return self.add_many(session, [(name, subject, data, get_request_id())])[0]
+
+    def add_many(self, session: Session,
+                 events: list[tuple[str, str, dict[str, Any], str | None]]) -> list[dict[str, Any]]:
+        """Adds (name, subject, data, request id) events in one multi-row insert (a batch consumer's)."""
+        now = utcnow()
+        envelopes = [make_event(self.service, name, subject, data, request_id=request_id)
+                     for name, subject, data, request_id in events]
+        if envelopes:
+            session.execute(self.table.insert(), [
+                {"id": e["id"], "type": e["type"], "body": json.dumps(e), "created_at": now, "published_at": None}
+                for e in envelopes])
+        return envelopes
 
     def relay_batch(self, session: Session, publish: Callable[[dict[str, Any]], None],
                     limit: int = 200, publish_public: Callable[[dict[str, Any]], Any] | None = None) -> int:

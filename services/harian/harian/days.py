@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config
 from ekinerja_kernel.caller import RequestContext, forbidden, require
-from ekinerja_kernel.db import unit_of_work, upsert
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 
@@ -26,6 +27,11 @@ from .domain.workdays import read_date
 from .tables import day_status, entries, submissions
 
 SUPERSEDED = "diganti"  # an entry replaced by a later submission of the same day: kept, not counted
+# The states of the entries in force (every state but SUPERSEDED), named so that a query of a day's
+# live entries seeks them in ix_entries_nip_date_state and never reads the day's replaced ones.
+LIVE_STATES = tuple(state.value for state in EntryState)
+# What a new submission of the day replaces: everything in force but what the supervisor approved.
+REPLACEABLE_STATES = (EntryState.DRAFT.value, EntryState.DIAJUKAN.value, EntryState.DIKEMBALIKAN.value)
 
 
 def parse_day(value: Any) -> dt.date:
@@ -69,22 +75,64 @@ def store_activities(s: Session, nip: str, day: dt.date, activities: tuple[Activ
 
 def refresh_day(s: Session, owner: Any, day: dt.date) -> str | None:
     """Recomputes the employee-day row of the read model from the day's live entries."""
-    monitoring.touch_day(s, owner.nip, day)  # the day's monitoring counters follow its new status
-    rows = s.execute(select(entries.c.state, entries.c.submitted_at).where(
-        entries.c.nip == owner.nip, entries.c.date == day, entries.c.state != SUPERSEDED)).all()
-    status = combine_states(r.state for r in rows)
-    if status is None:
-        s.execute(delete(day_status).where(day_status.c.nip == owner.nip, day_status.c.date == day))
-        return None
-    first = min((as_utc(r.submitted_at) for r in rows if r.submitted_at), default=None)
-    previous = s.execute(select(day_status.c.first_submitted_at).where(
-        day_status.c.nip == owner.nip, day_status.c.date == day)).scalar()
-    first = min(x for x in (first, as_utc(previous)) if x) if (first or previous) else None
-    upsert(s, day_status, {"nip": owner.nip, "date": day}, {
-        "agency_id": owner.agency_id, "unit_id": owner.unit_id, "status": status.value, "entries": len(rows),
-        "first_submitted_at": first, "late": bool(first) and is_late(day, first, config.timezone()),
-        "updated_at": utcnow()})
-    return status.value
+    return refresh_days(s, {(owner.nip, day): owner})[(owner.nip, day)]
+
+
+def touch_days(s: Session, keys: Iterable[tuple[str, dt.date]]) -> None:
+    """monitoring.touch_day for many employee-days at once (in one order: their owners' rows are
+    locked on PostgreSQL)."""
+    monitoring.DAY_TRACKER.touch(s, sorted(keys))
+
+
+def refresh_days(s: Session, owners: dict[tuple[str, dt.date], Any],
+                 submitted: dict[tuple[str, dt.date], dt.datetime] | None = None) -> dict[tuple[str, dt.date], str | None]:
+    """refresh_day for many employee-days at once (the intake's batch): the live entries and the
+    rows as they stand read in one query per date, then one update and one insert for all.
+    `submitted`: the earliest submission of each day in the batch, whose entries may be replaced
+    already within it (the day's first submission time still counts it)."""
+    touch_days(s, owners)  # the days' monitoring counters follow their new status
+    by_date: dict[dt.date, list[str]] = {}
+    for nip, day in owners:
+        by_date.setdefault(day, []).append(nip)
+    live: dict[tuple[str, dt.date], list[Any]] = {key: [] for key in owners}
+    before: dict[tuple[str, dt.date], Any] = {}
+    for day, nips in by_date.items():
+        for r in s.execute(select(entries.c.nip, entries.c.state, entries.c.submitted_at).where(
+                entries.c.nip.in_(nips), entries.c.date == day, entries.c.state.in_(LIVE_STATES))):
+            live[(r.nip, day)].append(r)
+        for r in s.execute(select(day_status.c.nip, day_status.c.first_submitted_at).where(
+                day_status.c.nip.in_(nips), day_status.c.date == day)):
+            before[(r.nip, day)] = r
+    now, tz = utcnow(), config.timezone()
+    statuses: dict[tuple[str, dt.date], str | None] = {}
+    updates, inserts, gone = [], [], []
+    for (nip, day), owner in owners.items():
+        rows = live[(nip, day)]
+        status = combine_states(r.state for r in rows)
+        statuses[(nip, day)] = status.value if status else None
+        if status is None:
+            if (nip, day) in before:
+                gone.append((nip, day))
+            continue
+        first = min((as_utc(r.submitted_at) for r in rows if r.submitted_at), default=None)
+        previous = as_utc(before[(nip, day)].first_submitted_at) if (nip, day) in before else None
+        candidates = [x for x in (first, previous, (submitted or {}).get((nip, day))) if x]
+        first = min(candidates) if candidates else None
+        values = {"agency_id": owner.agency_id, "unit_id": owner.unit_id, "status": status.value,
+                  "entries": len(rows), "first_submitted_at": first,
+                  "late": bool(first) and is_late(day, first, tz), "updated_at": now}
+        if (nip, day) in before:
+            updates.append({"k_nip": nip, "k_date": day, **values})
+        else:
+            inserts.append({"nip": nip, "date": day, **values})
+    if updates:
+        s.execute(update(day_status).where(day_status.c.nip == bindparam("k_nip"),
+                                           day_status.c.date == bindparam("k_date")), updates)
+    if inserts:
+        s.execute(insert(day_status), inserts)
+    for nip, day in gone:
+        s.execute(delete(day_status).where(day_status.c.nip == nip, day_status.c.date == day))
+    return statuses
 
 
 def entry_view(r: Any) -> dict[str, Any]:
@@ -96,7 +144,7 @@ def entry_view(r: Any) -> dict[str, Any]:
 
 def day_view(s: Session, nip: str, day: dt.date) -> dict[str, Any]:
     rows = s.execute(select(entries).where(entries.c.nip == nip, entries.c.date == day,
-                                           entries.c.state != SUPERSEDED)
+                                           entries.c.state.in_(LIVE_STATES))
                      .order_by(entries.c.state, entries.c.seq)).all()
     summary = s.execute(select(day_status).where(day_status.c.nip == nip, day_status.c.date == day)).first()
     refused = s.execute(select(submissions).where(submissions.c.nip == nip, submissions.c.date == day,

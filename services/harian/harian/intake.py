@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import eventlet
 from kombu import Connection, Consumer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import config, metrics
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.deadletter import Attempts, DeadLetters, max_tries, retry_pause, settle_batch
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import parse_time, utcnow
+from ekinerja_kernel.events import as_utc, parse_time, utcnow
 from ekinerja_kernel.logs import set_request_id
 from ekinerja_kernel.mail import queue_mail
 from ekinerja_kernel.outbox import Outbox
@@ -39,78 +43,206 @@ from .tables import entries, mail_queue, submissions
 log = logging.getLogger(__name__)
 
 
-def _activities_from_draft(s: Session, nip: str, day: dt.date) -> list[dict[str, Any]]:
-    rows = s.execute(select(entries).where(entries.c.nip == nip, entries.c.date == day,
-                                           entries.c.state == EntryState.DRAFT.value).order_by(entries.c.seq)).all()
+def _nothing_to_submit(day: dt.date) -> DomainError:
+    return DomainError(code="nothing-to-submit", status=422, title="Nothing to submit",
+                       detail=f"There is no draft for {day.isoformat()} to submit: send the activities with "
+                              "the submission, or save a draft first.",
+                       detail_id=f"Tidak ada draf tanggal {day.isoformat()} untuk dikirim: kirim kegiatan "
+                                 "bersama pengiriman, atau simpan draf terlebih dahulu.")
+
+
+def _draft_view(r: Any) -> dict[str, Any]:
+    return {"rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity, "satuan": r.satuan,
+            "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes}
+
+
+def _day_key(data: dict[str, Any]) -> tuple[str, dt.date] | None:
+    try:
+        return data["nip"], days.parse_day(data.get("date"))
+    except DomainError:
+        return None  # refused for its date in the walk
+
+
+def _by_date(keys: Any) -> dict[dt.date, list[str]]:
+    found: dict[dt.date, set[str]] = {}
+    for nip, day in keys:
+        found.setdefault(day, set()).add(nip)
+    return {day: sorted(nips) for day, nips in found.items()}
+
+
+def _in_force(s: Session, keys: set[tuple[str, dt.date]], since: dt.datetime) -> dict[tuple[str, dt.date], dt.datetime]:
+    """For each employee-day, the acceptance time of its latest stored `diterima` submission if that
+    is later than `since` (the batch's earliest): what a submission of the batch must be newer than.
+    Reads only the submissions newer than `since` (ix_submissions_nip_date), never the day's history."""
+    found: dict[tuple[str, dt.date], dt.datetime] = {}
+    for day, nips in _by_date(keys).items():
+        for r in s.execute(select(submissions.c.nip, submissions.c.accepted_at).where(
+                submissions.c.nip.in_(nips), submissions.c.date == day, submissions.c.accepted_at > since,
+                submissions.c.status == "diterima")):
+            at = as_utc(r.accepted_at)
+            if (r.nip, day) not in found or at > found[(r.nip, day)]:
+                found[(r.nip, day)] = at
+    return found
+
+
+def _drafts(s: Session, keys: set[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], list[dict[str, Any]]]:
+    """The saved drafts of the employee-days whose submission carries no activities."""
+    found: dict[tuple[str, dt.date], list[dict[str, Any]]] = {}
+    for day, nips in _by_date(keys).items():
+        for r in s.execute(select(entries).where(entries.c.nip.in_(nips), entries.c.date == day,
+                                                 entries.c.state == EntryState.DRAFT.value)
+                           .order_by(entries.c.nip, entries.c.seq)):
+            found.setdefault((r.nip, day), []).append(_draft_view(r))
+    return found
+
+
+@dataclass
+class _Outcome:
+    """What the walk decided for one submission of the batch."""
+    message: dict[str, Any]
+    accepted_at: dt.datetime
+    status: str
+    problem: Any = None
+    owner: Any = None
+    day: dt.date | None = None
+    activities: tuple[Any, ...] = ()
+    live: bool = False  # its entries are the day's in force at the commit (the day's latest accepted)
+
+
+def _walk(s: Session, todo: list[tuple[dict[str, Any], dt.datetime]], facts: dict[str, Any]) -> list[_Outcome]:
+    """Applies the rules to each submission in the batch's order, against what was read at once: a
+    submission older than one already in force for its day is `diganti`; one that breaks a rule is
+    `ditolak` with its problem; the others are `diterima`, and the latest of each day is in force."""
+    memo, staff_rows, in_force, drafts = facts["memo"], facts["employees"], facts["in_force"], facts["drafts"]
+    outcomes: list[_Outcome] = []
+    latest: dict[tuple[str, dt.date], _Outcome] = {}
+    for message, accepted_at in todo:
+        data = message["data"]
+        try:
+            owner = staff.require_active(staff_rows.get(data["nip"]))
+            day = days.parse_day(data.get("date"))
+            key = (owner.nip, day)
+            newest = in_force.get(key)
+            if newest is not None and newest > accepted_at:
+                outcomes.append(_Outcome(message, accepted_at, "diganti"))  # a later one is in force
+                continue
+            raw = data.get("activities")
+            if raw is None:
+                raw = drafts.get(key)
+                if not raw:
+                    raise _nothing_to_submit(day)
+            # The window is judged on the day the gateway accepted it, not on when the queue got to it.
+            activities = days.checked_activities(s, owner, day, raw, accepted_at.astimezone(config.timezone()).date(),
+                                                 memo)
+        except DomainError as exc:
+            outcomes.append(_Outcome(message, accepted_at, "ditolak", problem=exc.to_problem()))
+            continue
+        outcome = _Outcome(message, accepted_at, "diterima", owner=owner, day=day, activities=activities, live=True)
+        if key in latest:
+            latest[key].live = False  # replaced within the batch: its entries are kept as diganti
+        latest[key] = outcome
+        in_force[key] = accepted_at
+        drafts.pop(key, None)  # the draft is replaced too
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _insert_once(s: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """A multi-row insert that skips a row whose primary key is there already (ON CONFLICT DO NOTHING)."""
     if not rows:
-        raise DomainError(code="nothing-to-submit", status=422, title="Nothing to submit",
-                          detail=f"There is no draft for {day.isoformat()} to submit: send the activities with "
-                                 "the submission, or save a draft first.",
-                          detail_id=f"Tidak ada draf tanggal {day.isoformat()} untuk dikirim: kirim kegiatan "
-                                    "bersama pengiriman, atau simpan draf terlebih dahulu.")
-    return [{"rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity, "satuan": r.satuan,
-             "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes} for r in rows]
+        return
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
+    else:  # another database: the batch's own read of the known ids is the guard
+        stmt = insert(table)
+    s.execute(stmt, rows)
 
 
-def _apply(s: Session, outbox: Outbox, data: dict[str, Any], accepted_at: dt.datetime,
-           memo: dict[Any, Any]) -> tuple[str, int, Any]:
-    """(status, entries stored, problem) for one submission; raises DomainError to refuse it."""
-    owner = staff.active_employee(s, data["nip"])
-    day = days.parse_day(data.get("date"))
-    newer = s.execute(select(submissions.c.id).where(
-        submissions.c.nip == owner.nip, submissions.c.date == day, submissions.c.status == "diterima",
-        submissions.c.accepted_at > accepted_at)).first()
-    if newer is not None:
-        return "diganti", 0, None  # a later submission of the same day is already in force
-    raw = data.get("activities")
-    if raw is None:
-        raw = _activities_from_draft(s, owner.nip, day)
-    # The window is judged on the day the gateway accepted it, not on when the queue got to it.
-    activities = days.checked_activities(s, owner, day, raw, accepted_at.astimezone(config.timezone()).date(), memo)
-    s.execute(update(entries).where(
-        entries.c.nip == owner.nip, entries.c.date == day,
-        entries.c.state.in_([EntryState.DRAFT.value, EntryState.DIAJUKAN.value, EntryState.DIKEMBALIKAN.value]))
-        .values(state=days.SUPERSEDED, updated_at=utcnow()))
-    days.store_activities(s, owner.nip, day, activities, EntryState.DIAJUKAN.value, data["id"], accepted_at)
-    status = days.refresh_day(s, owner, day)
-    outbox.add(s, "harian.submitted", owner.nip, {
-        "submission_id": data["id"], "nip": owner.nip, "agency_id": owner.agency_id, "unit_id": owner.unit_id,
-        "date": day.isoformat(), "entries": len(activities), "day_status": status,
-        "accepted_at": accepted_at.isoformat()})
-    return "diterima", len(activities), None
+def _write(s: Session, outbox: Outbox, outcomes: list[_Outcome]) -> None:
+    """The batch's writes, set-based: one update per date for the entries the batch replaces, one
+    insert of every new entry, one day-status update/insert for every employee-day, one insert of the
+    outbox events and one of the submissions."""
+    now = utcnow()
+    accepted = [o for o in outcomes if o.status == "diterima"]
+    owners = {(o.owner.nip, o.day): o.owner for o in accepted}
+    for day, nips in _by_date(owners).items():
+        s.execute(update(entries).where(entries.c.nip.in_(nips), entries.c.date == day,
+                                        entries.c.state.in_(days.REPLACEABLE_STATES))
+                  .values(state=days.SUPERSEDED, updated_at=now))
+    rows = [{"id": str(uuid.uuid4()), "nip": o.owner.nip, "date": o.day, "seq": seq, "rhk_id": a.rhk_id,
+             "description": a.description, "quantity": str(a.quantity), "satuan": a.satuan,
+             "quality": str(a.quality), "evidence_url": a.evidence_url, "minutes": a.minutes,
+             "state": EntryState.DIAJUKAN.value if o.live else days.SUPERSEDED,
+             "submission_id": o.message["data"]["id"], "submitted_at": o.accepted_at, "updated_at": now}
+            for o in accepted for seq, a in enumerate(o.activities)]
+    if rows:
+        s.execute(insert(entries), rows)
+    earliest: dict[tuple[str, dt.date], dt.datetime] = {}
+    for o in accepted:
+        key = (o.owner.nip, o.day)
+        earliest[key] = min(earliest.get(key, o.accepted_at), o.accepted_at)
+    statuses = days.refresh_days(s, owners, earliest)
+    outbox.add_many(s, [("harian.submitted", o.owner.nip, {
+        "submission_id": o.message["data"]["id"], "nip": o.owner.nip, "agency_id": o.owner.agency_id,
+        "unit_id": o.owner.unit_id, "date": o.day.isoformat(), "entries": len(o.activities),
+        "day_status": statuses[(o.owner.nip, o.day)], "accepted_at": o.accepted_at.isoformat()},
+        o.message.get("requestid")) for o in accepted])
+    _insert_once(s, submissions, [
+        {"id": o.message["data"]["id"], "nip": o.message["data"]["nip"],
+         "date": _date_or_epoch(o.message["data"].get("date")), "accepted_at": o.accepted_at, "processed_at": now,
+         "status": o.status, "problem": o.problem, "entries": len(o.activities),
+         "request_id": o.message.get("requestid")} for o in outcomes])
 
 
 def process_batch(factory: sessionmaker[Session], outbox: Outbox, batch: list[dict[str, Any]]) -> dict[str, int]:
-    """Stores a batch of submission commands in one transaction; each is applied whole (savepoint)
-    or refused with its problem, and one already stored (a redelivery, a retry) is skipped. One that
-    failed before (`gagal`) and comes back through a replay is applied, and its outcome replaces that."""
+    """Stores a batch of submission commands in one transaction, set-based: the batch's employees,
+    RHK, agency settings, the submissions in force and the drafts are read in a few queries, the
+    rules applied to each submission in order, and everything written in a few multi-row statements.
+    One already stored (a redelivery, a retry) is skipped. One that failed before (`gagal`) and comes
+    back through a replay is applied, and its outcome replaces that."""
     counts = {"diterima": 0, "ditolak": 0, "diganti": 0, "duplicate": 0}
-    memo: dict[Any, Any] = {}  # agency settings and approved RHK, read once per batch
     with factory() as s, s.begin():
+        # The batch's employee-days, before anything of them is read: their monitoring counters follow
+        # what the batch changes, and on PostgreSQL their employees' rows are locked (the lock of their
+        # days, in one order), so a competing replica storing a submission of the same day waits for
+        # this commit and then sees it (which submission is in force, which entries it replaces).
+        days.touch_days(s, {k for m in batch if (k := _day_key(m["data"])) is not None})
         known = dict(s.execute(select(submissions.c.id, submissions.c.status).where(
             submissions.c.id.in_([m["data"]["id"] for m in batch]))).all())
         seen = {i for i, status in known.items() if status != FAILED}
+        todo: list[tuple[dict[str, Any], dt.datetime]] = []
         for message in batch:
             data = message["data"]
-            set_request_id(message.get("requestid"))  # the log follows the gateway's request
             if data["id"] in seen:
                 counts["duplicate"] += 1
                 continue
             seen.add(data["id"])
-            if known.get(data["id"]) == FAILED:
-                s.execute(delete(submissions).where(submissions.c.id == data["id"]))
-            accepted_at = parse_time(data["accepted_at"])
-            try:
-                with s.begin_nested():
-                    status, stored, problem = _apply(s, outbox, data, accepted_at, memo)
-            except DomainError as exc:
-                status, stored, problem = "ditolak", 0, exc.to_problem()
-                _tell_refused(s, data, problem)
-            s.execute(submissions.insert().values(
-                id=data["id"], nip=data["nip"], date=_date_or_epoch(data.get("date")), accepted_at=accepted_at,
-                processed_at=utcnow(), status=status, problem=problem, entries=stored,
-                request_id=message.get("requestid")))
-            counts[status] += 1
+            todo.append((message, parse_time(data["accepted_at"])))
+        replayed = [m["data"]["id"] for m, _ in todo if known.get(m["data"]["id"]) == FAILED]
+        if replayed:
+            s.execute(delete(submissions).where(submissions.c.id.in_(replayed)))
+        if not todo:
+            return counts
+        keys = {k for m, _ in todo if (k := _day_key(m["data"])) is not None}
+        staff_rows = staff.employees_by_nip(s, (m["data"]["nip"] for m, _ in todo))
+        agencies = staff.settings_of_agencies(s, {r.agency_id for r in staff_rows.values()})
+        memo: dict[Any, Any] = {("settings", a): settings for a, settings in agencies.items()}
+        for pair, rhk in staff.rhk_choices_of(s, {(nip, day.year) for nip, day in keys}).items():
+            memo[("rhk", *pair)] = rhk
+        facts = {"memo": memo, "employees": staff_rows,
+                 "in_force": _in_force(s, keys, min(at for _, at in todo)),
+                 "drafts": _drafts(s, {k for m, _ in todo if m["data"].get("activities") is None
+                                       and (k := _day_key(m["data"])) is not None})}
+        outcomes = _walk(s, todo, facts)
+        _write(s, outbox, outcomes)
+        for o in outcomes:
+            counts[o.status] += 1
+            if o.status == "ditolak":
+                set_request_id(o.message.get("requestid"))  # the log follows the gateway's request
+                _tell_refused(s, o.message["data"], o.problem, staff_rows.get(o.message["data"]["nip"]))
     return counts
 
 
@@ -136,9 +268,9 @@ def record_failed(factory: sessionmaker[Session], body: Any, attempts: Attempts)
     return True
 
 
-def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any]) -> None:
+def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any], person: Any = None) -> None:
     """Nothing vanishes silently: the employee gets a mail saying what was refused and why."""
-    person = staff.employee(s, data["nip"])
+    person = person if person is not None else staff.employee(s, data["nip"])
     if person is None or not person.email:
         return
     reasons_id = "\n".join(f"  - {e['field']}: {e['detail_id']}" for e in problem.get("errors", [])) \

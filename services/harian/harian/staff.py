@@ -4,6 +4,7 @@ from skp), and of each agency's calendar (its settings and the justified absence
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -60,10 +61,20 @@ def employee(s: Session, nip: str | None) -> Any:
     return s.execute(select(employees).where(employees.c.nip == nip)).first()
 
 
+def employees_by_nip(s: Session, nips: Iterable[str]) -> dict[str, Any]:
+    """The read-copy rows of `nips` (those known), in one query."""
+    wanted = sorted(set(nips))
+    return {r.nip: r for r in s.execute(select(employees).where(employees.c.nip.in_(wanted)))} if wanted else {}
+
+
 def active_employee(s: Session, nip: str) -> Any:
     """The day's owner, active by the rule sync's diagnosis applies (kernel rules.is_active); else
     refused naming that diagnosis's finding (account-inactive, or nip-not-found) and who fixes it."""
-    row = employee(s, nip)
+    return require_active(employee(s, nip))
+
+
+def require_active(row: Any) -> Any:
+    """`row` (an employees row, or None when the NIP is unknown) if active, else the refusal."""
     if row is None:
         raise DomainError(code="not-an-active-employee", status=403, title="No active employee record",
                           detail="Daily progress is not accepted: your NIP is not in e-Kinerja's master data yet "
@@ -97,6 +108,19 @@ def rhk_choices(s: Session, nip: str, year: int) -> list[Any]:
                      .order_by(approved_rhk.c.kind.desc(), approved_rhk.c.text)).all()
 
 
+def rhk_choices_of(s: Session, pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], list[Any]]:
+    """rhk_choices for many (nip, year) at once: one query per year; a pair without RHK maps to []."""
+    wanted: dict[int, set[str]] = {}
+    for nip, year in pairs:
+        wanted.setdefault(year, set()).add(nip)
+    found: dict[tuple[str, int], list[Any]] = {(n, y): [] for y, nips in wanted.items() for n in nips}
+    for year, nips in wanted.items():
+        for r in s.execute(select(approved_rhk).where(approved_rhk.c.nip.in_(sorted(nips)), approved_rhk.c.year == year)
+                           .order_by(approved_rhk.c.nip, approved_rhk.c.kind.desc(), approved_rhk.c.text)):
+            found[(r.nip, year)].append(r)
+    return found
+
+
 def no_approved_skp(year: int) -> DomainError:
     return DomainError(code="no-approved-skp", status=409, title="No approved SKP",
                        detail=f"Daily progress links to the RHK of your approved SKP, and you have none for "
@@ -115,6 +139,15 @@ def settings_of(s: Session, agency_id: str | None) -> tuple[AgencySettings, int,
     if row is None:
         return AgencySettings(), DEFAULT_REMINDER_HOUR, {}
     return parse_agency_settings(row.settings), row.reminder_hour, row.settings
+
+
+def settings_of_agencies(s: Session, agency_ids: Iterable[str | None]) -> dict[str | None, AgencySettings]:
+    """The parsed settings of many agencies at once (defaults for one that has none)."""
+    wanted = set(agency_ids)
+    known = [a for a in wanted if a is not None]
+    rows = {r.agency_id: r for r in s.execute(select(agency_settings).where(agency_settings.c.agency_id.in_(known)))} \
+        if known else {}
+    return {a: parse_agency_settings(rows[a].settings) if a in rows else AgencySettings() for a in wanted}
 
 
 def absences_of(s: Session, nip: str, start: dt.date, end: dt.date) -> list[Absence]:
