@@ -5,7 +5,7 @@ from __future__ import annotations
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
-from . import agency_findings, diagnosis, handlers, repairs
+from . import agency_findings, diagnosis, handlers, monitoring, repairs
 from . import pmm as pmm_import
 from . import runs as registry_runs
 from .schedule import FindingsPublisher, RegistrySync
@@ -121,3 +121,7 @@ class SyncService(ServiceBase):
         if result["run"]["events"]:
             self.relay.notify()
         return result
+
+    @rpc
+    def agency_names(self, ids: list | None = None) -> dict:
+        return monitoring.agency_names(self.db, self.request, ids)
