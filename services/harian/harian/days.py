@@ -84,8 +84,11 @@ def touch_days(s: Session, keys: Iterable[tuple[str, dt.date]]) -> None:
     monitoring.DAY_TRACKER.touch(s, sorted(keys))
 
 
-def refresh_days(s: Session, owners: dict[tuple[str, dt.date], Any],
-                 submitted: dict[tuple[str, dt.date], dt.datetime] | None = None) -> dict[tuple[str, dt.date], str | None]:
+DayKey = tuple[str, dt.date]  # (nip, date): one employee-day
+
+
+def refresh_days(s: Session, owners: dict[DayKey, Any],
+                 submitted: dict[DayKey, dt.datetime] | None = None) -> dict[DayKey, str | None]:
     """refresh_day for many employee-days at once (the intake's batch): the live entries and the
     rows as they stand read in one query per date, then one update and one insert for all.
     `submitted`: the earliest submission of each day in the batch, whose entries may be replaced
