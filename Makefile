@@ -58,6 +58,8 @@ demo-data: venv
 	$(BIN)/ekinerja-identity demo-accounts deploy/demo/accounts.json
 	$(BIN)/ekinerja-skp demo-plans $(DEMO_YEAR)
 	$(BIN)/ekinerja-tukin policy load services/tukin/tukin/domain/policies/*.yaml
+	@# The demo agencies went live with daily progress in the past: blank working days count there.
+	$(BIN)/ekinerja-harian settings load services/harian/harian/demo/agency-settings.json
 	@# A var/ kept from an older release (the import above changed nothing) may predate a service
 	@# or a read-copy, which learns only from events: send the master data, findings and SKPs again
 	@# (consumers upsert, so this changes nothing where they are already known).

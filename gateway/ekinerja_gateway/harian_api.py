@@ -25,6 +25,7 @@ from .bodies import (
     OPTIONAL_BOOL,
     OPTIONAL_INT,
     OPTIONAL_LIST,
+    OPTIONAL_OBJECT,
     REQUIRED,
     REQUIRED_LIST,
     YEAR,
@@ -145,10 +146,19 @@ def harian_submission(submission_id: str) -> Response:
 
 @api.get("/harian/team")
 def harian_team() -> Response:
-    fields = query_fields({"from": REQUIRED, "to": OPTIONAL})
+    fields = query_fields({"from": REQUIRED, "to": OPTIONAL, "of": OPTIONAL})
     start = _day(fields["from"], "from").isoformat()
     end = _day(fields["to"], "to").isoformat() if fields.get("to") else None
-    return answer(harian("team_days", start, end, idempotent=True))
+    return answer(harian("team_days", start, end, fields.get("of"), idempotent=True))
+
+
+@api.get("/harian/decisions")
+def harian_decisions() -> Response:
+    """The supervisor's decisions (with each return note) on an employee's days, up to a year."""
+    fields = query_fields({"nip": REQUIRED, "from": REQUIRED, "to": OPTIONAL})
+    start = _day(fields["from"], "from").isoformat()
+    end = _day(fields["to"], "to").isoformat() if fields.get("to") else None
+    return answer(harian("decisions", fields["nip"], start, end, idempotent=True))
 
 
 @api.post("/harian/decisions")
@@ -172,7 +182,8 @@ def harian_put_settings() -> Response:
     fields = query_fields({"agency_id": OPTIONAL})
     body = body_fields({"work_saturday": OPTIONAL_BOOL, "backfill_days": OPTIONAL_INT,
                         "reminder_hour": OPTIONAL_INT, "extra_holidays": OPTIONAL_LIST,
-                        "extra_working_days": OPTIONAL_LIST}, empty_ok=True)
+                        "extra_working_days": OPTIONAL_LIST, "go_live": OPTIONAL,
+                        "absence_max_days": OPTIONAL_OBJECT}, empty_ok=True)
     return answer(call("harian", "put_settings", body, fields.get("agency_id")))
 
 
@@ -182,6 +193,24 @@ def harian_record_absence() -> Response:
     fields = body_fields({"nip": REQUIRED, "kind": REQUIRED, "start": REQUIRED, "end": OPTIONAL, "note": OPTIONAL})
     return answer(call("harian", "record_absence", fields["nip"], fields["kind"], fields["start"],
                        fields.get("end"), fields.get("note")), 201)
+
+
+@api.put("/harian/absences/<absence_id>")
+@requires_roles(*ADMIN_ROLES)
+def harian_correct_absence(absence_id: str) -> Response:
+    """Correct a recorded absence (its kind, dates, note), saying why."""
+    fields = body_fields({"kind": REQUIRED, "start": REQUIRED, "end": OPTIONAL, "note": OPTIONAL,
+                          "reason": REQUIRED})
+    return answer(call("harian", "correct_absence", absence_id, fields["kind"], fields["start"], fields.get("end"),
+                       fields.get("note"), fields["reason"]))
+
+
+@api.post("/harian/absences/<absence_id>/withdrawal")
+@requires_roles(*ADMIN_ROLES)
+def harian_withdraw_absence(absence_id: str) -> Response:
+    """Withdraw a recorded absence, saying why: its days stop being justified."""
+    fields = body_fields({"reason": REQUIRED})
+    return answer(call("harian", "withdraw_absence", absence_id, fields["reason"]))
 
 
 @api.get("/harian/absences")

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.orm import Session
 
 from .config import env, env_int
-from .events import utcnow
+from .events import as_utc, utcnow
 from .service import BackgroundLoop
+
+
+def _domain(sender: str) -> str:
+    """The sender's domain, for Message-IDs that do not name this machine."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "ekinerja.local"
 
 
 def define_mail_queue(metadata: MetaData) -> Table:
@@ -68,6 +75,10 @@ class MailRelay(BackgroundLoop):
                     message["From"] = env("MAIL_FROM", "e-Kinerja <no-reply@ekinerja.local>")
                     message["To"] = row.to_addr
                     message["Subject"] = row.subject
+                    # When the change that asked for it was made (RFC 5322 requires a Date; mail
+                    # readers sort by it), not when a relay round happened to send it.
+                    message["Date"] = format_datetime(as_utc(row.created_at))
+                    message["Message-ID"] = make_msgid(domain=_domain(message["From"]))
                     message.set_content(row.body)
                     try:
                         smtp.send_message(message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from email.utils import parsedate_to_datetime
 
 import pytest
 from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, holders, import_masterdata
@@ -32,7 +33,8 @@ def activity(rhk_id=RHK_A, description="Mengajar matematika kelas 4", **changes)
 def people():
     demo = demo_masterdata()
     teachers = holders(demo, "pk-sdn1", "pk-guru-pertama")
-    return {"kepsek": holders(demo, "pk-sdn1", "pk-kepsek")[0], "guru": teachers[0], "other_guru": teachers[1],
+    return {"kepsek": holders(demo, "pk-sdn1", "pk-kepsek")[0], "kadis": holders(demo, "pk-disdik", "pk-kadis")[0],
+            "guru": teachers[0], "other_guru": teachers[1],
             "stranger": holders(demo, "pk-disdik", "pk-analis")[0],
             "admin": next(e["nip"] for e in demo["employees"]
                           if e["agency_id"] == "pemkotdemo" and "admin_instansi" in e["roles"])}
@@ -77,8 +79,11 @@ def open_days(users):
 def approved_skp(rabbit, people, harian_db, open_days):
     publisher = ConfirmedPublisher(rabbit.amqp_uri)
     for nip in (people["guru"], people["other_guru"]):
+        iki = [{"aspek": "kuantitas", "indikator": "Jam pelajaran", "target": "24", "satuan": "jam pelajaran"},
+               {"aspek": "kualitas", "indikator": "Tuntas", "target": "100", "satuan": "%"},
+               {"aspek": "waktu", "indikator": "Tepat waktu", "target": "12", "satuan": "bulan"}]
         rhk = [{"id": RHK_A if nip == people["guru"] else str(uuid.uuid4()), "kind": "utama",
-                "text": "Terlaksananya pembelajaran", "intervenes": None, "iki": []},
+                "text": "Terlaksananya pembelajaran", "intervenes": None, "iki": iki},
                {"id": RHK_B if nip == people["guru"] else str(uuid.uuid4()), "kind": "tambahan",
                 "text": "Tersusunnya laporan", "intervenes": None, "iki": []}]
         publisher.publish(make_event("skp", "skp.approved", nip, {
@@ -154,6 +159,50 @@ def test_the_kepala_sekolah_approves_and_returns_and_the_teacher_sees_the_note(u
     assert mine["status"] == "dikembalikan"
     assert {e["state"]: e["note"] for e in mine["entries"]} == {
         "disetujui": None, "dikembalikan": "Lampirkan laporan yang sudah ditandatangani"}
+
+
+def test_the_return_note_stays_after_the_resubmission_for_the_teacher_the_board_and_the_penilai(
+        users, people, open_days):
+    note = "Lampirkan laporan yang sudah ditandatangani"
+    day = open_days["yesterday"].isoformat()
+    fixed = outcome(users["guru"], submit(users["guru"], open_days["yesterday"], [
+        activity(RHK_B, "Menyusun laporan harian bertanda tangan")]))
+    assert fixed["status"] == "diterima" and fixed["day"]["status"] == "diajukan"
+    mine = users["guru"].get(f"/api/v1/harian/days/{day}").get_json()
+    assert "dikembalikan" not in {e["state"] for e in mine["entries"]}  # the returned entry was replaced
+    returned = [h for h in mine["history"] if h["event"] == "returned"]
+    assert [h["note"] for h in returned] == [note] and returned[0]["decided_by"] == people["kepsek"]
+    assert [h["event"] for h in mine["history"]][-1] == "submitted"
+
+    board = users["kepsek"].get("/api/v1/harian/team", query_string={"from": day}).get_json()
+    assert board["read_only"] is False and board["waiting_for_me"]["entries"] >= 1
+    assert sum(board["totals"].values()) == len(board["team"]) and board["totals"]["diajukan"] >= 1
+    guru = next(m for m in board["team"] if m["nip"] == people["guru"])
+    entries = guru["days"][0]["entries"]
+    assert {(e["rhk_text"], e["rhk_target"]) for e in entries if e["rhk_id"] == RHK_A} == {
+        ("Terlaksananya pembelajaran", "24 jam pelajaran")}
+    assert note in [d["note"] for d in guru["days"][0]["decisions"]]
+
+    for penilai in ("kepsek", "kadis"):  # the penilai at evaluation, and the atasan's atasan
+        found = users[penilai].get("/api/v1/harian/decisions", query_string={
+            "nip": people["guru"], "from": f"{TODAY.year}-01-01", "to": TODAY.isoformat()})
+        assert found.status_code == 200, found.get_json()
+        assert note in [d["note"] for d in found.get_json()["decisions"]] and found.get_json()["returned"] >= 1
+    refused = users["stranger"].get("/api/v1/harian/decisions", query_string={"nip": people["guru"], "from": day})
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
+
+
+def test_the_atasans_atasan_drills_into_the_school_read_only(users, people, open_days):
+    day = open_days["yesterday"].isoformat()
+    own = users["kadis"].get("/api/v1/harian/team", query_string={"from": day}).get_json()
+    assert next(m for m in own["team"] if m["nip"] == people["kepsek"])["has_team"] is True
+    school = users["kadis"].get("/api/v1/harian/team", query_string={"from": day, "of": people["kepsek"]})
+    assert school.status_code == 200, school.get_json()
+    body = school.get_json()
+    assert body["read_only"] is True and body["supervisor"]["nip"] == people["kepsek"]
+    assert people["guru"] in {m["nip"] for m in body["team"]} and body["waiting_for_me"]["entries"] == 0
+    upward = users["kepsek"].get("/api/v1/harian/team", query_string={"from": day, "of": people["kadis"]})
+    assert upward.status_code == 403 and upward.mimetype == PROBLEM
 
 
 def test_bulk_approval_and_strangers_change_nothing(users, people, open_days, harian_db):
@@ -312,6 +361,8 @@ def test_the_employee_is_told_by_mail_when_a_submission_is_refused(users, people
     wait_for(told, timeout=30, what="the refusal mail")
     body = told()[0].get_payload(decode=True).decode()
     assert result["id"] in body and "outside-backfill-window" not in body and "date:" in body
+    sent = parsedate_to_datetime(told()[0]["Date"])  # every mail carries its Date
+    assert abs((sent - dt.datetime.now(dt.UTC)).total_seconds()) < 300 and told()[0]["Message-ID"]
 
 
 def test_compliance_numbers_for_the_school_and_who_may_see_them(users, people, open_days):

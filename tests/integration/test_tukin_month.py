@@ -74,8 +74,11 @@ def october(rabbit, users, tukin_db):
         "rating_hasil_kerja": "di_bawah_ekspektasi", "rating_perilaku": "sesuai_ekspektasi", "predikat": "kurang",
         "angka_kredit": None, "penilai_nip": CITRA}))
     publisher.close()
-    wait_for(lambda: _count(tukin_db, "SELECT count(*) FROM days WHERE nip = :n AND date >= '2026-10-01'", n=EKO)
-             == len(WORKING) + 1 and _count(tukin_db, "SELECT count(*) FROM evaluations WHERE nip = :n", n=EKO) == 1,
+    # Other modules' day closings may add later days of Eko's: October's and the one after are counted.
+    wait_for(lambda: _count(tukin_db, "SELECT count(*) FROM days WHERE nip = :n AND date >= '2026-10-01' AND "
+                            "date <= '2026-10-31'", n=EKO) == len(WORKING)
+             and _count(tukin_db, "SELECT count(*) FROM days WHERE nip = :n AND date = :d", n=EKO, d=AFTER) == 1
+             and _count(tukin_db, "SELECT count(*) FROM evaluations WHERE nip = :n", n=EKO) == 1,
              timeout=30, what="tukin's copy of October")
     return publisher
 

@@ -10,8 +10,10 @@ justified, absence, late}.
   recorded on it, else null. A supervisor's later decision is announced by harian.approved /
   harian.returned; the closing is not repeated.
 - Each (nip, date) is closed once (`day_closures`); the closer looks back CLOSE_LOOKBACK_DAYS
-  calendar days before the oldest open date, and never before the day it first saw the employee
-  (`employee_first_seen`), so a new hire gets no blank days from before they were here.
+  calendar days before the oldest open date, and never before the employee's obligation to log
+  started (domain.obligation: the agency's go-live or the employee's start, whichever is later; for
+  an agency without a go-live, the day the closer first saw them, `employee_first_seen`), so nobody
+  gets blank days from before they had to log. Each closing names that date (`obligation_start`).
 - Employees are taken in chunks (one transaction each, events in the same transaction through the
   outbox), yielding to the hub between chunks.
 """
@@ -35,6 +37,7 @@ from ekinerja_kernel.service import BackgroundLoop
 
 from . import monitoring, staff
 from .domain.backfill import earliest_allowed
+from .domain.obligation import obligation_start
 from .domain.status import DayStatus
 from .domain.status import day_status as status_of_day
 from .domain.workdays import Absence, AbsenceKind
@@ -54,7 +57,8 @@ def closable_days(calendar: Any, backfill_days: int, today: dt.date,
     return calendar.working_days(boundary - dt.timedelta(days=lookback), boundary - dt.timedelta(days=1))
 
 
-def _closing(person: Any, day: dt.date, row: Any, absence: AbsenceKind | None) -> dict[str, Any]:
+def _closing(person: Any, day: dt.date, row: Any, absence: AbsenceKind | None,
+             obligation: dt.date | None) -> dict[str, Any]:
     if row is not None:
         status, count, late = row.status, row.entries, bool(row.late)
     else:  # a working day with nothing written: blank, unless an absence justifies it
@@ -64,11 +68,12 @@ def _closing(person: Any, day: dt.date, row: Any, absence: AbsenceKind | None) -
             "unit_id": row.unit_id if row is not None and row.unit_id else person.unit_id,
             "date": day.isoformat(), "status": status, "entries": count,
             "blank": status == DayStatus.BELUM_DIISI.value, "justified": status == DayStatus.JUSTIFIED.value,
-            "absence": absence.value if absence is not None else None, "late": late}
+            "absence": absence.value if absence is not None else None, "late": late,
+            "obligation_start": obligation.isoformat() if obligation is not None else None}
 
 
 def _close_chunk(s: Session, outbox: Outbox, people: list[Any], today: dt.date,
-                 windows: dict[Any, list[dt.date]]) -> int:
+                 windows: dict[Any, tuple[list[dt.date], dt.date | None]]) -> int:
     nips = [p.nip for p in people]
     first_seen = {r.nip: r.first_seen for r in s.execute(select(employee_first_seen).where(
         employee_first_seen.c.nip.in_(nips)))}
@@ -76,11 +81,15 @@ def _close_chunk(s: Session, outbox: Outbox, people: list[Any], today: dt.date,
     if new:
         s.execute(insert(employee_first_seen), [{"nip": n, "first_seen": today} for n in new])
     due: dict[str, list[dt.date]] = {}
+    since_of: dict[str, dt.date] = {}
     for p in people:
-        since = first_seen.get(p.nip)
+        closable, go_live = windows[p.agency_id]
+        # Without a go-live, someone seen for the first time today owes nothing old enough to close.
+        since = obligation_start(go_live, p.nip, first_seen.get(p.nip))
         if since is None:
-            continue  # first seen today: nothing of theirs is old enough
-        days = [d for d in windows[p.agency_id] if d >= since]
+            continue
+        since_of[p.nip] = since
+        days = [d for d in closable if d >= since]
         if days:
             due[p.nip] = days
     if not due:
@@ -103,7 +112,7 @@ def _close_chunk(s: Session, outbox: Outbox, people: list[Any], today: dt.date,
             if (p.nip, day) in closed:
                 continue
             absence = next((a.kind for a in away.get(p.nip, ()) if a.covers(day)), None)
-            data = _closing(p, day, rows.get((p.nip, day)), absence)
+            data = _closing(p, day, rows.get((p.nip, day)), absence, since_of[p.nip])
             monitoring.touch_day(s, p.nip, day, lock=False)
             s.execute(insert(day_closures).values(
                 nip=p.nip, date=day, agency_id=data["agency_id"], unit_id=data["unit_id"], status=data["status"],
@@ -129,7 +138,8 @@ def close_days(factory: sessionmaker[Session], outbox: Outbox, today: dt.date, c
                 return total
             for agency_id in {p.agency_id for p in people} - windows.keys():
                 settings, _, _ = staff.settings_of(s, agency_id)
-                windows[agency_id] = closable_days(settings.calendar(), settings.backfill_days, today, lookback)
+                windows[agency_id] = (closable_days(settings.calendar(), settings.backfill_days, today, lookback),
+                                      settings.go_live)
             total += _close_chunk(s, outbox, people, today, windows)
         last = people[-1].nip
         eventlet.sleep(0)  # a chunk at a time: the hub (and the AMQP heartbeats) get their turn
@@ -151,17 +161,24 @@ class DayCloser(BackgroundLoop):
         return 0  # everything due is closed; the next days become due with the clock
 
 
-def reclose_for_absence(s: Session, outbox: Outbox, person: Any, absence: Absence) -> int:
-    """A justification recorded late: every already-closed day it covers is announced again with
-    its new status (the allowance service recomputes from it), and the closure row follows."""
+def reclose_days(s: Session, outbox: Outbox, person: Any, start: dt.date, end: dt.date,
+                 extra: Absence | None = None) -> int:
+    """Absences changed (recorded late, corrected or withdrawn): every already-closed day from
+    `start` to `end` is judged again with the absences recorded now (and `extra`, when given), and
+    announced again when its standing changed, so the allowance service recomputes from it; the
+    closure row follows."""
     rows = s.execute(select(day_closures).where(
-        day_closures.c.nip == person.nip, day_closures.c.date >= absence.start,
-        day_closures.c.date <= absence.end)).all()
+        day_closures.c.nip == person.nip, day_closures.c.date >= start, day_closures.c.date <= end)).all()
+    if not rows:
+        return 0
+    away = [*([extra] if extra is not None else []), *staff.absences_of(s, person.nip, start, end)]
+    obligation = staff.obligation_of(s, person)
     count = 0
     for closure in rows:
         row = s.execute(select(day_status).where(day_status.c.nip == person.nip,
                                                  day_status.c.date == closure.date)).first()
-        data = _closing(person, closure.date, row, absence.kind)
+        absence = next((a.kind for a in away if a.covers(closure.date)), None)
+        data = _closing(person, closure.date, row, absence, obligation)
         if (data["status"], data["absence"]) == (closure.status, closure.absence):
             continue
         monitoring.touch_day(s, person.nip, closure.date)
@@ -170,3 +187,8 @@ def reclose_for_absence(s: Session, outbox: Outbox, person: Any, absence: Absenc
         outbox.add(s, "harian.day_closed", person.nip, data)
         count += 1
     return count
+
+
+def reclose_for_absence(s: Session, outbox: Outbox, person: Any, absence: Absence) -> int:
+    """A justification recorded late: the closed days it covers, announced again where they change."""
+    return reclose_days(s, outbox, person, absence.start, absence.end, absence)

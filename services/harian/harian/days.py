@@ -17,7 +17,7 @@ from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import FieldError, validation_error
 from ekinerja_kernel.events import as_utc, utcnow
 
-from . import monitoring, staff
+from . import history, monitoring, staff
 from .domain.backfill import allowed_dates, check_entry_date
 from .domain.entry import Activity, parse_activities
 from .domain.failure import FAILED
@@ -153,9 +153,12 @@ def day_view(s: Session, nip: str, day: dt.date) -> dict[str, Any]:
     refused = s.execute(select(submissions).where(submissions.c.nip == nip, submissions.c.date == day,
                                                   submissions.c.status.in_(("ditolak", FAILED)))
                         .order_by(submissions.c.accepted_at.desc())).first()
+    labels = history.rhk_labels(s, (r.rhk_id for r in rows))
     return {"nip": nip, "date": day.isoformat(), "status": summary.status if summary else "belum_diisi",
-            "late": bool(summary and summary.late), "entries": [entry_view(r) for r in rows],
-            "last_refused_submission": submission_view(refused) if refused else None}
+            "late": bool(summary and summary.late),
+            "entries": [history.with_rhk(entry_view(r), labels) for r in rows],
+            "last_refused_submission": submission_view(refused) if refused else None,
+            "history": history.day_history(s, nip, day)}
 
 
 def submission_view(row: Any) -> dict[str, Any]:
@@ -215,18 +218,20 @@ def my_month(factory: sessionmaker[Session], ctx: RequestContext, year: int, mon
         statuses = {r.date: r.status for r in s.execute(select(day_status).where(
             day_status.c.nip == owner.nip, day_status.c.date >= start, day_status.c.date <= end))}
         today = config.today()
+        obligation = staff.obligation_of(s, owner, settings)
         view = month_view(settings.calendar(), staff.absences_of(s, owner.nip, start, end), year, month,
-                          statuses, today)
+                          statuses, today, obligation)
         refused = {r.date for r in s.execute(select(submissions.c.date).where(
             submissions.c.nip == owner.nip, submissions.c.date >= start, submissions.c.date <= end,
             submissions.c.status.in_(("ditolak", FAILED))))}
         return {"year": year, "month": month, "counts": view.counts(),
+                "obligation_start": obligation.isoformat() if obligation else None,
                 "blank_working_days": [d.isoformat() for d in view.blank_working_days],
                 "open_for_entry": [d.isoformat() for d in allowed_dates(settings.calendar(), today,
                                                                         settings.backfill_days)],
                 "days": [{"date": d.date.isoformat(), "status": d.status.value, "working": d.working,
                           "off": d.off.detail if d.off else None, "off_id": d.off.detail_id if d.off else None,
-                          "absence": d.absence.value if d.absence else None,
+                          "absence": d.absence.value if d.absence else None, "required": d.required,
                           "has_refused_submission": d.date in refused} for d in view.days]}
 
 
@@ -237,7 +242,8 @@ def rhk_for_day(factory: sessionmaker[Session], ctx: RequestContext, date: Any) 
     with factory() as s:
         rows = staff.rhk_choices(s, caller.nip, day.year)
         return {"date": day.isoformat(), "year": day.year,
-                "rhk": [{"id": r.rhk_id, "kind": r.kind, "text": r.text, "satuan": r.satuan} for r in rows]}
+                "rhk": [{"id": r.rhk_id, "kind": r.kind, "text": r.text, "satuan": r.satuan, "target": r.target}
+                        for r in rows]}
 
 
 def submission_status(factory: sessionmaker[Session], ctx: RequestContext, submission_id: str) -> dict[str, Any]:

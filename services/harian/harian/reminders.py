@@ -29,16 +29,12 @@ from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.mail import queue_mail
 from ekinerja_kernel.service import BackgroundLoop
 
-from . import staff
+from . import links, staff
 from .tables import absences, day_status, employees, reminder_opt_outs, reminder_runs
 
 log = logging.getLogger(__name__)
 
 YIELD_EVERY = 200  # mails queued between two eventlet.sleep(0): keeps AMQP heartbeats alive
-
-
-def _public_url() -> str:
-    return config.env("PUBLIC_URL", "http://127.0.0.1:8000")
 
 
 # --- the mails -----------------------------------------------------------------------------------
@@ -50,17 +46,21 @@ def reminder_mail(name: str, nip: str, day: dt.date) -> tuple[str, str]:
             f"""Yth. {name} (NIP {nip}),
 
 Progres harian Anda untuk hari kerja {when} belum diisi. Catat kegiatan hari ini dan ajukan
-kepada atasan Anda melalui e-Kinerja ({_public_url()}).
+kepada atasan Anda di e-Kinerja:
+
+    {links.day_page(day)}
 
 Jika Anda cuti, sakit, atau dinas luar, minta admin instansi mencatatnya. Pengingat ini dapat
-dimatikan di pengaturan pengingat Anda (/api/v1/harian/reminders).
+dimatikan melalui pengaturan pengingat Anda ({links.reminder_setting()}, PUT dengan
+{{"enabled": false}}).
 
 ---
 Your daily progress for the working day {when} is still blank. Record today's activities and
-submit them to your supervisor in e-Kinerja ({_public_url()}).
+submit them to your supervisor in e-Kinerja: {links.day_page(day)}
 
 If you are on leave, sick or on official travel, ask your agency admin to record it. You can turn
-this reminder off in your reminder settings (/api/v1/harian/reminders).
+this reminder off in your reminder settings ({links.reminder_setting()}, PUT with
+{{"enabled": false}}).
 """)
 
 
@@ -76,11 +76,13 @@ def digest_mail(name: str, nip: str, day: dt.date, members: list[tuple[str, str]
 
 {listed}
 
-Lihat tim Anda di e-Kinerja ({_public_url()}/api/v1/harian/team?from={when}).
+Lihat tim Anda di e-Kinerja:
+
+    {links.team_page(day)}
 
 ---
 {count} member(s) of your team have not recorded their daily progress for the working day {when}
-(listed above). See your team in e-Kinerja ({_public_url()}/api/v1/harian/team?from={when}).
+(listed above). See your team in e-Kinerja: {links.team_page(day)}
 """)
 
 

@@ -6,7 +6,7 @@ from ekinerja_kernel.mail import MailRelay
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
-from . import agency, days, idempotency, monitoring, reminders, staff, validation
+from . import agency, days, history, idempotency, monitoring, reminders, staff, validation
 from . import compliance as compliance_numbers
 from .closing import DayCloser
 from .intake import SubmissionIntake
@@ -63,8 +63,12 @@ class HarianService(ServiceBase):
     # --- my team ------------------------------------------------------------------------------
 
     @rpc
-    def team_days(self, start: str, end: str | None = None) -> dict:
-        return validation.team_days(self.db, self.request, start, end)
+    def team_days(self, start: str, end: str | None = None, of: str | None = None) -> dict:
+        return validation.team_days(self.db, self.request, start, end, of)
+
+    @rpc
+    def decisions(self, nip: str, start: str, end: str | None = None) -> dict:
+        return history.employee_decisions(self.db, self.request, nip, start, end)
 
     @rpc
     def decide(self, entry_ids: list, action: str, note: str | None = None) -> dict:
@@ -85,6 +89,19 @@ class HarianService(ServiceBase):
     @rpc
     def record_absence(self, nip: str, kind: str, start: str, end: str | None = None, note: str | None = None) -> dict:
         result = agency.record_absence(self.db, OUTBOX, self.request, nip, kind, start, end, note)
+        self.relay.notify()
+        return result
+
+    @rpc
+    def correct_absence(self, absence_id: str, kind: str, start: str, end: str | None = None,
+                        note: str | None = None, reason: str | None = None) -> dict:
+        result = agency.correct_absence(self.db, OUTBOX, self.request, absence_id, kind, start, end, note, reason)
+        self.relay.notify()
+        return result
+
+    @rpc
+    def withdraw_absence(self, absence_id: str, reason: str | None = None) -> dict:
+        result = agency.withdraw_absence(self.db, OUTBOX, self.request, absence_id, reason)
         self.relay.notify()
         return result
 

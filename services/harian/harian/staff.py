@@ -17,9 +17,10 @@ from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.inbox import first_delivery
 
 from . import monitoring
+from .domain.obligation import obligation_start
 from .domain.settings import AgencySettings, parse_agency_settings
 from .domain.workdays import Absence, AbsenceKind
-from .tables import absences, agency_settings, approved_rhk, employees, inbox
+from .tables import absences, agency_settings, approved_rhk, employee_first_seen, employees, inbox
 
 DEFAULT_REMINDER_HOUR = 15
 
@@ -50,9 +51,10 @@ def _replace_rhk(s: Session, data: dict[str, Any]) -> None:
     s.execute(delete(approved_rhk).where(approved_rhk.c.nip == data["nip"], approved_rhk.c.year == data["year"]))
     for r in data.get("rhk", []):
         kuantitas = next((i for i in r.get("iki", []) if i.get("aspek") == "kuantitas"), {})
+        target = " ".join(str(x) for x in (kuantitas.get("target"), kuantitas.get("satuan")) if x) or None
         s.execute(insert(approved_rhk).values(
             rhk_id=r["id"], nip=data["nip"], year=data["year"], skp_id=data["skp_id"], version=data["version"],
-            kind=r["kind"], text=r["text"], satuan=kuantitas.get("satuan")))
+            kind=r["kind"], text=r["text"], satuan=kuantitas.get("satuan"), target=target[:200] if target else None))
 
 
 def employee(s: Session, nip: str | None) -> Any:
@@ -155,3 +157,28 @@ def absences_of(s: Session, nip: str, start: dt.date, end: dt.date) -> list[Abse
                                             absences.c.end_date >= start)
                      .order_by(absences.c.start_date)).all()
     return [Absence(AbsenceKind(r.kind), r.start_date, r.end_date) for r in rows]
+
+
+def obligation_of(s: Session, person: Any, settings: AgencySettings | None = None) -> dt.date | None:
+    """The first day `person` must log (domain.obligation), from their agency's go-live and start,
+    or the day the day closer first saw them; None when nothing is owed yet."""
+    settings = settings if settings is not None else settings_of(s, person.agency_id)[0]
+    seen = s.execute(select(employee_first_seen.c.first_seen).where(
+        employee_first_seen.c.nip == person.nip)).scalar()
+    return obligation_start(settings.go_live, person.nip, seen)
+
+
+MAX_CHAIN = 64  # far beyond any real chain of command; stops a cycle in bad master data
+
+
+def supervises(s: Session, viewer: str, person: Any) -> bool:
+    """Whether `viewer` is above `person` in the chain of command (their supervisor, the
+    supervisor's supervisor, ...), by harian's copy of master data."""
+    seen: set[str] = set()
+    boss = person.supervisor_nip
+    while boss and boss not in seen and len(seen) < MAX_CHAIN:
+        if boss == viewer:
+            return True
+        seen.add(boss)
+        boss = s.execute(select(employees.c.supervisor_nip).where(employees.c.nip == boss)).scalar()
+    return False

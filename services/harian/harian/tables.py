@@ -46,6 +46,7 @@ approved_rhk = Table(
     Column("kind", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("satuan", String(100), nullable=True),  # the kuantitas unit, offered as the default
+    Column("target", String(200), nullable=True),  # the kuantitas target with its unit, e.g. "12 dokumen"
     Index("ix_approved_rhk_nip_year", "nip", "year"),
 )
 
@@ -71,12 +72,27 @@ absences = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+# Every change to an absence, by whom, when and why: recorded, corrected (before and after) and
+# withdrawn (what it was: a withdrawn absence leaves `absences`, its record stays here).
+absence_history = Table(
+    "absence_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("absence_id", String(36), nullable=False, index=True),
+    Column("nip", String(18), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # recorded | corrected | withdrawn
+    Column("actor_nip", String(18), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=True),  # required for a correction or a withdrawal
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+)
+
 # Every submission the gateway accepted, once (its id is the dedup key): accepted or refused
 # with the problem, so the status URL always has an answer.
 submissions = Table(
     "submissions", metadata,
     Column("id", String(36), primary_key=True),
-    Column("nip", String(18), nullable=False, index=True),
+    Column("nip", String(18), nullable=False),
     Column("date", Date, nullable=False),
     Column("accepted_at", DateTime(timezone=True), nullable=False),  # when the gateway acknowledged it
     Column("processed_at", DateTime(timezone=True), nullable=False),
@@ -84,6 +100,9 @@ submissions = Table(
     Column("problem", JSON, nullable=True),
     Column("entries", Integer, nullable=False),
     Column("request_id", String(64), nullable=True),
+    # The intake asks which submission of a day is newer than its batch: a seek to the newest ones,
+    # however often the day was submitted before.
+    Index("ix_submissions_nip_date", "nip", "date", "accepted_at"),
 )
 
 # The first request each Idempotency-Key was used with (the submission id is derived from the
@@ -118,7 +137,24 @@ entries = Table(
     Column("decided_by", String(18), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("ix_entries_nip_date", "nip", "date"),
+    # With the state: a day's live entries (days.LIVE_STATES) are found without reading the entries
+    # that later submissions replaced, which stay (diganti) and can be thousands on a busy day.
+    Index("ix_entries_nip_date_state", "nip", "date", "state"),
+)
+
+# Each decision a supervisor took on a day's entries (approved, or returned with the note): the
+# day's history, kept when the employee resubmits and the entries decided are replaced.
+day_decisions = Table(
+    "day_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("nip", String(18), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("action", String(16), nullable=False),  # approve | return
+    Column("note", Text, nullable=True),  # the supervisor's, when returned
+    Column("decided_by", String(18), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("entries", JSON, nullable=False),  # [{id, rhk_id, description}] of the entries decided
+    Index("ix_day_decisions_nip_date", "nip", "date"),
 )
 
 # One row per employee-day that has entries: the read model of statuses.

@@ -4,7 +4,7 @@ returning entries (one or many at once), each announced as harian.approved / har
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,7 +17,7 @@ from ekinerja_kernel.errors import DomainError, FieldError, validation_error
 from ekinerja_kernel.events import utcnow
 from ekinerja_kernel.outbox import Outbox
 
-from . import days, staff
+from . import days, history, staff
 from .domain.status import DayStatus, EntryState
 from .domain.status import day_status as status_of_day
 from .domain.workdays import EmployeeCalendar
@@ -25,6 +25,14 @@ from .tables import day_status, employees, entries
 
 MAX_RANGE_DAYS = 31
 MAX_BULK = 500
+STATE_WORDS = {EntryState.DISETUJUI.value: ("approved", "disetujui"),
+               EntryState.DIKEMBALIKAN.value: ("returned", "dikembalikan"),
+               EntryState.DRAFT.value: ("a draft not submitted", "draf (belum diajukan)"),
+               days.SUPERSEDED: ("replaced by a later submission", "diganti oleh pengiriman berikutnya")}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _team(s: Session, supervisor_nip: str) -> list[Any]:
@@ -32,10 +40,26 @@ def _team(s: Session, supervisor_nip: str) -> list[Any]:
                                              employees.c.status == "active").order_by(employees.c.name)).all()
 
 
+def _board_owner(s: Session, caller: Any, of: Any) -> Any:
+    """Whose team the board shows: mine, or (read only) that of someone below me in the chain."""
+    if of is None or of == "" or of == caller.nip:
+        return None
+    person = staff.employee(s, of if isinstance(of, str) else None)
+    if person is None or not staff.supervises(s, caller.nip, person):
+        raise forbidden("You can see your own team, and the team of anyone below you in the chain of command (read "
+                        "only).",
+                        "Anda dapat melihat tim Anda sendiri, dan tim siapa pun di bawah Anda dalam rantai atasan "
+                        "(hanya baca).")
+    return person
+
+
 def team_days(factory: sessionmaker[Session], ctx: RequestContext, start: Any,
-              end: Any | None = None) -> dict[str, Any]:
-    """For each member of my team and each day from `start` to `end` (a day or up to 31): the status,
-    lateness and entries; and each member's blank working days (past days only)."""
+              end: Any | None = None, of: Any = None) -> dict[str, Any]:
+    """The board of a team for each day from `start` to `end` (a day or up to 31): per member each
+    day's status, lateness, entries (with their RHK's text and target) and the supervisor's decisions
+    on it (kept after a resubmission), their absences and blank working days (past days from their
+    obligation start); the totals per status, and what waits for me. `of` names someone below me
+    whose team I look into, read only (nothing there waits for me: only their own supervisor decides)."""
     caller = require(ctx.caller)
     first = days.parse_day(start)
     last = days.parse_day(end) if end else first
@@ -44,31 +68,60 @@ def team_days(factory: sessionmaker[Session], ctx: RequestContext, start: Any,
                                            "days.", f"Rentang tanggal maju dan paling panjang {MAX_RANGE_DAYS} hari.")])
     today = config.today()
     with factory() as s:
-        members = _team(s, caller.nip)
+        owner = _board_owner(s, caller, of)
+        lead = owner.nip if owner is not None else caller.nip
+        members = _team(s, lead)
         nips = [m.nip for m in members]
         summary = {(r.nip, r.date): r for r in s.execute(select(day_status).where(
             day_status.c.nip.in_(nips), day_status.c.date >= first, day_status.c.date <= last))}
+        found = s.execute(select(entries).where(entries.c.nip.in_(nips), entries.c.date >= first,
+                                                entries.c.date <= last, entries.c.state != days.SUPERSEDED)
+                          .order_by(entries.c.date, entries.c.seq)).all()
+        labels = history.rhk_labels(s, (r.rhk_id for r in found))
         live = defaultdict(list)
-        for r in s.execute(select(entries).where(entries.c.nip.in_(nips), entries.c.date >= first,
-                                                 entries.c.date <= last, entries.c.state != days.SUPERSEDED)
-                           .order_by(entries.c.date, entries.c.seq)):
-            live[(r.nip, r.date)].append(days.entry_view(r))
+        for r in found:
+            live[(r.nip, r.date)].append(history.with_rhk(days.entry_view(r), labels))
+        decided = history.decisions(s, nips, first, last)
+        leads = set(s.scalars(select(employees.c.supervisor_nip).where(
+            employees.c.supervisor_nip.in_(nips), employees.c.status == "active").distinct())) if nips else set()
+        totals: Counter = Counter()
+        waiting = {"entries": 0, "days": []}
         result = []
         for m in members:
             settings, _, _ = staff.settings_of(s, m.agency_id)
-            cal = EmployeeCalendar(settings.calendar(), staff.absences_of(s, m.nip, first, last))
-            rows, blank = [], []
+            away = staff.absences_of(s, m.nip, first, last)
+            cal = EmployeeCalendar(settings.calendar(), away)
+            obligation = staff.obligation_of(s, m, settings)
+            rows, blank, counts = [], [], Counter()
             for info in cal.days(first, last):
                 row = summary.get((m.nip, info.date))
                 status = row.status if row is not None else \
                     status_of_day((), working_day=info.working, absence=info.absence).value
-                if status == DayStatus.BELUM_DIISI and info.date < today:
+                if status == DayStatus.BELUM_DIISI and info.date < today and obligation is not None \
+                        and info.date >= obligation:
                     blank.append(info.date.isoformat())
+                counts[status] += 1
+                day_entries = live.get((m.nip, info.date), [])
+                pending = sum(1 for e in day_entries if e["state"] == EntryState.DIAJUKAN.value)
+                if pending and owner is None:
+                    waiting["entries"] += pending
+                    waiting["days"].append({"nip": m.nip, "name": m.name, "date": info.date.isoformat(),
+                                            "entries": pending})
                 rows.append({"date": info.date.isoformat(), "status": status, "late": bool(row and row.late),
                              "absence": info.absence.value if info.absence else None,
-                             "entries": live.get((m.nip, info.date), [])})
-            result.append({"nip": m.nip, "name": m.name, "days": rows, "blank_working_days": blank})
-        return {"from": first.isoformat(), "to": last.isoformat(), "team": result}
+                             "entries": day_entries, "decisions": decided.get((m.nip, info.date), [])})
+            totals.update(counts)
+            result.append({"nip": m.nip, "name": m.name, "days": rows, "blank_working_days": blank,
+                           "counts": {s_.value: counts.get(s_.value, 0) for s_ in DayStatus},
+                           "absences": [{"kind": a.kind.value, "start": a.start.isoformat(), "end": a.end.isoformat()}
+                                        for a in away],
+                           "obligation_start": obligation.isoformat() if obligation else None,
+                           "has_team": m.nip in leads})
+        return {"from": first.isoformat(), "to": last.isoformat(),
+                "supervisor": {"nip": lead, "name": (owner or staff.employee(s, caller.nip) or caller).name},
+                "read_only": owner is not None,
+                "totals": {s_.value: totals.get(s_.value, 0) for s_ in DayStatus},
+                "waiting_for_me": waiting, "team": result}
 
 
 def decide(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, entry_ids: Any, action: str,
@@ -78,14 +131,14 @@ def decide(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, 
     caller = require(ctx.caller)
     if action not in ("approve", "return"):
         raise validation_error([FieldError("action", "one-of", "action must be approve or return.",
-                                           "action harus approve atau return.")])
+                                           "action harus approve (setujui) atau return (kembalikan).")])
     if not isinstance(entry_ids, list) or not entry_ids or not all(isinstance(i, str) for i in entry_ids) \
             or len(entry_ids) > MAX_BULK:
-        raise validation_error([FieldError("entry_ids", "list", f"Give 1 to {MAX_BULK} entry ids.",
-                                           f"Berikan 1 sampai {MAX_BULK} id entri.")])
+        raise validation_error([FieldError("entry_ids", "list", f"Choose 1 to {MAX_BULK} activities.",
+                                           f"Pilih 1 sampai {MAX_BULK} kegiatan.")])
     if action == "return" and not (isinstance(note, str) and note.strip()):
-        raise validation_error([FieldError("note", "required", "Say what must change when returning an entry.",
-                                           "Tuliskan apa yang harus diperbaiki saat mengembalikan entri.")])
+        raise validation_error([FieldError("note", "required", "Say what must change when returning an activity.",
+                                           "Tuliskan apa yang harus diperbaiki saat mengembalikan kegiatan.")])
     ids = list(dict.fromkeys(entry_ids))
     with unit_of_work(factory) as s:
         rows = s.execute(select(entries).where(entries.c.id.in_(ids)).with_for_update()).all()
@@ -93,20 +146,32 @@ def decide(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, 
         missing = [i for i in ids if i not in found]
         if missing:
             raise DomainError(code="not-found", status=404, title="Not found",
-                              detail=f"No entry with id {missing[0]}.",
-                              detail_id=f"Entri {missing[0]} tidak ditemukan.",
+                              detail=f"{len(missing)} of the chosen activities no longer exist (the employee may have "
+                                     "submitted the day again): reload the team's days and choose again.",
+                              detail_id=f"{len(missing)} kegiatan yang dipilih sudah tidak ada (pegawai mungkin "
+                                        "sudah mengirim ulang hari itu): muat ulang hari-hari tim lalu pilih kembali.",
                               extra={"field": "entry_ids", "missing": missing})
         owners = {r.nip for r in rows}
         team = {m.nip: m for m in _team(s, caller.nip)}
         if not owners <= team.keys():
-            raise forbidden("You can only validate the entries of your own team.",
-                            "Anda hanya dapat memvalidasi entri anggota tim Anda sendiri.")
+            raise forbidden("You can approve or return only the activities of those who report to you directly: "
+                            "the others' are their own supervisor's to decide.",
+                            "Anda hanya dapat menyetujui atau mengembalikan kegiatan pegawai yang atasan langsungnya "
+                            "Anda: kegiatan pegawai lain diputuskan oleh atasan langsung mereka.")
         waiting = [r for r in rows if r.state != EntryState.DIAJUKAN.value]
         if waiting:
-            raise DomainError(code="wrong-state", status=409, title="Not waiting for validation",
-                              detail=f"Entry {waiting[0].id} is '{waiting[0].state}', not 'diajukan'.",
-                              detail_id=f"Entri {waiting[0].id} berstatus '{waiting[0].state}', bukan 'diajukan'.",
-                              extra={"field": "entry_ids", "state": waiting[0].state, "required_state": "diajukan"})
+            first = waiting[0]
+            person = team[first.nip]
+            state_en, state_id = STATE_WORDS.get(first.state, (first.state, first.state))
+            raise DomainError(code="wrong-state", status=409, title="Not waiting for a decision",
+                              detail=f"The activity \"{_short(first.description)}\" of {person.name} on "
+                                     f"{first.date} is {state_en}, not waiting for a decision: only submitted "
+                                     "activities are approved or returned.",
+                              detail_id=f"Kegiatan \"{_short(first.description)}\" milik {person.name} tanggal "
+                                        f"{first.date} berstatus {state_id}, tidak menunggu keputusan: hanya kegiatan "
+                                        "yang diajukan yang dapat disetujui atau dikembalikan.",
+                              extra={"field": "entry_ids", "entry_id": first.id, "state": first.state,
+                                     "required_state": "diajukan"})
         state = EntryState.DISETUJUI if action == "approve" else EntryState.DIKEMBALIKAN
         now = utcnow()
         s.execute(update(entries).where(entries.c.id.in_(ids)).values(
@@ -118,6 +183,8 @@ def decide(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, 
         changed = []
         for (nip, day), day_ids in sorted(by_day.items()):
             owner = team[nip]
+            history.record_decision(s, nip, day, action, note.strip() if action == "return" else None, caller.nip,
+                                    now, (found[i] for i in day_ids))
             status = days.refresh_day(s, owner, day)
             data = {"nip": nip, "agency_id": owner.agency_id, "unit_id": owner.unit_id, "date": day.isoformat(),
                     "entry_ids": day_ids, "day_status": status, "validator_nip": caller.nip}

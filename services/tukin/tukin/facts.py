@@ -30,7 +30,8 @@ def _employee(s: Session, data: dict[str, Any]) -> None:
 def _day_closed(s: Session, data: dict[str, Any]) -> None:
     upsert(s, days, {"nip": data["nip"], "date": dt.date.fromisoformat(data["date"])}, {
         "status": data["status"], "entries": data["entries"], "blank": data["blank"],
-        "justified": data["justified"], "absence": data.get("absence"), "late": data["late"]})
+        "justified": data["justified"], "absence": data.get("absence"), "late": data["late"],
+        "obligation_start": dt.date.fromisoformat(data["obligation_start"]) if data.get("obligation_start") else None})
 
 
 def _returned(s: Session, data: dict[str, Any]) -> None:

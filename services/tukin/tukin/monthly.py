@@ -21,6 +21,7 @@ from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import as_utc, utcnow
 from ekinerja_kernel.outbox import Outbox
 
+from . import monitoring
 from .domain.compute import compute_month
 from .domain.compute import difference as compare
 from .domain.facts import AbsenceKind, DayFacts, DayStatus, EmployeeMonth
@@ -67,9 +68,12 @@ def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int)
     first, last = month_bounds(year, month)
     nips = [p.nip for p in people]
     closed: dict[str, list[DayFacts]] = defaultdict(list)
-    for r in s.execute(select(days).where(days.c.nip.in_(nips), days.c.date >= first, days.c.date <= last)):
+    obligation: dict[str, dt.date | None] = {}
+    for r in s.execute(select(days).where(days.c.nip.in_(nips), days.c.date >= first, days.c.date <= last)
+                       .order_by(days.c.date)):
         closed[r.nip].append(DayFacts(r.date, DayStatus(r.status), r.entries,
                                       AbsenceKind(r.absence) if r.absence else None, r.late))
+        obligation[r.nip] = r.obligation_start  # as harian said it on the month's latest closed day
     returns = dict(s.execute(select(returned.c.nip, func.count()).where(
         returned.c.nip.in_(nips), returned.c.date >= first, returned.c.date <= last).group_by(returned.c.nip)).all())
     latest: dict[str, Predikat] = {}
@@ -80,7 +84,8 @@ def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int)
         if r.period_kind == "annual":
             annual[r.nip][r.year] = Predikat(r.predikat)
     return [EmployeeMonth(p.nip, p.name, p.kelas_jabatan or 0, year, month, tuple(closed.get(p.nip, ())),
-                          returns.get(p.nip, 0), latest.get(p.nip), annual.get(p.nip, {}), agency_id)
+                          returns.get(p.nip, 0), latest.get(p.nip), annual.get(p.nip, {}), agency_id,
+                          obligation_start=obligation.get(p.nip))
             for p in people]
 
 
@@ -145,6 +150,7 @@ def compute_agency_month(s: Session, outbox: Outbox, agency_id: str, month_text:
     if rows:
         s.execute(insert(results), rows)
     revision = (previous.revision + 1) if previous is not None else 1
+    monitoring.touch_month(s, agency_id, key)  # its monitoring totals follow the new revision
     s.execute(insert(runs).values(
         id=run_id, agency_id=agency_id, month=key, revision=revision, policy_id=policy_id, employees=counted,
         gross=str(totals["gross"]), deductions=str(totals["deductions"]), net=str(totals["net"]), changed=changed,

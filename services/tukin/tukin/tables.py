@@ -46,6 +46,8 @@ days = Table(
     Column("justified", Boolean, nullable=False),
     Column("absence", String(16), nullable=True),
     Column("late", Boolean, nullable=False),
+    # From when the employee had to log, as harian said when closing the day (null before it said).
+    Column("obligation_start", Date, nullable=True),
 )
 
 # Entries returned by the supervisor (harian.returned), counted per month.
@@ -118,3 +120,5 @@ inbox = define_inbox(metadata)
 outbox_table = define_outbox(metadata)
 OUTBOX = Outbox(outbox_table, "tukin")
 
+# The monitoring read model's tables join this metadata (tukin.monitoring_tables).
+from . import monitoring_tables  # noqa: E402,F401

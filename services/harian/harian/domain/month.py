@@ -20,6 +20,7 @@ class MonthDay:
     working: bool
     off: DayOff | None  # why not a working day
     absence: AbsenceKind | None  # the justified absence on a working day
+    required: bool = True  # a daily entry was owed: a working day, no absence, on or after the obligation start
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class MonthView:
 
 
 def month_view(calendar: AgencyCalendar, absences: Iterable[Absence], year: int, month: int,
-               statuses: Mapping[dt.date, DayStatus | str], today: dt.date | None = None) -> MonthView:
+               statuses: Mapping[dt.date, DayStatus | str], today: dt.date | None = None,
+               required_from: dt.date | None | bool = True) -> MonthView:
     """Every day of `month` with its status.
 
     `statuses` maps the days that have entries to the status `status.day_status` gave them; only
@@ -45,6 +47,10 @@ def month_view(calendar: AgencyCalendar, absences: Iterable[Absence], year: int,
     cannot hide a holiday or invent a blank day. A working day with neither entries nor absence is
     blank; with `today` given, only days before today count as blank (today is not over, and the
     future has not happened), though they still show "belum_diisi".
+
+    `required_from` is the first day the employee must log (domain.obligation): days before it are
+    never blank (`required` false) though they show "belum_diisi" when nothing was written; None
+    means nothing is owed yet; True (the default) that every day is.
     """
     if not 1 <= month <= 12:
         raise ValueError("month must be 1..12")
@@ -56,11 +62,13 @@ def month_view(calendar: AgencyCalendar, absences: Iterable[Absence], year: int,
         info = employee.day(dt.date(year, month, number))
         given = statuses.get(info.date)
         given = DayStatus(given) if given is not None else None
+        owed = required_from is True or (isinstance(required_from, dt.date) and info.date >= required_from)
         if given is not None and given.from_entries:
             status = given
         else:
             status = day_status((), working_day=info.working, absence=info.absence)
-            if status is DayStatus.BELUM_DIISI and (today is None or info.date < today):
+            if status is DayStatus.BELUM_DIISI and owed and (today is None or info.date < today):
                 blank.append(info.date)
-        days.append(MonthDay(info.date, status, info.working, info.off, info.absence))
+        days.append(MonthDay(info.date, status, info.working, info.off, info.absence,
+                             owed and info.working and info.absence is None))
     return MonthView(year, month, tuple(days), tuple(blank))

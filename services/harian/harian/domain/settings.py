@@ -1,5 +1,6 @@
 """An agency's daily-progress settings: Saturday work, its own holidays and declared working days,
-and the back-fill window. Parsed from what the agency admin sends, every broken rule at once."""
+the back-fill window, and its go-live (the date from which its employees must log every working
+day, see domain.obligation). Parsed from what the agency admin sends, every broken rule at once."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Any
 
 from ekinerja_kernel.errors import FieldError, validation_error
 
+from .absences import DEFAULT_MAX_DAYS, parse_max_days
 from .backfill import DEFAULT_BACKFILL_DAYS, MAX_BACKFILL_DAYS
-from .workdays import AgencyCalendar, read_date
+from .workdays import AbsenceKind, AgencyCalendar, read_date
 
 MAX_HOLIDAY_NAME = 200
+# Daily progress is required from 2026 (docs/domain.md); a go-live before 2020 is a typo.
+FIRST_GO_LIVE, LAST_GO_LIVE = dt.date(2020, 1, 1), dt.date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class AgencySettings:
     backfill_days: int = DEFAULT_BACKFILL_DAYS
     extra_holidays: Mapping[dt.date, str] = field(default_factory=dict)  # date -> name
     extra_working_days: frozenset[dt.date] = frozenset()
+    go_live: dt.date | None = None  # None: nobody owes a day harian did not see them for
+    absence_max_days: Mapping[AbsenceKind, int] = field(default_factory=lambda: dict(DEFAULT_MAX_DAYS))
 
     def calendar(self) -> AgencyCalendar:
         return AgencyCalendar(self.work_saturday, self.extra_holidays, self.extra_working_days)
@@ -29,8 +35,9 @@ class AgencySettings:
 
 def parse_agency_settings(raw: Any) -> AgencySettings:
     """From {"work_saturday": bool, "backfill_days": int,
-    "extra_holidays": [{"date": "YYYY-MM-DD", "name": str}], "extra_working_days": ["YYYY-MM-DD"]};
-    every key is optional. Raises one 422 problem listing every broken rule."""
+    "extra_holidays": [{"date": "YYYY-MM-DD", "name": str}], "extra_working_days": ["YYYY-MM-DD"],
+    "go_live": "YYYY-MM-DD" | null, "absence_max_days": {kind: days}}; every key is optional.
+    Raises one 422 problem listing every broken rule."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -104,7 +111,20 @@ def parse_agency_settings(raw: Any) -> AgencySettings:
                                      f"{day} tidak dapat sekaligus menjadi libur instansi dan hari kerja."))
         working.add(day)
 
+    go_live = None
+    if raw.get("go_live") is not None:
+        go_live, date_errors = read_date(raw.get("go_live"), "go_live")
+        errors += date_errors
+        if go_live is not None and not FIRST_GO_LIVE <= go_live <= LAST_GO_LIVE:
+            errors.append(FieldError("go_live", "range",
+                                     f"go_live must be a date from {FIRST_GO_LIVE} to {LAST_GO_LIVE}.",
+                                     f"go_live harus tanggal dari {FIRST_GO_LIVE} sampai {LAST_GO_LIVE}."))
+            go_live = None
+
+    max_days, max_errors = parse_max_days(raw.get("absence_max_days"))
+    errors += max_errors
+
     if errors:
         raise validation_error(errors, detail="The agency's daily-progress settings break one or more rules.",
                                detail_id="Pengaturan progres harian instansi melanggar satu atau lebih aturan.")
-    return AgencySettings(work_saturday, backfill_days, agency_holidays, frozenset(working))
+    return AgencySettings(work_saturday, backfill_days, agency_holidays, frozenset(working), go_live, max_days)

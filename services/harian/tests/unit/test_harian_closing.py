@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.events import utcnow
@@ -98,7 +98,7 @@ def test_closes_every_day_outside_the_window_with_its_final_status(factory):
     assert sorted(ana) == ["2026-08-03", "2026-08-04", "2026-08-05", "2026-08-06", "2026-08-07", "2026-08-10"]
     assert ana["2026-08-10"] == {"nip": ANA, "agency_id": "ag1", "unit_id": "u1", "date": "2026-08-10",
                                  "status": "disetujui", "entries": 2, "blank": False, "justified": False,
-                                 "absence": None, "late": False}
+                                 "absence": None, "late": False, "obligation_start": "2026-08-01"}
     assert ana["2026-08-07"]["status"] == "diajukan" and ana["2026-08-07"]["late"] is True
     assert ana["2026-08-07"]["unit_id"] == "u-old"  # where the day was recorded
     assert ana["2026-08-06"]["status"] == "dikembalikan"
@@ -179,3 +179,36 @@ def test_a_late_justification_announces_the_closed_blank_day_again_as_justified(
     with factory() as s, s.begin():  # the same justification again changes nothing, announces nothing
         person = s.execute(select(employees).where(employees.c.nip == BEN)).first()
         assert reclose_for_absence(s, OUTBOX, person, Absence(AbsenceKind.CUTI, D(2026, 8, 3), D(2026, 8, 3))) == 0
+
+
+def go_live(factory, agency, day):
+    with factory() as s, s.begin():
+        s.execute(delete(agency_settings).where(agency_settings.c.agency_id == agency))
+        s.execute(insert(agency_settings).values(agency_id=agency, settings={"go_live": day.isoformat()},
+                                                 reminder_hour=15, updated_at=utcnow()))
+
+
+def test_with_a_go_live_in_the_past_an_employee_seen_today_owes_the_days_since_it(factory):
+    """The demo's case: everyone is imported today; before, nobody's blank day ever closed."""
+    go_live(factory, "ag1", D(2026, 8, 5))
+    close_days(factory, OUTBOX, D(2026, 8, 12))
+    new = closed(factory, NEW)  # first seen now; its NIP's start (2022) is before the go-live
+    assert sorted(new) == ["2026-08-05", "2026-08-06", "2026-08-07", "2026-08-10"]
+    assert all(d["blank"] and d["obligation_start"] == "2026-08-05" for d in new.values())
+    # The go-live also bounds those seen before it: nothing before 5 Aug is closed for Ana now.
+    assert sorted(closed(factory, ANA)) == ["2026-08-05", "2026-08-06", "2026-08-07", "2026-08-10"]
+
+
+def test_the_obligation_starts_with_the_employee_when_they_started_after_the_go_live(factory):
+    hired = "199401012026081001"  # a PNS whose NIP says CPNS from August 2026
+    with factory() as s, s.begin():
+        s.execute(insert(employees).values(nip=hired, name="CPNS baru", email=None, status="active",
+                                           agency_id="ag1", unit_id="u1", supervisor_nip=None, updated_at=utcnow()))
+    go_live(factory, "ag1", D(2026, 1, 2))
+    close_days(factory, OUTBOX, D(2026, 8, 12))
+    assert sorted(closed(factory, hired)) == ["2026-08-03", "2026-08-04", "2026-08-05", "2026-08-06",
+                                              "2026-08-07", "2026-08-10"]
+    assert closed(factory, hired)["2026-08-03"]["obligation_start"] == "2026-08-01"
+    go_live(factory, "ag1", D(2026, 8, 6))  # a later go-live wins over the start
+    close_days(factory, OUTBOX, D(2026, 8, 14))
+    assert closed(factory, hired)["2026-08-12"]["obligation_start"] == "2026-08-06"

@@ -78,3 +78,14 @@ def test_saturday_working_agency_has_blank_saturdays():
 def test_bad_month_is_refused():
     with pytest.raises(ValueError):
         month_view(CAL, [], 2026, 13, {})
+
+
+def test_days_before_the_obligation_started_are_not_blank():
+    view = month_view(CAL, LEAVE, 2026, 8, {D(2026, 8, 3): DayStatus.DISETUJUI}, D(2026, 8, 20), D(2026, 8, 12))
+    assert view.blank_working_days == (D(2026, 8, 12), D(2026, 8, 13), D(2026, 8, 14), D(2026, 8, 18),
+                                       D(2026, 8, 19))
+    days = {d.date: d for d in view.days}
+    assert days[D(2026, 8, 11)].status is DayStatus.BELUM_DIISI and not days[D(2026, 8, 11)].required
+    assert days[D(2026, 8, 12)].required and not days[D(2026, 8, 15)].required  # a Saturday never is
+    nothing_owed = month_view(CAL, [], 2026, 8, {}, D(2026, 8, 20), None)
+    assert nothing_owed.blank_working_days == () and not any(d.required for d in nothing_owed.days)

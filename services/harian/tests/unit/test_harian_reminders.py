@@ -171,3 +171,17 @@ def test_preference_must_be_a_boolean(factory):
     with pytest.raises(DomainError) as caught:
         set_reminder_preference(factory, ctx(BLANK), "no")
     assert caught.value.status == 422 and caught.value.errors[0].field == "enabled"
+
+
+def test_the_mails_link_to_the_web_pages_by_absolute_urls(monkeypatch):
+    from harian.reminders import digest_mail, reminder_mail
+
+    monkeypatch.setenv("EKINERJA_WEB_URL", "https://kinerja.example.go.id/")
+    monkeypatch.setenv("PUBLIC_URL", "https://api.kinerja.example.go.id")
+    _, body = reminder_mail("Ana", "198609262015051001", TUE)
+    assert f"https://kinerja.example.go.id/harian/{TUE.isoformat()}" in body
+    assert "https://api.kinerja.example.go.id/api/v1/harian/reminders" in body  # no page for it yet
+    assert "(/api/" not in body and "http://127.0.0.1" not in body
+    _, digest = digest_mail("Budi", "197501201999022003", TUE, [("198609262015051001", "Ana")])
+    assert f"https://kinerja.example.go.id/tim/?dari={TUE.isoformat()}" in digest
+    assert "/api/v1/harian/team" not in digest

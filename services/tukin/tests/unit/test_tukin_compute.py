@@ -413,7 +413,7 @@ def test_to_dict_shape():
     assert list(data) == ["nip", "name", "kelas_jabatan", "month", "agency_id", "allowance_kind",
                           "policy_effective_from", "split", "cap_percent", "working_days", "gross",
                           "performance_part", "discipline_part", "deductions", "caps", "total_deduction", "net",
-                          "summary", "input_digest"]
+                          "summary", "blank_days", "input_digest"]
     assert data["deductions"][0]["amount"] == "33190" and data["deductions"][0]["percent"] == "2.5"
     assert data["net"] == str(3319000 - 33190)
     assert data["summary"]["id"].startswith("Tunjangan kinerja (Tukin) April 2026, kelas jabatan 8: bruto "
@@ -536,3 +536,30 @@ def test_day_closed_events_are_accepted_as_they_come():
     day = next(d for d in facts.days if d.date == D(2026, 4, 7))
     assert day.justified and not day.blank and day.absence.value == "dinas_luar"
     assert parse_employee_month(facts.to_dict()) == facts
+
+
+# --- blank days explained -------------------------------------------------------------------------
+
+def test_the_blank_days_counted_the_excused_ones_and_the_rule_are_named():
+    raw = april({7: "belum_diisi", 8: "belum_diisi", 9: "justified"})
+    raw["obligation_start"] = "2026-04-06"
+    raw["days"] = [d for d in raw["days"] if d["date"] >= "2026-04-06"]  # harian closes nothing before it
+    explained = compute_month(KEMENDEMO, raw).to_dict()["blank_days"]
+    assert explained["counted"] == ["2026-04-07", "2026-04-08"]
+    assert explained["excused"] == [{"date": "2026-04-09", "absence": "sakit"}]
+    assert explained["obligation_start"] == "2026-04-06" and explained["closed_working_days"] == 19
+    assert explained["rules"] == ["blank_day", "consecutive_blank"]
+    text = explained["explanation"]["id"]
+    assert "2 hari belum diisi tanpa keterangan dihitung (7 dan 8 April 2026)" in text
+    assert "potongan 2,5% dari bagian disiplin per hari (Permendikdasmen 14/2025)" in text
+    assert "9 April 2026: sakit" in text and "berlaku mulai 6 April 2026" in text
+    assert "9 April 2026: sick" in explained["explanation"]["en"]
+
+
+def test_blank_days_with_full_pay_say_why():
+    """A policy without a blank-day rule pays in full: the explanation says the days were seen."""
+    explained = compute_month(PEMKOTDEMO, april({7: "belum_diisi"}, kelas=8)).to_dict()["blank_days"]
+    assert explained["counted"] == ["2026-04-07"] and explained["rules"] == []
+    assert "tidak memotong tunjangan untuk hari yang belum diisi" in explained["explanation"]["id"]
+    clean = compute_month(KEMENDEMO, april()).to_dict()["blank_days"]
+    assert clean["counted"] == [] and "Tidak ada hari kerja yang belum diisi" in clean["explanation"]["id"]

@@ -11,6 +11,11 @@
    cap% of it (rounded half up); then all lines together at most cap% of the gross. Each cap that
    bites is a line of its own with a negative amount (what is not deducted).
 4. total deduction = Σ line amounts + Σ cap amounts; net = gross − total deduction.
+5. `blank_days` says, whatever they cost, which closed working days counted as blank (nothing
+   written, no justified absence), which were excused by a justified absence, from when a daily
+   entry was owed at all (days before the obligation started never close, so never count), and
+   the policy's rule for blank days (or that it has none): a month with blank days and full pay
+   says why.
 
 All amounts are whole rupiah, so the lines add up exactly: gross − Σ lines − Σ caps = net.
 
@@ -33,7 +38,7 @@ from typing import Any
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
 
 from .facts import DayFacts, EmployeeMonth, consistency_errors, parse_employee_month
-from .money import ZERO, dates_text, month_text, percent_of, percent_text, plain, rupiah_text, span_text
+from .money import ZERO, date_text, dates_text, month_text, percent_of, percent_text, plain, rupiah_text, span_text
 from .policy import (
     AllowanceKind,
     Band,
@@ -51,7 +56,7 @@ from .policy import (
 )
 from .predikat import LABELS
 
-ENGINE_VERSION = "1"  # part of input_digest: bump when a change here can change a result
+ENGINE_VERSION = "2"  # part of input_digest: bump when a change here can change a result
 
 PART_ID = {Part.PERFORMANCE: "bagian kinerja", Part.DISCIPLINE: "bagian disiplin", Part.TOTAL: "tunjangan bruto"}
 PART_EN = {Part.PERFORMANCE: "performance part", Part.DISCIPLINE: "discipline part", Part.TOTAL: "gross allowance"}
@@ -138,6 +143,30 @@ class Difference:
                 "summary": {"id": self.summary_id, "en": self.summary_en}}
 
 
+ABSENCE_ID = {"cuti": "cuti", "sakit": "sakit", "dinas_luar": "dinas luar"}
+ABSENCE_EN = {"cuti": "leave", "sakit": "sick", "dinas_luar": "official travel"}
+BLANK_RULES = (RuleKind.BLANK_DAY, RuleKind.CONSECUTIVE_BLANK)
+
+
+@dataclass(frozen=True)
+class BlankDays:
+    """The blank days of the month and why each closed working day did or did not count."""
+
+    closed_working_days: int
+    counted: tuple[dt.date, ...]
+    excused: tuple[tuple[dt.date, str], ...]  # (date, absence kind)
+    obligation_start: dt.date | None
+    rules: tuple[str, ...]  # the policy's rule kinds that deduct for blank days
+    explanation_id: str
+    explanation_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"closed_working_days": self.closed_working_days, "counted": [d.isoformat() for d in self.counted],
+                "excused": [{"date": d.isoformat(), "absence": kind} for d, kind in self.excused],
+                "obligation_start": None if self.obligation_start is None else self.obligation_start.isoformat(),
+                "rules": list(self.rules), "explanation": {"id": self.explanation_id, "en": self.explanation_en}}
+
+
 @dataclass(frozen=True)
 class Computation:
     nip: str
@@ -162,6 +191,7 @@ class Computation:
     summary_id: str
     summary_en: str
     input_digest: str
+    blank_days: BlankDays | None = None
 
     @property
     def month_key(self) -> str:
@@ -187,6 +217,7 @@ class Computation:
             "caps": [cap.to_dict() for cap in self.caps],
             "total_deduction": _money(self.total_deduction), "net": _money(self.net),
             "summary": {"id": self.summary_id, "en": self.summary_en},
+            "blank_days": None if self.blank_days is None else self.blank_days.to_dict(),
             "input_digest": self.input_digest,
         }
 
@@ -263,7 +294,71 @@ def compute_month(policy: Policy, employee_facts: EmployeeMonth | Mapping[str, A
         facts.nip, facts.name, facts.kelas_jabatan, facts.year, facts.month, policy.agency_id, policy.kind,
         policy.effective_from, policy.performance_percent, policy.discipline_percent, policy.cap_percent,
         len(working), gross, bases[Part.PERFORMANCE], bases[Part.DISCIPLINE], tuple(lines), tuple(caps), total, net,
-        summary_id, summary_en, input_digest(policy, facts))
+        summary_id, summary_en, input_digest(policy, facts), blank_days(policy, facts, working))
+
+
+def _rule_words(rule: Rule) -> tuple[str, str]:
+    """How a blank-day rule reads in an explanation."""
+    params = rule.params
+    part_id, part_en = PART_ID[rule.applies_to], PART_EN[rule.applies_to]
+    if isinstance(params, BlankDayParams) and params.percent is not None:
+        words = (f"potongan {percent_text(params.percent, 'id')} dari {part_id} per hari",
+                 f"a deduction of {percent_text(params.percent, 'en')} of the {part_en} per day")
+    elif isinstance(params, BlankDayParams):
+        bands_id = "; ".join(f"{b.label('id')} hari → {percent_text(b.percent, 'id')}" for b in params.bands)
+        bands_en = "; ".join(f"{b.label('en')} days → {percent_text(b.percent, 'en')}" for b in params.bands)
+        words = (f"potongan dari {part_id} menurut jumlah hari ({bands_id})",
+                 f"a deduction of the {part_en} by the number of days ({bands_en})")
+    else:
+        assert isinstance(params, ConsecutiveBlankParams)
+        words = (f"{params.threshold_days} hari kerja berturut-turut → potongan {percent_text(params.percent, 'id')} "
+                 f"dari {part_id}",
+                 f"{params.threshold_days} consecutive working days → a deduction of "
+                 f"{percent_text(params.percent, 'en')} of the {part_en}")
+    if rule.reference:
+        return f"{words[0]} ({rule.reference})", f"{words[1]} ({rule.reference})"
+    return words
+
+
+def blank_days(policy: Policy, facts: EmployeeMonth, working: tuple[DayFacts, ...]) -> BlankDays:
+    """The month's blank days explained (see the module, step 5)."""
+    counted = tuple(d.date for d in working if d.blank)
+    excused = tuple((d.date, d.absence.value) for d in working if d.justified and d.absence is not None)
+    rules = tuple(r for r in policy.rules if r.kind in BLANK_RULES)
+    start = facts.obligation_start
+    head_id = f"{_days_id(len(working))} bulan ini sudah ditutup."
+    head_en = f"{_days_en(len(working))} of the month closed."
+    if counted:
+        rules_id = " dan ".join(_rule_words(r)[0] for r in rules)
+        rules_en = " and ".join(_rule_words(r)[1] for r in rules)
+        count_id = (f"{len(counted)} hari belum diisi tanpa keterangan dihitung ({dates_text(counted, 'id')})"
+                    + (f" menurut aturan {rules_id}." if rules else
+                       ", tetapi kebijakan instansi tidak memotong tunjangan untuk hari yang belum diisi."))
+        count_en = (f"{_days_en(len(counted))} without daily progress or justification counted "
+                    f"({dates_text(counted, 'en')})"
+                    + (f" under the rule of {rules_en}." if rules else
+                       ", but the agency's policy deducts nothing for blank days."))
+    else:
+        count_id = "Tidak ada hari kerja yang belum diisi tanpa keterangan."
+        count_en = "No working day without daily progress or justification."
+    parts_id, parts_en = [head_id, count_id], [head_en, count_en]
+    if excused:
+        listed_id = ", ".join(f"{date_text(d, 'id')}: {ABSENCE_ID.get(k, k)}" for d, k in excused)
+        listed_en = ", ".join(f"{date_text(d, 'en')}: {ABSENCE_EN.get(k, k)}" for d, k in excused)
+        parts_id.append(f"{len(excused)} hari tidak dihitung karena ketidakhadiran yang sah ({listed_id}).")
+        parts_en.append(f"{_days_en(len(excused))} not counted for a justified absence ({listed_en}).")
+    if start is not None and start > facts.first_day:
+        parts_id.append(f"Kewajiban mengisi progres harian berlaku mulai {date_text(start, 'id')}: hari kerja "
+                        "sebelumnya tidak dihitung.")
+        parts_en.append(f"Daily progress has been owed from {date_text(start, 'en')}: working days before it are "
+                        "not counted.")
+    elif start is not None:
+        parts_id.append(f"Kewajiban mengisi progres harian berlaku sejak {date_text(start, 'id')}.")
+        parts_en.append(f"Daily progress has been owed since {date_text(start, 'en')}.")
+    parts_id.append("Hari kerja yang belum ditutup (masih dapat diisi) tidak dihitung.")
+    parts_en.append("Working days not closed yet (still open for entries) are not counted.")
+    return BlankDays(len(working), counted, excused, start, tuple(r.kind.value for r in rules),
+                     " ".join(parts_id), " ".join(parts_en))
 
 
 def input_digest(policy: Policy, facts: EmployeeMonth) -> str:

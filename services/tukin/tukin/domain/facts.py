@@ -18,7 +18,8 @@ The plain form `parse_employee_month` reads (and `EmployeeMonth.to_dict` writes)
  "predikat_history": {"2025": "baik"}}
 ```
 
-`agency_id`, `working_days`, `returned_entries` (0), `predikat` (none), `predikat_history` ({})
+`agency_id`, `working_days`, `returned_entries` (0), `predikat` (none), `predikat_history` ({}),
+`obligation_start` (none: the date from which harian required a daily entry, as its closings say)
 are optional. Each day is a `harian.day_closed` data object; `blank`, `justified`, `entries`,
 `absence`, `late` may be left out (they follow from `status`), extra keys of the event (nip,
 agency_id, unit_id) are accepted and a `nip` must be the employee's. `working_days`, when
@@ -51,7 +52,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_NAME = 200
 MAX_COUNT = 100_000
 _TOP_KEYS = ("nip", "name", "kelas_jabatan", "month", "agency_id", "working_days", "days", "returned_entries",
-             "predikat", "predikat_history")
+             "predikat", "predikat_history", "obligation_start")
 
 
 class DayStatus(StrEnum):
@@ -121,6 +122,7 @@ class EmployeeMonth:
     predikat_history: Mapping[int, Predikat] = field(default_factory=dict)  # annual predikat by year
     agency_id: str | None = None
     working_days: tuple[dt.date, ...] | None = None
+    obligation_start: dt.date | None = None  # from when a daily entry was owed (harian.day_closed)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "days", tuple(sorted(self.days, key=lambda d: d.date)))
@@ -162,6 +164,7 @@ class EmployeeMonth:
             "returned_entries": self.returned_entries,
             "predikat": None if self.predikat is None else self.predikat.value,
             "predikat_history": {str(y): p.value for y, p in self.predikat_history.items()},
+            "obligation_start": None if self.obligation_start is None else self.obligation_start.isoformat(),
         }
 
     def canonical_json(self) -> str:
@@ -354,11 +357,15 @@ def parse_employee_month(raw: Any) -> EmployeeMonth:
                                          f"{history_year} tercantum dua kali."))
             history[history_year] = value_predikat
 
+    obligation = None
+    if raw.get("obligation_start") is not None:
+        obligation = _date(raw.get("obligation_start"), "obligation_start", errors)
+
     if errors:
         raise _invalid(errors)
     assert nip is not None and name is not None and kelas is not None and year is not None and month is not None
     facts = EmployeeMonth(nip, name.strip(), kelas, year, month, tuple(d for _, d in days), returned, latest,
-                          history, agency_id, working_days)
+                          history, agency_id, working_days, obligation)
     errors = consistency_errors(facts, days)
     if errors:
         raise _invalid(errors)
