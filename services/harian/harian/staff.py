@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel import rules
@@ -20,7 +20,7 @@ from . import monitoring
 from .domain.obligation import obligation_start
 from .domain.settings import AgencySettings, parse_agency_settings
 from .domain.workdays import Absence, AbsenceKind
-from .tables import absences, agency_settings, approved_rhk, employee_first_seen, employees, inbox
+from .tables import absences, agency_settings, approved_rhk, employee_first_seen, employees, entries, inbox
 
 DEFAULT_REMINDER_HOUR = 15
 
@@ -55,6 +55,13 @@ def _replace_rhk(s: Session, data: dict[str, Any]) -> None:
         s.execute(insert(approved_rhk).values(
             rhk_id=r["id"], nip=data["nip"], year=data["year"], skp_id=data["skp_id"], version=data["version"],
             kind=r["kind"], text=r["text"], satuan=kuantitas.get("satuan"), target=target[:200] if target else None))
+    # A revision that removed an RHK names the one that took over its links: the year's entries on
+    # the old one now belong to the new one, so the calendar and the board link to an RHK in force.
+    for moved in data.get("moved") or []:
+        s.execute(update(entries).where(
+            entries.c.nip == data["nip"], entries.c.rhk_id == moved["from"],
+            entries.c.date >= dt.date(data["year"], 1, 1), entries.c.date <= dt.date(data["year"], 12, 31))
+            .values(rhk_id=moved["to"]))
 
 
 def employee(s: Session, nip: str | None) -> Any:
