@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every process of e-Kinerja: the five services, the gateway, the web client and the
+# One image for every process of e-Kinerja: the six services, the gateway, the web client and the
 # migrations. The command picks the role (deploy/bin/process runs deploy/Procfile's line of that
 # name):  docker run IMAGE harian | gateway | web
 #         docker run IMAGE python -m ekinerja_kernel migrate services/harian
@@ -43,6 +43,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     EKINERJA_VAR_DIR=/tmp/ekinerja
 USER 10001:10001
-EXPOSE 8000 8080 9101 9102 9103 9104 9105
+EXPOSE 8000 8080 9101 9102 9103 9104 9105 9106
 ENTRYPOINT ["/app/deploy/bin/process"]
 CMD ["gateway"]

@@ -24,7 +24,7 @@ from nameko.rpc import Rpc
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("identity", "sync", "skp", "harian", "tukin")
+SERVICES = ("identity", "sync", "skp", "harian", "tukin", "events")
 TARGET = re.compile(r"^([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?$")
 
 

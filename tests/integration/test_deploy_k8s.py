@@ -23,11 +23,14 @@ import referencing
 import yaml
 from kustomize_lite import KustomizeError, render
 
+from ekinerja_kernel import config
+from ekinerja_kernel.bus import LEGACY_EVENTS_EXCHANGE
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "production")
 KUBERNETES = "1.30"  # the oldest Kubernetes the manifests are for
-SERVICES = ("identity", "sync", "skp", "harian", "tukin")
+SERVICES = ("identity", "sync", "skp", "harian", "tukin", "events")
 HTTP = {"gateway": 8000, "web": 8080}
 OPERATOR_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
                   ("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster")}
@@ -255,6 +258,17 @@ def test_each_service_and_its_migration_read_their_own_database_cluster(overlay)
         assert (ROOT / "services" / service / "alembic.ini").is_file()
         others = {e["name"] for e in container["env"] if e["name"].endswith("_DATABASE_URL")} - {variable}
         assert others == set(), f"{service} can read another service's database"
+
+
+def test_the_configmap_names_the_internal_exchange_and_the_public_vhost_the_code_uses(overlay, monkeypatch):
+    _, objects = overlay
+    data = of_kind(objects, "ConfigMap")["ekinerja-config"]["data"]
+    monkeypatch.delenv("EVENTS_EXCHANGE", raising=False)
+    monkeypatch.delenv("PUBLIC_VHOST", raising=False)
+
+    # The old exchange is only routed into the internal one for an older release's processes.
+    assert data["EVENTS_EXCHANGE"] == config.events_exchange() != LEGACY_EVENTS_EXCHANGE
+    assert data["PUBLIC_VHOST"] == config.public_vhost()
 
 
 def test_every_secret_is_written_by_an_operator_or_documented(overlay):
