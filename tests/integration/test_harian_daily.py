@@ -7,6 +7,7 @@ real skp.approved event on the bus, as in production."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from email.utils import parsedate_to_datetime
 
@@ -361,6 +362,9 @@ def test_the_employee_is_told_by_mail_when_a_submission_is_refused(users, people
     wait_for(told, timeout=30, what="the refusal mail")
     body = told()[0].get_payload(decode=True).decode()
     assert result["id"] in body and "outside-backfill-window" not in body and "date:" in body
+    web = os.environ.get("EKINERJA_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
+    assert f"{web}/harian/{day.isoformat()}/pengajuan/{result['id']}" in body  # an absolute link to the page
+    assert "Status: /api/" not in body
     sent = parsedate_to_datetime(told()[0]["Date"])  # every mail carries its Date
     assert abs((sent - dt.datetime.now(dt.UTC)).total_seconds()) < 300 and told()[0]["Message-ID"]
 

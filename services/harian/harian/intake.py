@@ -35,7 +35,7 @@ from ekinerja_kernel.mail import queue_mail
 from ekinerja_kernel.outbox import Outbox
 from ekinerja_kernel.service import BackgroundLoop
 
-from . import days, staff
+from . import days, links, staff
 from .domain.failure import FAILED, failure_problem
 from .domain.status import EntryState
 from .tables import entries, mail_queue, submissions
@@ -280,8 +280,9 @@ def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any], per
     day = data.get("date")
     queue_mail(s, mail_queue, person.email, f"e-Kinerja: progres harian {day} tidak tersimpan / not saved",
                f"Yth. {person.name},\n\nProgres harian tanggal {day} yang Anda kirim tidak dapat disimpan:\n"
-               f"{reasons_id}\n\nPerbaiki lalu kirim kembali. Status: /api/v1/harian/submissions/{data['id']}\n\n"
-               f"Your daily progress for {day} could not be saved:\n{reasons_en}\n\nFix it and submit again.\n")
+               f"{reasons_id}\n\nPerbaiki lalu kirim kembali:\n\n    {links.submission_page(day, data['id'])}\n\n"
+               f"Your daily progress for {day} could not be saved:\n{reasons_en}\n\nFix it and submit again: "
+               f"{links.submission_page(day, data['id'])}\n")
 
 
 def _date_or_epoch(value: Any) -> dt.date:
