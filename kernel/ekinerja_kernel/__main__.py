@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     action = dead.add_subparsers(dest="action", required=True)
     listing = action.add_parser("list", help="how many messages wait in each dead-letter queue")
     listing.add_argument("queues", nargs="*", metavar="QUEUE",
-                         help="queues to look at (default: every consuming queue of the services)")
+                         help="queues to look at (default: the queues of every service's event handlers and "
+                              "harian.submissions; events.log is on the public vhost: give its AMQP_URI)")
     declare = action.add_parser("declare", help="make the dead-letter queues exist before anything is parked "
                                                 "(needed before a broker policy dead-letters into them)")
     declare.add_argument("queues", nargs="*", metavar="QUEUE", help="default: every consuming queue of the services")
@@ -47,9 +48,15 @@ def _short(value: Any, width: int = 400) -> str:
 
 def _dead_letters(args: argparse.Namespace) -> int:
     queues = DeadLetterQueues(config.amqp_uri())
+    if args.action in ("list", "declare") and not args.queues:
+        try:
+            args.queues = consuming_queues()
+        except LookupError as error:
+            print(f"dead-letters {args.action}: {error}", file=sys.stderr)
+            return 1
     if args.action == "list":
         print(f"{'DEAD-LETTER QUEUE':40} MESSAGES")
-        for queue in args.queues or consuming_queues():
+        for queue in args.queues:
             try:
                 count: Any = queues.count(queue)
             except QueueMissing:
@@ -57,7 +64,7 @@ def _dead_letters(args: argparse.Namespace) -> int:
             print(f"{dead_queue(queue).name:40} {count}")
         return 0
     if args.action == "declare":
-        for queue in args.queues or consuming_queues():
+        for queue in args.queues:
             print(f"declared {queues.declare(queue)}")
         return 0
     try:

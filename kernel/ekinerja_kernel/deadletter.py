@@ -23,6 +23,8 @@ The nameko entrypoint for event handlers is `service.EventHandler`; harian's bat
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
 import json
 import logging
 import threading
@@ -31,13 +33,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import ModuleType
 from typing import Any, TypeVar
 
 from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Producer, Queue
 
 from . import config, metrics
-from .bus import HARIAN_SUBMISSIONS, ConfirmedPublisher, event_queue_name
+from .bus import HARIAN_SUBMISSIONS, ConfirmedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +71,44 @@ def dead_queue(queue: str) -> Queue:
     return Queue(f"{queue}.dead", exchange=dead_letter_exchange(), routing_key=queue, durable=True)
 
 
-def consuming_queues() -> list[str]:
-    """Every queue the services consume with dead-lettering: each service's events, harian's submissions."""
-    return [event_queue_name(s) for s in config.SERVICES] + [HARIAN_SUBMISSIONS.name]
+def service_class(service: str, load: Callable[[str], ModuleType] = importlib.import_module) -> type:
+    """The nameko class of `service`: the class named so in its module `<service>.service`, the one
+    deploy/Procfile runs. LookupError when that is not installed here or has no such class."""
+    try:
+        module = load(f"{service}.service")
+    except ModuleNotFoundError as exc:
+        raise LookupError(f"service {service} is not installed here (no module {exc.name}): "
+                          "name its queues instead") from None
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if getattr(cls, "name", None) == service and cls.__module__ == module.__name__:
+            return cls
+    raise LookupError(f"{module.__name__} has no nameko service named {service}")
+
+
+def handler_queues(cls: type) -> list[str]:
+    """The queues of a service class's event handlers (`@handle_event`), each once."""
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+    from .service import EventHandler  # the entrypoint parks through this module: imported late
+
+    found: list[str] = []
+    for _, member in inspect.getmembers(cls, callable):
+        for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, EventHandler) and entrypoint.queue.name not in found:
+                found.append(entrypoint.queue.name)
+    return found
+
+
+def consuming_queues(services: Sequence[str] | None = None,
+                     load: Callable[[str], ModuleType] = importlib.import_module) -> list[str]:
+    """Every queue on AMQP_URI's vhost that the services consume with dead-lettering: those of each
+    service's declared event handlers, read from its class (a service without any, like events, whose
+    log queue is on the public vhost, names none), and harian's submissions."""
+    services = config.SERVICES if services is None else services
+    queues = [queue for service in services for queue in handler_queues(service_class(service, load))]
+    if "harian" in services:
+        queues.append(HARIAN_SUBMISSIONS.name)
+    return queues
 
 
 def max_tries() -> int:

@@ -196,3 +196,50 @@ def test_a_probe_that_raises_means_an_outage():
 
     with pytest.raises(ValueError):
         settle(Store(poison={1}), [1], healthy=probe)
+
+
+# -- which queues the operator's CLI lists and declares ------------------------------------------
+
+def test_the_consuming_queues_are_the_services_declared_handlers_and_harians_submissions():
+    queues = deadletter.consuming_queues()
+
+    # Read from each service's nameko class: the monitoring read models' own queues are there, and
+    # the events service (no event handler: its log queue is on the public vhost) names none.
+    assert sorted(queues) == sorted([
+        "identity.events", "sync.events", "skp.events", "skp-monitoring.events", "harian.events",
+        "harian-monitoring.events", "tukin.events", "tukin-monitoring.events", "harian.submissions"])
+    assert not any(q.startswith("events.") for q in queues)
+
+
+def test_a_service_is_read_from_its_own_module_and_a_missing_one_is_named():
+    import types
+
+    from ekinerja_kernel.service import ServiceBase, event_queue, handle_event
+
+    class Probe(ServiceBase):
+        name = "probe"
+
+        @handle_event(event_queue("probe", "ekinerja.unit.#"))
+        def on_unit(self, event):
+            pass
+
+        @handle_event(event_queue("probe-audit", "ekinerja.employee.#"))
+        def on_employee(self, event):
+            pass
+
+    class Quiet(ServiceBase):
+        name = "quiet"
+
+    modules = {"probe.service": types.ModuleType("probe.service"), "quiet.service": types.ModuleType("quiet.service")}
+    Probe.__module__, Quiet.__module__ = "probe.service", "quiet.service"
+    modules["probe.service"].Probe = Probe
+    modules["quiet.service"].Quiet = Quiet
+
+    def load(name):
+        if name not in modules:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return modules[name]
+
+    assert sorted(deadletter.consuming_queues(("probe", "quiet"), load=load)) == ["probe-audit.events", "probe.events"]
+    with pytest.raises(LookupError, match="absent"):
+        deadletter.consuming_queues(("probe", "absent"), load=load)
