@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import requests
+from harness import totp_code
+from selenium.webdriver.common.by import By
 
 from ekinerja_kernel.localservers import free_port, wait_for
 
@@ -181,3 +183,29 @@ def until(condition, timeout: float = 30, what: str = "the condition") -> None:
     """Poll `condition` until true or the deadline (the kernel's wait_for, named for readability)."""
     wait_for(condition, timeout=timeout, interval=0.2, what=what)
 
+
+def name_of(js: bool, page: str) -> str:
+    return f"{page}-{'js' if js else 'nojs'}"
+
+
+def sign_in(driver, world, nip: str, js: bool, page_prefix: str | None = None) -> None:
+    """Through the sign-in pages (and the TOTP step for an account in world["totp"]) to Beranda."""
+    account = world["accounts"][nip]
+    driver.get(world["web"] + "/masuk")
+    if page_prefix:
+        check_page(driver, name_of(js, f"{page_prefix}-masuk"))
+    driver.find_element(By.ID, "nip").send_keys(nip)
+    driver.find_element(By.ID, "password").send_keys(account["password"])
+    driver.find_element(By.CSS_SELECTOR, "form[action='/masuk'] button[type=submit]").click()
+    if nip in world["totp"]:
+        until(lambda: "/masuk/kode" in driver.current_url, what="the TOTP step")
+        if page_prefix:
+            check_page(driver, name_of(js, f"{page_prefix}-kode"))
+        driver.find_element(By.ID, "code").send_keys(totp_code(world["totp"][nip]))
+        driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    until(lambda: driver.current_url.rstrip("/") == world["web"], what=f"{nip}'s Beranda")
+
+
+def sign_out(driver) -> None:
+    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    until(lambda: "/masuk" in driver.current_url, what="the sign-in page after sign-out")

@@ -15,7 +15,7 @@ import requests
 from harness import totp_code
 from selenium.webdriver.common.by import By
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, wait_for_skp_copy
-from web_harness import browser, check_page, start_stack, stop_all, until, use
+from web_harness import browser, check_page, name_of, sign_in, sign_out, start_stack, stop_all, until, use
 
 from ekinerja_kernel import config
 
@@ -85,32 +85,6 @@ def _day(js: bool) -> dt.date:
     return TODAY if js else YESTERDAY
 
 
-def _name(js: bool, page: str) -> str:
-    return f"{page}-{'js' if js else 'nojs'}"
-
-
-def sign_in(driver, world, nip: str, js: bool, page_prefix: str | None = None) -> None:
-    account = world["accounts"][nip]
-    driver.get(world["web"] + "/masuk")
-    if page_prefix:
-        check_page(driver, _name(js, f"{page_prefix}-masuk"))
-    driver.find_element(By.ID, "nip").send_keys(nip)
-    driver.find_element(By.ID, "password").send_keys(account["password"])
-    driver.find_element(By.CSS_SELECTOR, "form[action='/masuk'] button[type=submit]").click()
-    if nip in world["totp"]:
-        until(lambda: "/masuk/kode" in driver.current_url, what="the TOTP step")
-        if page_prefix:
-            check_page(driver, _name(js, f"{page_prefix}-kode"))
-        driver.find_element(By.ID, "code").send_keys(totp_code(world["totp"][nip]))
-        driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    until(lambda: driver.current_url.rstrip("/") == world["web"], what=f"{nip}'s Beranda")
-
-
-def sign_out(driver) -> None:
-    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
-    until(lambda: "/masuk" in driver.current_url, what="the sign-in page after sign-out")
-
-
 def fill_activity(driver, row: int, description: str) -> None:
     select = driver.find_element(By.ID, f"a-{row}-rhk_id")
     options = select.find_elements(By.TAG_NAME, "option")
@@ -145,16 +119,16 @@ def submitted(world, nip: str, day: dt.date) -> list[dict]:
 def test_an_employee_signs_in_with_totp_and_submits_the_day(world, driver_for, js):
     driver = driver_for(js)
     sign_in(driver, world, RAHMAT, js, page_prefix="pegawai")
-    check_page(driver, _name(js, "beranda"))
+    check_page(driver, name_of(js, "beranda"))
     assert driver.find_element(By.ID, "today-title")
     driver.get(world["web"] + "/harian/")
-    check_page(driver, _name(js, "harian-kalender"))
+    check_page(driver, name_of(js, "harian-kalender"))
     assert driver.find_elements(By.CSS_SELECTOR, "table.calendar td.s-belum_diisi")
     driver.get(f"{world['web']}/harian/{_day(js).isoformat()}")
-    check_page(driver, _name(js, "harian-hari"))
+    check_page(driver, name_of(js, "harian-hari"))
     fill_activity(driver, 0, f"Menyusun modul pelatihan ({'js' if js else 'nojs'})")
     submit_day(driver, js)
-    check_page(driver, _name(js, "harian-pengajuan"))
+    check_page(driver, name_of(js, "harian-pengajuan"))
 
     assert driver.find_element(By.TAG_NAME, "h1").text == "Progres harian diajukan"
     assert driver.find_element(By.CSS_SELECTOR, ".tag-diajukan").text == "Diajukan"
@@ -200,19 +174,19 @@ def test_the_supervisor_approves_one_entry_and_returns_another_with_a_note(world
     driver = driver_for(js)
     sign_in(driver, world, PUTRI, js, page_prefix="atasan")
     driver.get(f"{world['web']}/tim/?dari={day.isoformat()}")
-    check_page(driver, _name(js, "tim-harian"))
+    check_page(driver, name_of(js, "tim-harian"))
 
     driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{rahmat_entry}']").click()
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
     until(lambda: "disetujui=1" in driver.current_url, what="the approval")
-    check_page(driver, _name(js, "tim-harian-disetujui"))
+    check_page(driver, name_of(js, "tim-harian-disetujui"))
     assert driver.find_element(By.CSS_SELECTOR, f"[data-entry='{rahmat_entry}']").get_attribute("data-state") == \
         "disetujui"
 
     driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").click()
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]").click()  # no note yet
     assert driver.find_element(By.ID, "note-error").text  # the API's rule, next to the note
-    check_page(driver, _name(js, "tim-harian-galat"))
+    check_page(driver, name_of(js, "tim-harian-galat"))
     assert driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").is_selected()
     driver.find_element(By.ID, "note").send_keys("Lampirkan daftar hadir peserta")
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]").click()
@@ -232,7 +206,7 @@ def test_the_employee_sees_the_note_and_submits_again(world, driver_for, js):
     if js:  # today's entry: Beranda says it came back
         assert driver.find_element(By.CSS_SELECTOR, "#today-title ~ p .tag-dikembalikan")
     driver.get(f"{world['web']}/harian/{day.isoformat()}")
-    check_page(driver, _name(js, "harian-dikembalikan"))
+    check_page(driver, name_of(js, "harian-dikembalikan"))
     assert driver.find_element(By.CSS_SELECTOR, "[data-note]").text == "Lampirkan daftar hadir peserta"
     description = driver.find_element(By.ID, "a-0-description")
     description.send_keys(" (daftar hadir terlampir)")
@@ -253,12 +227,12 @@ def test_the_supervisor_approves_an_skp(world, driver_for, js):
     driver = driver_for(js)
     sign_in(driver, world, PUTRI, js)
     driver.get(world["web"] + "/tim/skp")
-    check_page(driver, _name(js, "tim-skp"))
+    check_page(driver, name_of(js, "tim-skp"))
     driver.find_element(By.CSS_SELECTOR, f"a[href='/tim/skp/{plan['id']}']").click()
-    check_page(driver, _name(js, "tim-skp-tinjau"))
+    check_page(driver, name_of(js, "tim-skp-tinjau"))
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
     until(lambda: "selesai=approve" in driver.current_url, what="the SKP approval")
-    check_page(driver, _name(js, "tim-skp-disetujui"))
+    check_page(driver, name_of(js, "tim-skp-disetujui"))
 
     assert owner.get(f"/api/v1/skp/{plan['id']}").get_json()["state"] == "disetujui"
 
@@ -279,22 +253,22 @@ def test_an_admin_repairs_a_blocked_employees_supervisor_and_the_finding_goes(wo
     driver = driver_for(js)
     sign_in(driver, world, blocked, js)
     assert driver.find_elements(By.CSS_SELECTOR, "[data-code='no-supervisor']")
-    check_page(driver, _name(js, "beranda-terhambat"))
+    check_page(driver, name_of(js, "beranda-terhambat"))
     sign_out(driver)
 
     sign_in(driver, world, ADMIN, js, page_prefix="admin")
     driver.get(world["web"] + "/admin/?kode=no-supervisor")
-    check_page(driver, _name(js, "admin-temuan"))
+    check_page(driver, name_of(js, "admin-temuan"))
     driver.find_element(By.CSS_SELECTOR, f"tr[data-nip='{blocked}'] a").click()
-    check_page(driver, _name(js, "admin-pegawai"))
+    check_page(driver, name_of(js, "admin-pegawai"))
     driver.find_element(By.ID, "supervisor_nip").send_keys(PUTRI)
     driver.find_element(By.ID, "reason-supervisor").send_keys("Atasan langsung sesuai SK")
     driver.find_element(By.CSS_SELECTOR, "form.repair button[type=submit]").click()
     until(lambda: "selesai=supervisor" in driver.current_url, what="the repair")
-    check_page(driver, _name(js, "admin-pegawai-diperbaiki"))
+    check_page(driver, name_of(js, "admin-pegawai-diperbaiki"))
     assert PUTRI in driver.find_element(By.CSS_SELECTOR, "[data-supervisor]").text
     sign_out(driver)
 
     sign_in(driver, world, blocked, js)
     assert not driver.find_elements(By.CSS_SELECTOR, "[data-code='no-supervisor']")
-    check_page(driver, _name(js, "beranda-pulih"))
+    check_page(driver, name_of(js, "beranda-pulih"))

@@ -29,6 +29,9 @@ class ApiProblem(Exception):
     errors: list[FieldProblem] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=dict)
     retry_after: int | None = None
+    # The access token itself was refused (RFC 6750's `error="invalid_token"` challenge): a new token
+    # may help. A 401 without it is about what the request carried (a wrong TOTP code, say).
+    token_refused: bool = False
 
     def sentence(self, locale: str) -> str:
         return self.detail_id if locale == "id" else self.detail
@@ -43,7 +46,10 @@ class ApiProblem(Exception):
             # Not a problem document (a proxy's page, say): say what happened in plain words.
             return cls.unavailable(response.status_code)
         retry = response.headers.get("Retry-After")
-        return cls.from_body(response.status_code, body, int(retry) if retry and retry.isdigit() else None)
+        problem = cls.from_body(response.status_code, body, int(retry) if retry and retry.isdigit() else None)
+        problem.token_refused = response.status_code == 401 and \
+            "invalid_token" in response.headers.get("WWW-Authenticate", "")
+        return problem
 
     @classmethod
     def from_body(cls, status: int, body: dict[str, Any], retry_after: int | None = None) -> ApiProblem:

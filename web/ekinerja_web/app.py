@@ -115,8 +115,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.jinja_env.filters[name] = getattr(formatting, name)
     app.jinja_env.globals.update(month_name=formatting.month_name, weekday_short=formatting.weekday_short,
                                  status_label=labels.status_label, absence_label=labels.absence_label,
-                                 aspek_labels=labels.ASPEK, rating_labels=labels.RATING,
-                                 csrf_token=web_session.csrf_token)
+                                 aspek_labels=labels.ASPEK, csrf_token=web_session.csrf_token)
+    for name, table in (("rating", labels.RATING), ("predikat", labels.PREDIKAT), ("approach", labels.APPROACH),
+                        ("kind", labels.RHK_KIND), ("evaluation_state", labels.EVALUATION_STATE),
+                        ("period_kind", labels.PERIOD_KIND), ("ends", labels.ENDS_POSITION),
+                        ("history", labels.HISTORY), ("proposal", labels.PROPOSAL_STATE)):
+        app.jinja_env.globals[f"{name}_label"] = functools.partial(labels.label, table)
 
     @app.before_request
     def _load_session() -> None:
@@ -185,9 +189,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                                 secure=web_session._secure())
         return response
 
-    from .views import admin, auth, harian, pages, skp, tim, tunjangan
+    from .views import admin, auth, harian, menilai, pages, pengaturan, penilaian, rencana, skp, tim, tunjangan
 
-    for module in (auth, pages, harian, skp, tim, tunjangan, admin):
+    for module in (auth, pages, harian, skp, rencana, penilaian, tim, menilai, tunjangan, admin, pengaturan):
         app.register_blueprint(module.bp)
     return app
 

@@ -37,13 +37,13 @@ def call(method: str, path: str, **kwargs: Any) -> Reply:
     try:
         return api().call(method, path, token=tokens["access"], **kwargs)
     except ApiProblem as problem:
-        if problem.status != 401:
+        if not problem.token_refused:
             raise
     tokens = _refresh(tokens["access"])
     try:
         return api().call(method, path, token=tokens["access"], **kwargs)
     except ApiProblem as problem:
-        if problem.status == 401:
+        if problem.token_refused:
             web_session.end()
             raise SignedOut() from None
         raise

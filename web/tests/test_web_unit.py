@@ -139,3 +139,41 @@ def test_a_page_with_its_css_and_script_stays_under_100_kb(app):
     assets = re.findall(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
     total = len(html) + sum(len(client.get(a.decode()).get_data()) for a in assets if b"print" not in a)
     assert total < 100_000, total
+
+
+def _response(status: int, body: dict, headers: dict | None = None):
+    import json
+
+    import requests
+
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    response.headers.update({"Content-Type": "application/problem+json", **(headers or {})})
+    return response
+
+
+def test_only_a_refused_token_is_worth_a_refresh():
+    """A 401 with the Bearer challenge is the access token's; one without it (a wrong TOTP code) is
+    the request's own refusal, shown on the page rather than taken for a signed-out session."""
+    token = ApiProblem.from_response(_response(401, {"detail": "Expired", "code": "token-expired"}, {
+        "WWW-Authenticate": 'Bearer realm="ekinerja", error="invalid_token", error_description="token-expired"'}))
+    wrong_code = ApiProblem.from_response(_response(401, {"detail": "Wrong code", "code": "mfa-invalid"}))
+    assert token.token_refused and not wrong_code.token_refused
+
+
+def test_an_rhk_is_sent_with_the_aspek_typed_and_refusals_go_to_the_page_that_asks_them():
+    from ekinerja_web.views.rencana import _blank_rhk, _place, _rhk_body
+
+    answers = _blank_rhk()
+    answers.update(text="Tersusunnya modul", intervenes="boss-rhk")
+    answers["iki"]["kuantitas"] = {"indikator": "Jumlah modul", "target": "2", "satuan": "modul"}
+    answers["iki"]["waktu"] = {"indikator": "Selesai", "target": "12", "satuan": "bulan"}
+    sent = _rhk_body(answers)
+    assert [i["aspek"] for i in sent["iki"]] == ["kuantitas", "waktu"]  # kualitas and biaya left blank
+    assert sent["intervenes"] == "boss-rhk" and "id" not in sent
+    assert _place("rhk[0].iki[1].target", "within-period", 0, sent) == ("iki", "iki-waktu-target")
+    assert _place("rhk[0].iki", "has-kualitas", 0, sent) == ("iki", "iki-kualitas-indikator")
+    assert _place("rhk[0].intervenes", "required", 0, sent) == ("intervensi", "intervenes")
+    assert _place("rhk", "has-utama", 0, sent) == ("uraian", "kind")
+    assert _place("rhk[1].text", "required", 0, sent) is None  # another RHK's: the summary says it

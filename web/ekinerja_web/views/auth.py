@@ -148,7 +148,8 @@ def sign_out() -> ResponseReturnValue:
             pass
     web_session.end()
     web_session.current().set("notice", _("Anda sudah keluar."))
-    return redirect(url_for("auth.sign_in"))
+    target = request.form.get("next")  # signing in again to come back (a step that needs a fresh sign-in)
+    return redirect(url_for("auth.sign_in", next=safe_next(target)) if target else url_for("auth.sign_in"))
 
 
 @bp.route("/aktivasi", methods=["GET", "POST"])
