@@ -2,7 +2,7 @@
 
 Deterministic: the same files every run. Two agencies, three levels of supervision or more,
 a school with its kepala sekolah and teachers (PNS and PPPK), about 40 employees with valid
-NIP/NIK. Run: python deploy/demo/make_demo.py
+NIP/NIK, and BKN's national monitoring account. Run: python deploy/demo/make_demo.py
 """
 
 from __future__ import annotations
@@ -127,7 +127,26 @@ def build() -> dict:
     for _ in range(4):
         emps.append(employee(*R, "pk-sdn1", "pk-guru-pertama", "IX", kepsek["nip"], pppk=True))
     emps.append(employee(*R, "pk-sdn1", "pk-operator", "V", kepsek["nip"], pppk=True))
+    national(agencies, units, positions, emps)
     return {"agencies": agencies, "units": units, "positions": positions, "employees": emps}
+
+
+def national(agencies: list[dict], units: list[dict], positions: list[dict], emps: list[dict]) -> None:
+    """BKN's national monitoring account (admin_nasional: sees every agency). Last, and from a random
+    generator of its own, so every other record and login stays what it was before it was added."""
+    own = random.Random("bkn-national-monitoring")
+    agencies.append({"id": "bkn", "name": "Badan Kepegawaian Negara", "kind": "pusat"})
+    units.append({"id": "bkn-wasdal", "agency_id": "bkn", "parent_id": None,
+                  "name": "Kedeputian Bidang Pengawasan dan Pengendalian", "kind": "unit"})
+    positions.append({"id": "bkn-analis", "agency_id": "bkn", "name": "Analis Kebijakan Ahli Madya",
+                      "kind": "fungsional", "jenjang": "Ahli Madya", "kelas_jabatan": 11})
+    birth = dt.date(1979, 4, 17)
+    nip = f"{birth:%Y%m%d}200501{1}{next(seq):03d}"
+    nik = f"317403{birth.day:02d}{birth:%m}{birth:%y}{own.randint(1, 9999):04d}"
+    emps.append({"nip": nip, "nik": nik, "name": "Bambang Setiadi", "email": "bambang.setiadi@bkn.go.id",
+                 "employment_type": "PNS", "status": "active", "golongan": "IV/b", "agency_id": "bkn",
+                 "unit_id": "bkn-wasdal", "position_id": "bkn-analis", "supervisor_nip": None,
+                 "roles": ["admin_nasional"]})
 
 
 def accounts(data: dict) -> dict:
