@@ -5,10 +5,11 @@ from __future__ import annotations
 from ekinerja_kernel.rpc import rpc
 from ekinerja_kernel.service import OutboxRelay, RequestInfo, ServiceBase, event_queue, handle_event
 
-from . import facts, handlers
+from . import facts, handlers, monitoring
 from .tables import OUTBOX
 
 FACTS = event_queue("tukin", *facts.PATTERNS)
+UNITS = event_queue("tukin-monitoring", "ekinerja.unit.#")  # the unit tree of the monitoring read model
 
 
 class TukinService(ServiceBase):
@@ -53,3 +54,21 @@ class TukinService(ServiceBase):
     @rpc
     def promotion(self, nip: str | None = None) -> dict:
         return handlers.promotion(self.db, self.request, nip)
+
+    # --- national monitoring (tukin.monitoring) -------------------------------------------------
+
+    @handle_event(UNITS)
+    def on_unit(self, envelope: dict) -> None:
+        monitoring.on_unit_event(self.db, envelope)
+
+    @rpc
+    def monitoring_view(self, level: str, id: str | None, months: list) -> dict:
+        return monitoring.view(self.db, self.request, level, id, months)
+
+    @rpc
+    def monitoring_person(self, nip: str, months: list) -> dict:
+        return monitoring.person(self.db, self.request, nip, months)
+
+    @rpc
+    def monitoring_reads(self, subject: str | None = None, limit: int = 100) -> dict:
+        return monitoring.reads(self.db, self.request, subject, limit)
