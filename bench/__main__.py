@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from bench import web
 from bench.peak import main as peak
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -14,6 +15,7 @@ import tukin_month  # noqa: E402
 
 status = peak()
 if status != 2:  # the stack is up: go on with the batch benchmarks
+    status = max(status, web.main())  # the main pages through the web process
     print()
     status = max(status, tukin_month.main(["--size", os.environ.get("BENCH_TUKIN_SIZE", "50000")]))
     print()
