@@ -72,9 +72,6 @@ def procfile_command(name: str) -> list[str]:
 
             words = shlex.split(line.partition(":")[2].strip())
             words[0] = str(Path(sys.executable).parent / words[0])  # the venv's gunicorn
-            override = os.environ.get(f"WEB_TEST_{name.upper()}_GUNICORN_CONF")  # a local debugging aid
-            if override and "-c" in words:
-                words[words.index("-c") + 1] = override
             return words
     raise AssertionError(f"no {name} line in deploy/Procfile")
 
