@@ -712,7 +712,9 @@ def policy_in_force(policies: Iterable[Policy], on_date: dt.date, agency_id: str
         later = f" (the first starts on {first.isoformat()})" if first else ""
         later_id = f" (yang pertama berlaku mulai {first.isoformat()})" if first else ""
         raise DomainError(code="tukin-no-policy-in-force", status=404, title="No policy in force",
-                          detail=f"Agency {who} has no allowance policy in force on {on_date.isoformat()}{later}.",
+                          detail=f"Agency {who} has no allowance policy in force on {on_date.isoformat()}{later}: "
+                                 "its admin loads a version in force from that date (POST /api/v1/tukin/policies).",
                           detail_id=f"Instansi {who} tidak memiliki kebijakan tunjangan yang berlaku pada "
-                                    f"{on_date.isoformat()}{later_id}.")
+                                    f"{on_date.isoformat()}{later_id}: admin instansi memuat versi yang berlaku "
+                                    "sejak tanggal itu (POST /api/v1/tukin/policies).")
     return max(in_force, key=lambda p: p.effective_from)
