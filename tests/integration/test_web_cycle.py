@@ -199,7 +199,19 @@ def test_an_employee_makes_an_skp_one_question_at_a_time_and_submits_it(world, d
     at(driver, "/rhk/periksa")
     press(driver)
     until(lambda: "selesai=rhk" in driver.current_url, what="the RHK added")
-    assert [r["kind"] for r in plan_of(world, owner, NEXT_YEAR)["rhk"]] == ["utama", "tambahan"]
+    second = plan_of(world, owner, NEXT_YEAR)["rhk"]
+    assert [r["kind"] for r in second] == ["utama", "tambahan"]
+    # The second RHK removed again (after a confirmation page), the approach page seen and kept.
+    driver.find_element(By.CSS_SELECTOR, f"a[href$='/rhk/{second[1]['id']}/hapus']").click()
+    check_page(driver, name_of(js, "skp-hapus-rhk"))
+    press(driver, "main form button.button-warning")
+    until(lambda: "selesai=hapus" in driver.current_url, what="the RHK removed")
+    assert [r["text"] for r in plan_of(world, owner, NEXT_YEAR)["rhk"]] == [text]
+    driver.find_element(By.CSS_SELECTOR, "a[href$='/pendekatan']").click()
+    check_page(driver, name_of(js, "skp-pendekatan"))
+    assert driver.find_element(By.CSS_SELECTOR, "input[name=approach][value=kuantitatif]").is_selected()
+    press(driver)
+    until(lambda: "selesai=pendekatan" in driver.current_url, what="the approach kept")
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]").click()
     until(lambda: "selesai=submit" in driver.current_url, what="the SKP submitted")
     assert plan_of(world, owner, NEXT_YEAR)["state"] == "diajukan"
@@ -350,8 +362,16 @@ def test_the_supervisor_lays_out_an_rhk_for_the_team_and_reads_its_allowances(wo
     until(lambda: "selesai=cell" in driver.current_url, what="the cell saved")
     assert driver.find_element(By.CSS_SELECTOR, f"tr[data-member='{MADE}'] [data-cell-state=diusulkan]")
     proposed = world["users"][MADE].get("/api/v1/skp/proposals", query_string={"year": NEXT_YEAR}).get_json()
-    assert [(p["text"], p["state"], p["parent_rhk_id"]) for p in proposed["proposals"]] == [
-        ("Terverifikasinya berkas mutasi", "diusulkan", plan["rhk"][0]["id"])]
+    assert [(p["text"], p["state"], p["parent_rhk_id"], len(p["iki"])) for p in proposed["proposals"]] == [
+        ("Terverifikasinya berkas mutasi", "diusulkan", plan["rhk"][0]["id"], 3)]
+    # A second cell, without IKI (Oki gives them when accepting): Made's stays proposed.
+    driver.find_element(By.CSS_SELECTOR, f"tr[data-member='{OKI}'] a").click()
+    fill(driver, "text", "Terarsipnya SK mutasi")
+    press(driver, "button[name=action][value=save]")
+    until(lambda: "selesai=cell" in driver.current_url, what="the second cell saved")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "[data-cell-state=diusulkan]")) == 2
+    assert [p["text"] for p in world["users"][OKI].get("/api/v1/skp/proposals", query_string={
+        "year": NEXT_YEAR}).get_json()["proposals"]] == ["Terarsipnya SK mutasi"]
 
     driver.get(f"{world['web']}/tim/tunjangan?bulan={LAST_MONTH}")
     check_page(driver, "tim-tunjangan")
@@ -369,6 +389,10 @@ def test_an_employee_ends_a_session_turns_on_totp_and_replaces_the_authenticator
     assert phone["status"] == "authenticated", phone
     driver = driver_for(True)
     sign_in(driver, world, OKI, True)
+    # The proposal from the matrix asks for its IKI before it can be accepted.
+    driver.get(f"{world['web']}/skp/usulan?tahun={NEXT_YEAR}")
+    check_page(driver, "skp-usulan-tanpa-iki")
+    assert driver.find_element(By.CSS_SELECTOR, "input[name='iki-kuantitas-target']")
     driver.get(world["web"] + "/pengaturan/")
     check_page(driver, "pengaturan")
     driver.find_element(By.LINK_TEXT, "Lihat sesi").click()
