@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -86,6 +87,12 @@ class Api:
     def call(self, method: str, path: str, *, token: str | None = None, json: Any = None,
              params: dict[str, Any] | None = None, data: bytes | None = None,
              headers: dict[str, str] | None = None, raw: bool = False) -> Reply:
+        segments = path.split("/")
+        if any(part in (".", "..") for part in segments):
+            # A path segment taken from the page's URL must name something, never walk the API's tree.
+            raise ApiProblem(status=404, code="not-found", detail="Not found.", detail_id="Tidak ditemukan.")
+        # Segments from the page's URL are sent as data: a '?' or '#' in one does not start a query.
+        path = "/".join(quote(part, safe="@:-._~!$&'()*+,;=") for part in segments)
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"

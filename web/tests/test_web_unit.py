@@ -177,3 +177,17 @@ def test_an_rhk_is_sent_with_the_aspek_typed_and_refusals_go_to_the_page_that_as
     assert _place("rhk[0].intervenes", "required", 0, sent) == ("intervensi", "intervenes")
     assert _place("rhk", "has-utama", 0, sent) == ("uraian", "kind")
     assert _place("rhk[1].text", "required", 0, sent) is None  # another RHK's: the summary says it
+
+
+def test_a_path_segment_from_the_pages_url_is_data_for_the_api():
+    """An id taken from the page's address cannot walk the API's tree or start a query of its own."""
+    from ekinerja_web.api import Api
+
+    api, sent = Api("http://127.0.0.1:9", 1), []
+    api.http.request = lambda method, url, **kw: sent.append(url) or _response(404, {"detail": "x"})
+    with pytest.raises(ApiProblem) as walked:
+        api.call("GET", "/api/v1/skp/..")
+    assert walked.value.status == 404 and sent == []
+    with pytest.raises(ApiProblem):
+        api.call("GET", "/api/v1/skp/abc?x=1#y/evaluations")
+    assert sent == ["http://127.0.0.1:9/api/v1/skp/abc%3Fx=1%23y/evaluations"]
