@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SUBMIT_PATH = "/api/v1/harian/submissions"
+LOGIN_PATH = "/api/v1/auth/login"
 HEALTH_PATH = "/healthz"
 SAMPLE_CHARS = 600
 
@@ -32,16 +33,19 @@ class VirtualUser:
     token: str = ""
     date: str = ""
     rhk: tuple[tuple[str, str], ...] = ()  # (rhk id, satuan)
+    password: str = ""  # sign-in phase: the account's password
+    source: str = ""  # the local address its connections come from (sign-in: one per client, as offices)
 
 
 @dataclass
 class Plan:
-    kind: str  # "submit" or "health"
+    kind: str  # "submit", "health" or "signin"
     url: str
     seconds: float
     run_id: str
     timeout: float = 30.0
     retry_every: int = 0  # every Nth submission is sent a second time with the same Idempotency-Key
+    keyed: bool = True  # submissions carry an Idempotency-Key (a retry needs one)
 
 
 @dataclass
@@ -100,8 +104,9 @@ class Connection:
     the machine with the system it measures. Keeps the connection when the server allows it (the
     gateway's sync gunicorn workers close it after each response)."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, source: str = "") -> None:
         self.addr, self.timeout = (host, port), timeout
+        self.source = (source, 0) if source else None
         self.host_header = f"Host: {host}:{port}\r\nUser-Agent: ekinerja-bench\r\n"
         self.sock: socket.socket | None = None
 
@@ -121,7 +126,7 @@ class Connection:
             fresh = self.sock is None
             try:
                 if self.sock is None:
-                    self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+                    self.sock = socket.create_connection(self.addr, timeout=self.timeout, source_address=self.source)
                     self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.sock.sendall(raw)
                 status, body, keep = self._response()
@@ -207,6 +212,12 @@ def _run_user(plan: Plan, conn: Connection, user: VirtualUser, start: float, res
             _record(result, status, body, time.monotonic() - began)
             if not isinstance(status, int):
                 time.sleep(0.05)  # a refused connection must not turn into a busy loop
+        elif plan.kind == "signin":
+            status, body = conn.request(conn.build("POST", LOGIN_PATH, {"Content-Type": "application/json"}, json.dumps(
+                {"nip": user.nip, "password": user.password}).encode()))
+            _record(result, status, body, time.monotonic() - began)
+            if not isinstance(status, int):
+                time.sleep(0.05)
         else:
             _submit(plan, conn, user, seq, began, result)
         result.last_done = time.monotonic()
@@ -217,11 +228,13 @@ def _submit(plan: Plan, conn: Connection, user: VirtualUser, seq: int, began: fl
     acts = activities(user, plan.run_id, seq)
     body = json.dumps({"date": user.date, "activities": acts}).encode()
     tag = f"b-{plan.run_id}-{user.index}-{seq}"
-    request = conn.build("POST", SUBMIT_PATH, {
-        "Authorization": f"Bearer {user.token}", "Content-Type": "application/json",
-        "Idempotency-Key": tag, "X-Request-ID": tag}, body)
+    headers = {"Authorization": f"Bearer {user.token}", "Content-Type": "application/json", "X-Request-ID": tag}
+    if plan.keyed:
+        headers["Idempotency-Key"] = tag
+    request = conn.build("POST", SUBMIT_PATH, headers, body)
     # Every Nth submission (counted over all virtual users) is sent twice, as a client would retry.
-    sends = 2 if plan.retry_every and (user.index + seq) % plan.retry_every == plan.retry_every - 1 else 1
+    sends = 2 if plan.keyed and plan.retry_every and \
+        (user.index + seq) % plan.retry_every == plan.retry_every - 1 else 1
     first_id = None
     for attempt in range(sends):
         t0 = began if attempt == 0 else time.monotonic()
@@ -259,7 +272,7 @@ def _process(plan: Plan, users: list[VirtualUser], ready: Any, go: Any, start_at
 
     def user_thread(i: int) -> None:
         gate.wait()
-        conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80, plan.timeout)
+        conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80, plan.timeout, users[i].source)
         try:
             _run_user(plan, conn, users[i], box["start"], results[i])
         finally:

@@ -30,6 +30,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ekinerja_kernel import config
 
+from . import jsontext
 from .problems import GatewayProblem, problem
 
 MAX_DEPTH = 32  # objects and arrays inside one another; no request shape needs more than a few
@@ -184,7 +185,8 @@ def screen_document(document: Any, max_nodes: int | None = None) -> None:
                                  f"Isi permintaan berkembang menjadi lebih dari {max_nodes} nilai.",
                                  max_values=max_nodes)
         if isinstance(value, str):
-            if (error := text_error(value, _pointer(path), "body")) is not None:
+            # The pointer is written only for a string that is refused (nearly none are).
+            if _BAD_CHARACTER.search(value) and (error := text_error(value, _pointer(path), "body")) is not None:
                 errors.append(error)
         elif isinstance(value, bool) or value is None:
             continue
@@ -200,7 +202,8 @@ def screen_document(document: Any, max_nodes: int | None = None) -> None:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 token = str(key)
-                if isinstance(key, str) and (error := text_error(key, _pointer([*path, key]), "body")) is not None:
+                if isinstance(key, str) and _BAD_CHARACTER.search(key) \
+                        and (error := text_error(key, _pointer([*path, key]), "body")) is not None:
                     errors.append(error)
                 stack.append((item, [*path, token], depth + 1))
     if errors:
@@ -214,13 +217,16 @@ def _refuse_constant(name: str) -> Any:
 def parse_json(data: bytes | str) -> Any:
     """The one place the gateway turns JSON text into Python. ValueError when it is not JSON
     (strict UTF-8, no NaN or Infinity); GatewayProblem when it is but may not be accepted."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data  # UnicodeDecodeError is a ValueError
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = jsontext.loads(data, _strict_loads)  # UnicodeDecodeError is a ValueError
     except RecursionError:
         raise too_deep() from None
     screen_document(document)
     return document
+
+
+def _strict_loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_refuse_constant)
 
 
 class _JsonText:
@@ -304,6 +310,7 @@ def _screen_request() -> None:
 def install(app: Flask) -> None:
     """The limits on every request; register before anything that reads the request (auth)."""
     app.request_class = GatewayRequest
+    jsontext.install(app)  # responses written with orjson too
     app.config.setdefault("MAX_BODY_BYTES", config.env_int("GATEWAY_MAX_BODY_BYTES", MAX_BODY_BYTES))
     app.config.setdefault("MAX_POLICY_BODY_BYTES",
                           config.env_int("GATEWAY_MAX_POLICY_BODY_BYTES", MAX_POLICY_BODY_BYTES))

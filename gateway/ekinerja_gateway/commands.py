@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 from kombu import Queue
 
 from ekinerja_kernel.bus import ConfirmedPublisher, commands_exchange
@@ -41,6 +42,7 @@ class CommandSender:
         """Returns once the broker has confirmed the command is stored; raises ServiceUnavailable
         (a 503 with Retry-After: nothing was accepted) otherwise. One retry on a fresh connection."""
         envelope = make_event("gateway", name, subject, data, request_id=request_id)
+        body = orjson.dumps(envelope)  # the JSON text kombu would write, written faster
         started = time.perf_counter()
         try:
             if not self.breaker.allow():
@@ -48,7 +50,8 @@ class CommandSender:
                 raise self._unavailable("the broker is unreachable; not tried again for a moment")
             for attempt in range(2):
                 try:
-                    self._publisher().publish(envelope)
+                    self._publisher().send(body, envelope["type"], content_type="application/json",
+                                           content_encoding="utf-8", message_id=envelope["id"])
                 except Exception as exc:  # not confirmed (broker down, nack): the publisher reconnects next time
                     if attempt:
                         self.breaker.failed(f"{type(exc).__name__}: {exc}")

@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 from harian_contract.submission import FINGERPRINT, IDEMPOTENCY_KEY, submission_id
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.caller import RequestContext, require
@@ -67,16 +68,22 @@ def claim_submission(factory: sessionmaker[Session], ctx: RequestContext, key: A
     accepted = _checked(key, fingerprint, accepted_at)
     day = days.parse_day(date)
     sid = submission_id(caller.nip, key)
-    first = True
     with unit_of_work(factory) as s:
-        try:
-            with s.begin_nested():  # two retries at once: one inserts, the other reads what it wrote
-                s.execute(insert(submission_keys).values(id=sid, nip=caller.nip, fingerprint=fingerprint, date=day,
-                                                         accepted_at=accepted, created_at=utcnow()))
-        except IntegrityError:
-            first = False
+        # One statement for a new key (nearly every one: this runs for each keyed submission at the
+        # peak); two retries at once: one inserts, the other finds nothing inserted and reads the row.
+        first = s.execute(_insert_new(s).values(id=sid, nip=caller.nip, fingerprint=fingerprint, date=day,
+                                                accepted_at=accepted, created_at=utcnow())
+                          .returning(submission_keys.c.id)).first() is not None
+        if first:
+            return {"id": sid, "date": day.isoformat(), "accepted_at": accepted.isoformat(), "first": True}
         row = s.execute(select(submission_keys).where(submission_keys.c.id == sid)).one()
     if row.fingerprint != fingerprint:
         raise key_reused(key)
-    return {"id": row.id, "date": row.date.isoformat(), "accepted_at": as_utc(row.accepted_at).isoformat(),
-            "first": first}
+    return {"id": row.id, "date": row.date.isoformat(),
+            "accepted_at": as_utc(row.accepted_at).astimezone(dt.UTC).isoformat(), "first": False}
+
+
+def _insert_new(s: Session) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on the key's id (PostgreSQL and SQLite alike)."""
+    dialect = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return dialect(submission_keys).on_conflict_do_nothing(index_elements=[submission_keys.c.id])
