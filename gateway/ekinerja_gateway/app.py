@@ -24,7 +24,7 @@ from . import monitoring_api  # noqa: F401  (national monitoring, nation down to
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc
-from .rpc import RpcClient
+from .rpc import RpcClient, ServiceUnavailable
 
 log = logging.getLogger("ekinerja.gateway")
 
@@ -151,13 +151,28 @@ def _routes(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz():
-        services = tuple(current_app.config["SERVICES"])
-        broker_ok, states = rpc().ping_all(services, request_id=g.request_id)
-        ready = broker_ok and all(s.get("status") == "ok" and s.get("database", "ok") == "ok"
-                                  for s in states.values())
-        body = {"status": "ready" if ready else "not ready",
-                "broker": "ok" if broker_ok else "unreachable", "services": states}
-        response = jsonify(body)
+        """This worker can serve: its broker connection answers and its list of ended sessions is
+        current; it does not ask the services (one slow service would take every gateway out of the
+        load balancer). `?deep=1` also asks every service's health check, for ops and `make up`."""
+        try:
+            current_app.extensions["commands"].check()
+            broker = "ok"
+        except ServiceUnavailable:
+            broker = "unreachable"
+        feed = current_app.extensions.get("revocations")
+        if feed is not None:
+            feed.start()  # idempotent; a worker just started waits a moment for its first snapshot
+            if not feed.health.trusted():
+                feed.health.ready.wait(min(feed.health.start_grace_left(), float(current_app.config["READY_TIMEOUT"])))
+        revoked = feed.state() if feed is not None else {"status": "off"}
+        ready = broker == "ok" and (feed is None or feed.health.trusted())
+        body: dict[str, Any] = {"broker": broker, "revocations": revoked}
+        if request.args.get("deep", "") not in ("", "0", "false"):
+            reachable, states = rpc().ping_all(tuple(current_app.config["SERVICES"]), request_id=g.request_id)
+            ready = ready and reachable and all(s.get("status") == "ok" and s.get("database", "ok") == "ok"
+                                                for s in states.values())
+            body["services"] = states
+        response = jsonify({"status": "ready" if ready else "not ready", **body})
         if not ready:
             response.status_code = 503
             response.headers["Retry-After"] = problems.RETRY_AFTER

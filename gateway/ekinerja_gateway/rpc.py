@@ -17,7 +17,7 @@ from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, StandaloneProxyBase
 
 from ekinerja_kernel.bus import connect
-from ekinerja_kernel.rpc import RpcProblem  # noqa: F401  registers the typed problem for deserialising
+from ekinerja_kernel.rpc import RpcProblem, health_service  # RpcProblem: registers the typed problem
 
 from . import metrics
 from .breaker import BrokerBreaker
@@ -194,7 +194,7 @@ class RpcClient:
             pending = {}
             for name in services:
                 try:
-                    pending[name] = (time.perf_counter(), getattr(proxy.cluster, name).ping.call_async())
+                    pending[name] = (time.perf_counter(), proxy.cluster[health_service(name)].ping.call_async())
                 except UnknownService:
                     pending[name] = None
         except BROKEN as exc:

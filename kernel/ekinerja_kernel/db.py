@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,6 +11,16 @@ from sqlalchemy import Engine, Table, create_engine, event, insert, select, upda
 from sqlalchemy.orm import Session, sessionmaker
 
 _sqlite_engines: dict[str, Engine] = {}
+
+
+def _green() -> bool:
+    """Whether this process runs under eventlet's monkey patching (the nameko services)."""
+    eventlet = sys.modules.get("eventlet")
+    return eventlet is not None and eventlet.patcher.is_monkey_patched("thread")
+
+
+def _hub_turn() -> None:
+    sys.modules["eventlet"].sleep(0)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -46,8 +57,26 @@ def _sqlite_engine(url: str) -> Engine:
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        if _green():
+            # sqlite3 runs in C and never yields to eventlet's hub: a batch of hundreds of statements
+            # would hold every other greenthread of the process (RPC consumers, heartbeats, health
+            # checks) until it ends. One turn for them after each statement.
+            @event.listens_for(engine, "after_cursor_execute")
+            def _yield(*_args):
+                _hub_turn()
+
         _sqlite_engines[url] = engine
     return engine
+
+
+def probe_engine(url: str) -> Engine:
+    """An engine of its own for health checks, never waiting for the workers' connections: on SQLite
+    a second connection (WAL: a reader is not blocked by the writer's transaction; reads and `SELECT 1`
+    take no write lock, so it cannot block the hub either), elsewhere one pooled connection."""
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 1}, pool_size=1,
+                             max_overflow=0, pool_timeout=5)
+    return create_engine(url, pool_size=1, max_overflow=1, pool_timeout=5, pool_pre_ping=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -41,6 +41,12 @@ class ProblemRpc(Rpc):
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 
+def health_service(service: str) -> str:
+    """The RPC name a service answers its health check under, `<service>-health` (service.HealthCheck):
+    a queue of its own, so the check never waits behind the service's calls in `rpc-<service>`."""
+    return f"{service}-health"
+
+
 def rpc(fn=None, **kwargs):
     """`@rpc` for e-Kinerja services: DomainErrors are expected, logged as warnings, sent typed."""
     kwargs.setdefault("expected_exceptions", DomainError)

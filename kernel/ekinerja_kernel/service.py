@@ -1,9 +1,12 @@
-"""nameko building blocks every service uses: its database, telemetry, outbox relay, and the
-entrypoint of its event handlers (which parks an event that fails every try, see deadletter)."""
+"""nameko building blocks every service uses: its database, telemetry, outbox relay, its health
+check, and the entrypoint of its event handlers (which parks an event that fails every try, see
+deadletter)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import weakref
 from functools import partial
@@ -13,20 +16,21 @@ import eventlet
 from kombu import Queue, binding
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Responder, get_rpc_exchange
 from prometheus_client import start_http_server
 from sqlalchemy import Engine, text
 
 from . import config, metrics
 from .bus import ConfirmedPublisher, event_queue_name, internal_exchange
 from .caller import RequestContext
-from .db import make_engine, session_factory
+from .db import make_engine, probe_engine, session_factory
 from .deadletter import Attempts, DeadLetters, Step, max_tries, retry_pause
 from .errors import DomainError
 from .logs import set_request_id
 from .outbox import Outbox
 from .publicevents import PublicRelay
-from .rpc import RpcProblem, rpc
+from .rpc import RpcProblem, health_service, rpc
 
 log = logging.getLogger("ekinerja.service")
 
@@ -296,12 +300,67 @@ class EventHandler(Consumer):
 handle_event = EventHandler.decorator
 
 
+HEALTH_PROBE_SECONDS = 0.8  # a database that takes longer to answer `SELECT 1` is "slow" (the gateway waits 1 s)
+HEALTH_MESSAGE_TTL_MS = 5000  # a health question nobody took within this is dropped, not answered late
+
+
+def database_state(engine: Engine, seconds: float = HEALTH_PROBE_SECONDS) -> str:
+    """`ok`, `slow` (no answer within `seconds`) or `error: <type>`: reported, never raised."""
+    try:
+        with eventlet.Timeout(seconds), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return "ok"
+    except eventlet.Timeout:
+        return "slow"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+class HealthCheck(DependencyProvider):
+    """`<service>-health.ping`, what the gateway's /readyz?deep=1 asks: answered by the service's queue
+    consumer itself, off the worker pool and off the RPC queue, with the database probed on a connection
+    of its own. So a service busy storing (its RPC queue long, every worker taken, its SQLite connection
+    held by a batch) still says within the probe timeout that it runs and whether its database answers.
+    The queue is transient (auto-delete, short TTL): with no copy running, the call is unroutable and the
+    gateway reports the service down at once."""
+
+    queue_consumer = QueueConsumer()
+
+    def setup(self) -> None:
+        self.service = self.container.service_name
+        self.engine = probe_engine(config.database_url(self.service))
+        self.host = f"{socket.gethostname()}:{os.getpid()}"
+        name = health_service(self.service)
+        self.queue = Queue(f"rpc-{name}", exchange=get_rpc_exchange(self.container.config), routing_key=f"{name}.ping",
+                           durable=False, auto_delete=True, queue_arguments={"x-message-ttl": HEALTH_MESSAGE_TTL_MS})
+        self.queue_consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.queue_consumer.unregister_provider(self)
+        self.engine.dispose()
+
+    def state(self) -> dict[str, Any]:
+        return {"service": self.service, "status": "ok", "database": database_state(self.engine), "host": self.host}
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        config_ = self.container.config
+        try:
+            Responder(config_["AMQP_URI"], get_rpc_exchange(config_), config_.get("serializer", "json"), message,
+                      ssl=config_.get("AMQP_SSL"), login_method=config_.get("LOGIN_METHOD")
+                      ).send_response(self.state(), None)
+        except Exception:  # the asker times out and says so; the queue goes on
+            log.warning("could not answer a health check", exc_info=True)
+        self.queue_consumer.ack_message(message)
+
+
 class ServiceBase:
-    """What every service has: its database, telemetry, and `ping` (used by the gateway's /readyz)."""
+    """What every service has: its database, telemetry, its health check (`<service>-health.ping`, what
+    the gateway's /readyz?deep=1 asks) and `ping` through its RPC queue (which waits its turn there)."""
 
     name: str
     db = Database()
     telemetry = Telemetry()
+    health = HealthCheck()
 
     @rpc
     def ping(self) -> dict:

@@ -192,8 +192,10 @@ def test_every_deployment_is_probed_on_its_own_health_and_has_a_disruption_budge
         ready, live = container["readinessProbe"], container["livenessProbe"]
         process = name.removeprefix("ekinerja-")
         if process in HTTP:
-            # The pod's own /healthz: /readyz asks every service, one slow service would empty the Service.
-            assert ready["httpGet"]["path"] == live["httpGet"]["path"] == "/healthz", name
+            # The pod's own health: the gateway's /readyz asks no service (its broker connection and its
+            # revocation list), /readyz?deep=1 would (one slow service would empty the Service).
+            assert ready["httpGet"]["path"] == ("/readyz" if process == "gateway" else "/healthz"), name
+            assert "deep" not in ready["httpGet"]["path"] and live["httpGet"]["path"] == "/healthz", name
             port = next(p for p in container["ports"] if p["name"] == ready["httpGet"]["port"])
             assert port["containerPort"] == HTTP[process]
         else:

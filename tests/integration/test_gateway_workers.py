@@ -123,16 +123,20 @@ def healthz_per_worker(metrics_dir: Path) -> dict[str, float]:
     return counts
 
 
-def test_readyz_reports_every_service_ok(gunicorn):
+def test_readyz_says_the_worker_can_serve_and_deep_reports_every_service_ok(gunicorn):
     response = requests.get(gunicorn.url("/readyz"), timeout=10)
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["status"] == "ready"
-    assert body["broker"] == "ok"
+    assert body["status"] == "ready" and body["broker"] == "ok" and body["revocations"]["status"] == "current"
+    assert "services" not in body  # a worker's readiness is its own
+
+    deep = requests.get(gunicorn.url("/readyz?deep=1"), timeout=10)
+    assert deep.status_code == 200, deep.text
+    body = deep.json()
     assert set(body["services"]) == set(SERVICES)
     for name, state in body["services"].items():
-        assert state["status"] == "ok", f"{name}: {state}"
+        assert state["status"] == "ok" and state["database"] == "ok", f"{name}: {state}"
 
 
 def test_metrics_count_requests_of_both_workers(gunicorn):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -292,10 +293,36 @@ def _date_or_epoch(value: Any) -> dt.date:
         return dt.date(1970, 1, 1)
 
 
+class TransactionSize:
+    """How many submissions one transaction takes: as many as the last transactions stored in about
+    `seconds` (an average over the recent ones), between 1 and `most`."""
+
+    FIRST = 20  # before anything is measured: small, so the first transaction cannot run long
+
+    def __init__(self, seconds: float, most: int) -> None:
+        self.seconds, self.most = seconds, max(1, most)
+        self.per_item: float | None = None
+        self.size = min(self.FIRST, self.most)
+
+    def took(self, items: int, elapsed: float) -> None:
+        """A transaction of `items` submissions took `elapsed` seconds; 0 seconds: a batch is one."""
+        if items <= 0:
+            return
+        sample = elapsed / items
+        self.per_item = sample if self.per_item is None else 0.7 * self.per_item + 0.3 * sample
+        if self.seconds <= 0 or self.per_item <= 0:
+            self.size = self.most
+        else:
+            self.size = max(1, min(self.most, int(self.seconds / self.per_item)))
+
+
 class SubmissionIntake(BackgroundLoop):
     """Consumes harian.submissions in batches (up to HARIAN_BATCH messages or HARIAN_BATCH_WAIT
-    seconds), one transaction per batch, acked after the commit (and a submission that fails every
-    try, after its parked copy is confirmed)."""
+    seconds), acked after the commit (and a submission that fails every try, after its parked copy is
+    confirmed). A batch is stored in transactions of about HARIAN_TRANSACTION_SECONDS each (as many
+    submissions as the last ones took that long for), with a turn for the rest of the process between
+    them: a read or a health check waits for at most one of them, never for a whole batch (on SQLite
+    every worker shares the one connection)."""
 
     identifier = "submission-intake"
     poll_setting = ("HARIAN_INTAKE_POLL_SECONDS", 0.0)
@@ -307,6 +334,8 @@ class SubmissionIntake(BackgroundLoop):
         super().setup()
         self.batch_size = config.env_int("HARIAN_BATCH", 300)
         self.batch_wait = config.env_float("HARIAN_BATCH_WAIT", 0.05)
+        self.transaction_seconds = config.env_float("HARIAN_TRANSACTION_SECONDS", 0.25)
+        self.chunk = TransactionSize(self.transaction_seconds, self.batch_size)
         self.amqp_uri = self.container.config["AMQP_URI"]
         self.heartbeat = int(self.container.config.get("HEARTBEAT", 15))
         self._conn: Connection | None = None
@@ -363,7 +392,20 @@ class SubmissionIntake(BackgroundLoop):
         return len(batch)
 
     def _settle(self, batch: list[Any]) -> Counter[str]:
-        """Stores the batch; parks (and records as failed) each submission that failed every try."""
+        """Stores the batch in transactions of about `transaction_seconds`, the others' turn between."""
+        counts: Counter[str] = Counter()
+        rest = batch
+        while rest:
+            chunk, rest = rest[:self.chunk.size], rest[self.chunk.size:]
+            started = time.monotonic()
+            counts.update(self._settle_chunk(chunk))
+            self.chunk.took(len(chunk), time.monotonic() - started)
+            if rest:
+                eventlet.sleep(0)  # who waits for the database (a read, on SQLite the one connection) goes now
+        return counts
+
+    def _settle_chunk(self, batch: list[Any]) -> Counter[str]:
+        """Stores the chunk; parks (and records as failed) each submission that failed every try."""
         counts: Counter[str] = Counter()
 
         def store(chunk: list[Any]) -> None:
