@@ -243,6 +243,9 @@ def test_a_nip_s_request_limit_names_the_nip_s_limit_not_an_address(rabbit, worl
     assert "paling banyak 5 kali dalam 60 menit per NIP, dari perangkat atau alamat mana pun" in body["detail_id"]
     assert body["scope"] == "nip" and "network address" not in body["detail"]
     assert 3500 < int(answers[-1].headers["Retry-After"]) <= 3600
+    # The agency admin reads why in the audit: five wrong NIKs, then the limit.
+    assert [e["detail"]["reason"] for e in audit(world["admin"], nip, "activation.requested")] == [
+        "nik-not-matched"] * 5 + ["nip-rate-limited"]
 
 
 def test_the_per_address_limit_says_so_and_that_the_account_is_not_concerned(rabbit, world):

@@ -427,7 +427,11 @@ def _count_request(s: Session, ctx: Context, nip: str, kind: str, audit_type: st
     decision = attempts.admit(repo.request_times(s, key, kind), now, rule)
     repo.save_request_times(s, key, kind, decision.times, now - rule.window)
     if not decision.admitted:
-        _audit(s, ctx, audit_type, "refused", nip=key, reason="nip-rate-limited", retry_after=decision.retry_after)
+        # The answer is the same for every NIP; the audit line still goes to the account's agency, so
+        # its admin sees why the person was refused.
+        known = repo.account(s, key)
+        _audit(s, ctx, audit_type, "refused", nip=key, agency_id=known.agency_id if known else None,
+               reason="nip-rate-limited", retry_after=decision.retry_after)
         raise problems.requests_limited(kind, decision.retry_after, rule.limit, int(rule.window.total_seconds()))
 
 

@@ -199,6 +199,8 @@ def test_past_the_nip_s_limit_even_the_right_nik_gets_the_same_429(factory, monk
 
     assert (beyond.status, beyond.code) == (429, "nip-rate-limited")
     assert "at most 2 in 60 minutes per NIP" in beyond.detail and mails(factory) == []
+    last = audit(factory, "activation.requested")[-1]
+    assert (last["agency_id"], last["detail"]["reason"]) == ("kemendemo", "nip-rate-limited")  # its admin sees it
 
 
 # --- case 10: forgot password, another email recorded ---------------------------------------------
