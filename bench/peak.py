@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import urllib3
 
-from . import load, procs
+from . import load, procs, signin
 from .load import Plan, Result, VirtualUser
 from .store import HarianStore, database_url
 
@@ -52,6 +52,8 @@ class Settings:
     retry_every: int
     timeout: float
     var_dir: Path
+    keyed: bool = True
+    signin_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,7 +72,8 @@ class Settings:
         return cls(url=os.environ.get("BENCH_URL", f"http://127.0.0.1:{port}").rstrip("/"), users=users,
                    seconds=num("BENCH_SECONDS", 20, float), processes=min(users, num("BENCH_PROCS", 4)),
                    drain_seconds=num("BENCH_DRAIN_SECONDS", 120, float), retry_every=num("BENCH_RETRY_EVERY", 20),
-                   timeout=num("BENCH_TIMEOUT", 30, float),
+                   timeout=num("BENCH_TIMEOUT", 30, float), keyed=os.environ.get("BENCH_IDEMPOTENCY", "1") != "0",
+                   signin_seconds=num("BENCH_SIGNIN_SECONDS", 10, float),
                    var_dir=Path(os.environ.get("EKINERJA_VAR_DIR") or ROOT / "var").resolve())
 
 
@@ -101,7 +104,12 @@ def check_stack(api: Api) -> None:
                          "Start the system first: make up") from None
     if status != 200:
         raise SetupError(f"{api.url}/healthz answered {status}: is that the e-Kinerja gateway? Start it with make up")
-    status, body = api.call("GET", "/readyz")
+    # Each worker answers for itself (its broker connection, its list of ended sessions): one that
+    # was idle may need a moment to reconnect, so ask a few times before calling the stack not ready.
+    deadline = time.monotonic() + 15
+    while (status := (answer := api.call("GET", "/readyz"))[0]) != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    body = answer[1]
     if status != 200:
         raise SetupError(f"{api.url}/readyz answered {status}: not every service is up:\n"
                          f"{json.dumps(body, indent=1)[:1500]}\nSee make status / make logs.")
@@ -134,8 +142,9 @@ def login(api: Api, account: dict[str, Any]) -> str:
     raise SetupError(f"sign-in of demo account {account['nip']} kept being refused")
 
 
-def prepare_account(api: Api, account: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    """The account's token, the day it may write (the newest open one) and its RHK for that day."""
+def prepare_account(api: Api, account: dict[str, Any], today: dt.date) -> dict[str, Any] | None:
+    """The account's token, the day it may write (the newest open one) and its RHK for that day; None
+    for an account with no RHK to write for."""
     token = login(api, account)
     status, cal = api.call("GET", f"/api/v1/harian/calendar?year={today.year}&month={today.month}", token)
     if status != 200:
@@ -145,9 +154,10 @@ def prepare_account(api: Api, account: dict[str, Any], today: dt.date) -> dict[s
         raise SetupError(f"{account['nip']} has no day open for entry today ({today}); nothing to submit")
     day = open_days[-1]
     status, rhk = api.call("GET", f"/api/v1/harian/rhk?date={day}", token)
-    if status != 200 or not rhk.get("rhk"):
-        raise SetupError(f"{account['nip']} has no RHK of an approved SKP for {day} ({status}: {rhk}).\n"
-                         "make up approves a demo SKP for every employee for the current year.")
+    if status != 200:
+        raise SetupError(f"the RHK of {account['nip']} for {day} answered {status}: {rhk}")
+    if not rhk.get("rhk"):
+        return None  # no approved SKP (an account that plans none, e.g. a national admin): not a virtual employee
     return {"nip": account["nip"], "token": token, "date": day,
             "rhk": tuple((r["id"], r.get("satuan") or "kegiatan") for r in rhk["rhk"])}
 
@@ -155,7 +165,13 @@ def prepare_account(api: Api, account: dict[str, Any], today: dt.date) -> dict[s
 def prepare_users(api: Api, settings: Settings, accounts: list[dict[str, Any]]) -> list[VirtualUser]:
     today = dt.datetime.now(ZoneInfo(os.environ.get("EKINERJA_TIMEZONE", "Asia/Jakarta"))).date()
     with ThreadPoolExecutor(8) as pool:
-        prepared = list(pool.map(lambda a: prepare_account(api, a, today), accounts))
+        prepared = [p for p in pool.map(lambda a: prepare_account(api, a, today), accounts) if p is not None]
+    if not prepared:
+        raise SetupError(f"none of the {len(accounts)} demo accounts has an RHK of an approved SKP for today.\n"
+                         "make up approves a demo SKP for every employee for the current year.")
+    if len(prepared) < len(accounts):
+        print(f"  {len(accounts) - len(prepared)} of {len(accounts)} demo accounts have no approved SKP: "
+              f"the virtual employees are the other {len(prepared)}")
     return [VirtualUser(index=i, **prepared[i % len(prepared)]) for i in range(settings.users)]
 
 
@@ -251,7 +267,7 @@ def run(settings: Settings) -> int:
           f"{procs.machine_cores_busy(idle0, idle1):.2f} of {ncpu} cores busy before the run")
 
     # 1. baseline: a trivial route at the same concurrency.
-    print(f"\n[1/2] baseline: GET /healthz, {settings.users} concurrent clients, {settings.seconds:g} s")
+    print(f"\n[1/3] baseline: GET /healthz, {settings.users} concurrent clients, {settings.seconds:g} s")
     b0 = system.snapshot()
     baseline = load.run(Plan("health", settings.url, settings.seconds, run_id, settings.timeout),
                         [VirtualUser(i) for i in range(settings.users)], settings.processes)
@@ -263,7 +279,7 @@ def run(settings: Settings) -> int:
     print(f"  machine      {machine_line(b0, b1, base_cpu, baseline)}")
 
     # 2. peak: sign in every account once (outside the timed window), then submit.
-    print(f"\n[2/2] peak: POST /api/v1/harian/submissions, {settings.users} virtual employees, {settings.seconds:g} s")
+    print(f"\n[2/3] peak: POST /api/v1/harian/submissions, {settings.users} virtual employees, {settings.seconds:g} s")
     started = time.monotonic()
     users = prepare_users(api, settings, accounts)
     days = sorted({u.date for u in users})
@@ -271,13 +287,17 @@ def run(settings: Settings) -> int:
           f"in {time.monotonic() - started:.1f} s")
     store = HarianStore(database_url(settings.var_dir, system.environ_of("harian")))
     p0 = system.snapshot()
-    peak = load.run(Plan("submit", settings.url, settings.seconds, run_id, settings.timeout, settings.retry_every),
-                    users, settings.processes)
+    peak = load.run(Plan("submit", settings.url, settings.seconds, run_id, settings.timeout, settings.retry_every,
+                         settings.keyed), users, settings.processes)
     p1 = system.snapshot()
+    stored_in_peak = len(store.stored_ids(peak.accepted))  # how far harian kept up while the gateway accepted
     show_phase(peak, settings)
     unique = len(peak.accepted)
     print(f"  accepted     {peak.accepted_responses:,} × 202 = {peak.accepted_responses / peak.elapsed:,.1f}/s: "
-          f"{unique:,} submissions + {peak.retries:,} deliberate retries (same Idempotency-Key, same id expected)")
+          f"{unique:,} submissions + {peak.retries:,} deliberate retries (same Idempotency-Key, same id expected)"
+          + ("" if settings.keyed else " (BENCH_IDEMPOTENCY=0: no Idempotency-Key, so no claim RPC and no retries)"))
+    print(f"  stored       {stored_in_peak:,} of them by the end of the peak: stored ÷ accepted during the peak "
+          f"= {stored_in_peak / unique if unique else 0:.2f}")
     if peak.accepted_responses != peak.requests:
         print(f"  202 latency  {latency_line(peak.accepted_latencies)}")
 
@@ -298,6 +318,7 @@ def run(settings: Settings) -> int:
 
     # 4. the database: exactly once, every entry.
     verdict = store.verify(peak.accepted, run_id)
+    replicas = found.get("harian", 1)
     print(f"  harian DB    {store.url}: {verdict.stored:,} of {verdict.accepted:,} accepted submissions stored "
           f"({', '.join(f'{k} {v:,}' for k, v in sorted(verdict.by_status.items()))})")
     if verdict.unacknowledged:
@@ -328,12 +349,34 @@ def run(settings: Settings) -> int:
     if not unique:
         failures.append("no submission was accepted")
 
+    # 5. the sign-in wave against raw argon2id with identity's parameters, one after the other.
+    signins = None
+    if settings.signin_seconds > 0:
+        print(f"\n[3/3] sign-in: POST /api/v1/auth/login from 16 loopback addresses, {settings.signin_seconds:g} s; "
+              f"then raw argon2id verifies in {ncpu} processes as long")
+        signins = signin.measure(settings.url, accounts, settings.signin_seconds, run_id, settings.timeout,
+                                 settings.processes)
+        answered = ", ".join(f"{k}: {v:,}" for k, v in signins.statuses.items())
+        print(f"  sign-ins     {signins.signins_per_s:,.1f}/s ({answered})")
+        print(f"  argon2id     {signins.raw_per_s:,.1f} verifies/s (identity's parameters, "
+              f"{signins.processes} processes)")
+        if five_xx_counts := sum(v for k, v in signins.statuses.items() if k.isdigit() and int(k) >= 500):
+            failures.append(f"{five_xx_counts} responses 5xx in the sign-in phase")
+
     accepted_rate = peak.accepted_responses / peak.elapsed
     per_submission = sum(total_cpu.values()) / unique if unique else 0.0
     print("\n=== summary ===")
     print(f"peak       {accepted_rate:,.1f} accepted/s · latency {latency_line(peak.latencies)} · {status_line(peak)}")
     print(f"baseline   {base_rate:,.1f} req/s GET /healthz · latency {latency_line(baseline.latencies)}")
     print(f"ratio      full submission path ÷ trivial route = {accepted_rate / base_rate:.2f} (throughput)")
+    drained_rate = unique / (peak.elapsed + waited)
+    print(f"storing    stored ÷ accepted during the peak = {stored_in_peak / unique if unique else 0:.2f}; drained "
+          f"{waited:.1f} s after the peak ended; {drained_rate:,.1f} stored/s end to end with {replicas} harian "
+          f"process{'es' if replicas > 1 else ''} (HARIAN_REPLICAS; compare runs side by side)")
+    if signins is not None:
+        print(f"sign-in    sign-ins/s ÷ raw argon2id verifies/s = {signins.ratio:.2f} "
+              f"({signins.signins_per_s:,.1f} ÷ {signins.raw_per_s:,.1f}, {signins.clients} clients on distinct "
+              "addresses)")
     print(f"CPU        {per_submission * 1000:.2f} ms of system CPU per accepted submission, stored "
           f"(gateway, services, broker{', PostgreSQL' if 'postgresql' in found else ''}; peak + drain)")
     print(f"stored     {verdict.stored:,}/{verdict.accepted:,} exactly once, every entry present: "
@@ -352,6 +395,10 @@ def run(settings: Settings) -> int:
                  "statuses": {str(k): v for k, v in peak.statuses.items()}, "cpu_peak": peak_cpu,
                  "cpu_with_drain": total_cpu, "drain_seconds": waited, "client_cpu": peak.client_cpu},
         "ratio": accepted_rate / base_rate, "cpu_ms_per_submission": per_submission * 1000,
+        "stored_in_peak_ratio": stored_in_peak / unique if unique else 0, "stored_per_s": drained_rate,
+        "harian_replicas": replicas, "keyed": settings.keyed,
+        "signin": None if signins is None else {"per_s": signins.signins_per_s, "raw_argon2_per_s": signins.raw_per_s,
+                                                "ratio": signins.ratio, "statuses": signins.statuses},
         "stored": asdict(verdict) | {"missing": verdict.missing[:50]}, "failures": failures}, indent=1))
     if failures:
         print("\n" + "!" * 100)
