@@ -64,6 +64,12 @@ def _chunks(s: Session, agency_id: str, size: int) -> Iterator[list[Any]]:
         after = rows[-1].nip
 
 
+# A month's closed days are a million rows for a large agency: their enums by a dict look-up (a
+# KeyError for a value no enum has, as the enum's own ValueError would refuse it).
+_STATUS = {s.value: s for s in DayStatus}
+_ABSENCE = {a.value: a for a in AbsenceKind}
+
+
 def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int) -> list[EmployeeMonth]:
     first, last = month_bounds(year, month)
     nips = [p.nip for p in people]
@@ -71,8 +77,8 @@ def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int)
     obligation: dict[str, dt.date | None] = {}
     for r in s.execute(select(days).where(days.c.nip.in_(nips), days.c.date >= first, days.c.date <= last)
                        .order_by(days.c.date)):
-        closed[r.nip].append(DayFacts(r.date, DayStatus(r.status), r.entries,
-                                      AbsenceKind(r.absence) if r.absence else None, r.late))
+        closed[r.nip].append(DayFacts(r.date, _STATUS[r.status], r.entries,
+                                      _ABSENCE[r.absence] if r.absence else None, r.late))
         obligation[r.nip] = r.obligation_start  # as harian said it on the month's latest closed day
     returns = dict(s.execute(select(returned.c.nip, func.count()).where(
         returned.c.nip.in_(nips), returned.c.date >= first, returned.c.date <= last).group_by(returned.c.nip)).all())
