@@ -68,7 +68,8 @@ class Outbox:
             publish(envelope)
             if publish_public is not None:
                 publish_public(envelope)
-            session.execute(update(self.table).where(self.table.c.seq == row.seq)
+        if rows:  # marked in the same transaction: a failure above leaves every row to be published again
+            session.execute(update(self.table).where(self.table.c.seq.in_([r.seq for r in rows]))
                             .values(published_at=utcnow()))
         return len(rows)
 
