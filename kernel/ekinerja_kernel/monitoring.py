@@ -17,8 +17,10 @@ Pay (Tukin/TPP totals) only for `admin_nasional` and the agency's `admin_instans
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,3 +354,22 @@ def refused() -> Exception:
 def level_error(level: Any) -> Exception:
     return validation_error([FieldError("level", "one-of", "level must be nation, agency or unit.",
                                         "level harus nation, agency, atau unit.")])
+
+
+# --- the command line each service offers (`ekinerja-<service> monitoring rebuild|check`) -----------
+
+def add_command(commands: Any) -> None:
+    """Adds `monitoring rebuild|check` to a service's argparse subcommands."""
+    command = commands.add_parser("monitoring", help="the monitoring read model: rebuild it from the source "
+                                                     "tables, or check it against them (exit 1 on a difference)")
+    command.add_argument("action", choices=["rebuild", "check"])
+
+
+def run_command(args: argparse.Namespace, factory: sessionmaker[Session], rebuild: Callable[..., Any],
+                check: Callable[..., list[dict[str, Any]]]) -> int:
+    if args.action == "rebuild":
+        print(json.dumps({"rebuilt": rebuild(factory)}))
+        return 0
+    found = check(factory)
+    print(json.dumps({"differences": len(found), "first": found[:20]}, ensure_ascii=False, default=str))
+    return 1 if found else 0

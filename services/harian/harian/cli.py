@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ekinerja_kernel import monitoring as monitoring_rules
 from ekinerja_kernel.config import database_url
 from ekinerja_kernel.db import make_engine, session_factory, unit_of_work, upsert
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 
-from . import staff
+from . import monitoring, staff
 from .domain.settings import parse_agency_settings
 from .tables import agency_settings
 
@@ -64,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     settings.add_argument("action", choices=["load"])
     settings.add_argument("file", nargs="?", default=str(DEMO_SETTINGS),
                           help="JSON {agency_id: settings} (default: the demo agencies')")
+    monitoring_rules.add_command(sub)
     args = parser.parse_args(argv)
     engine = make_engine(database_url("harian"))
     try:
+        if args.command == "monitoring":
+            return monitoring_rules.run_command(args, session_factory(engine), monitoring.rebuild, monitoring.check)
         return load_settings(session_factory(engine), args.file)
     finally:
         engine.dispose()

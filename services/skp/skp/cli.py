@@ -12,12 +12,13 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ekinerja_kernel import monitoring as monitoring_rules
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.config import database_url
 from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
 from ekinerja_kernel.errors import DomainError
 
-from . import evaluations, handlers
+from . import evaluations, handlers, monitoring
 from .domain.periods import DistributionMode, Frequency
 from .tables import OUTBOX, employees, skps
 
@@ -115,11 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--wait", type=float, default=60)
     again = sub.add_parser("announce", help="announce every approved SKP again (a consumer that joined late)")
     again.add_argument("--year", type=int, default=None)
+    monitoring_rules.add_command(sub)
     args = parser.parse_args(argv)
     engine = make_engine(database_url("skp"))
     try:
         if args.command == "announce":
             return announce(session_factory(engine), args.year)
+        if args.command == "monitoring":
+            return monitoring_rules.run_command(args, session_factory(engine), monitoring.rebuild, monitoring.check)
         return demo_plans(session_factory(engine), args.agency or ["kemendemo", "pemkotdemo"], args.year, args.wait)
     finally:
         engine.dispose()

@@ -9,10 +9,12 @@ import sys
 
 from sqlalchemy import select
 
+from ekinerja_kernel import monitoring as monitoring_rules
 from ekinerja_kernel.config import database_url
 from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
 from ekinerja_kernel.errors import DomainError
 
+from . import monitoring
 from .domain.policy import load_policy_file
 from .handlers import save_policy
 from .monthly import compute_agency_month
@@ -50,12 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     compute = sub.add_parser("compute", help="compute an agency's month")
     compute.add_argument("agency")
     compute.add_argument("month", help="YYYY-MM")
+    monitoring_rules.add_command(sub)
     args = parser.parse_args(argv)
     engine = make_engine(database_url("tukin"))
     factory = session_factory(engine)
     try:
         if args.command == "policy":
             return load(factory, args.files)
+        if args.command == "monitoring":
+            return monitoring_rules.run_command(args, factory, monitoring.rebuild, monitoring.check)
         try:
             with unit_of_work(factory) as s:
                 run = compute_agency_month(s, OUTBOX, args.agency, args.month, "cli")
