@@ -9,10 +9,42 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer, Queue
 
-from .config import events_exchange
+from .config import env, events_exchange
 from .events import event_type
 
 log = logging.getLogger(__name__)
+
+QUEUE_TYPES = ("classic", "quorum")
+
+
+def queue_type() -> str:
+    """EKINERJA_QUEUE_TYPE, the type of every durable queue the system declares (its commands, each
+    service's events and RPC calls, the dead letters): `classic` (the default, one broker node as in
+    make up) or `quorum` (production's RabbitMQ cluster: each queue replicated on a majority of the
+    nodes, so it outlives a node). A broker refuses to redeclare a queue as another type: switching an
+    existing install means moving its queues (docs/runbooks/dead-letters.md, the quorum-queue part)."""
+    value = env("EKINERJA_QUEUE_TYPE", "classic").strip().lower()
+    if value not in QUEUE_TYPES:
+        raise ValueError(f"EKINERJA_QUEUE_TYPE={value!r}: use classic or quorum")
+    return value
+
+
+def queue_type_arguments() -> dict[str, str]:
+    """What a durable queue is declared with for its type (classic: nothing, as before there was a choice)."""
+    return {"x-queue-type": "quorum"} if queue_type() == "quorum" else {}
+
+
+class DurableQueue(Queue):
+    """A durable queue of the system, of the type EKINERJA_QUEUE_TYPE says when it is declared (read then,
+    not when the module defining it was imported)."""
+
+    @property  # type: ignore[override]
+    def queue_arguments(self) -> dict[str, Any]:
+        return {**self._own_arguments, **queue_type_arguments()}
+
+    @queue_arguments.setter
+    def queue_arguments(self, value: dict[str, Any] | None) -> None:
+        self._own_arguments = {k: v for k, v in (value or {}).items() if k != "x-queue-type"}
 
 
 # What the internal exchange was called before it was renamed (it was also where outside systems
@@ -56,7 +88,7 @@ def command_queue(name: str, command_type: str) -> Queue:
     """A service's durable queue for one kind of command, e.g. ("harian.submissions",
     "ekinerja.harian.submit.v1"). Both sides declare it, so an accepted command waits in the broker
     even when the service is down or has never started."""
-    return Queue(name, exchange=commands_exchange(), routing_key=command_type, durable=True)
+    return DurableQueue(name, exchange=commands_exchange(), routing_key=command_type, durable=True)
 
 
 # The one command contract between the gateway and a service: a daily-progress submission that the

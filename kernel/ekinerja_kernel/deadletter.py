@@ -40,7 +40,7 @@ from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Producer, Queue
 
 from . import config, metrics
-from .bus import HARIAN_SUBMISSIONS, ConfirmedPublisher
+from .bus import HARIAN_SUBMISSIONS, ConfirmedPublisher, DurableQueue
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def source_queue(name: str) -> str:
 def dead_queue(queue: str) -> Queue:
     """The dead-letter queue of `queue`: durable, fed by `ekinerja.dead` with the queue's name."""
     queue = source_queue(queue)
-    return Queue(f"{queue}.dead", exchange=dead_letter_exchange(), routing_key=queue, durable=True)
+    return DurableQueue(f"{queue}.dead", exchange=dead_letter_exchange(), routing_key=queue, durable=True)
 
 
 def service_class(service: str, load: Callable[[str], ModuleType] = importlib.import_module) -> type:

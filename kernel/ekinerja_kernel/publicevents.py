@@ -29,7 +29,7 @@ from kombu import Exchange, Queue
 from prometheus_client import Counter
 
 from . import config
-from .bus import ConfirmedPublisher
+from .bus import ConfirmedPublisher, DurableQueue
 from .events import SPEC_VERSION
 
 PUBLIC_EXCHANGE = "ekinerja.public"
@@ -127,7 +127,7 @@ def public_exchange() -> Exchange:
 
 def log_queue() -> Queue:
     """The events service's durable queue of every public event."""
-    return Queue(LOG_QUEUE, exchange=public_exchange(), routing_key=PUBLIC_PREFIX + "#", durable=True)
+    return DurableQueue(LOG_QUEUE, exchange=public_exchange(), routing_key=PUBLIC_PREFIX + "#", durable=True)
 
 
 class PublicRelay:

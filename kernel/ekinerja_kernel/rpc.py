@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
-from nameko.rpc import Rpc
+from nameko.rpc import Rpc, RpcConsumer
 
+from .bus import queue_type_arguments
 from .errors import DomainError
 
 
@@ -33,7 +34,18 @@ class RpcProblem(Exception):
         return int(self.problem.get("status", 500))
 
 
+class TypedRpcConsumer(RpcConsumer):
+    """nameko's RPC queue (`rpc-<service>`, durable) declared with the system's queue type
+    (EKINERJA_QUEUE_TYPE): on a cluster a quorum queue, so a service's calls outlive a broker node."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue.queue_arguments = {**(self.queue.queue_arguments or {}), **queue_type_arguments()}
+
+
 class ProblemRpc(Rpc):
+    rpc_consumer = TypedRpcConsumer()
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], DomainError):
             problem = RpcProblem(exc_info[1].to_problem())

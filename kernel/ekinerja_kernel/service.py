@@ -22,7 +22,7 @@ from prometheus_client import start_http_server
 from sqlalchemy import Engine, text
 
 from . import config, metrics
-from .bus import ConfirmedPublisher, event_queue_name, internal_exchange
+from .bus import ConfirmedPublisher, DurableQueue, event_queue_name, internal_exchange
 from .caller import RequestContext
 from .db import make_engine, probe_engine, session_factory
 from .deadletter import Attempts, DeadLetters, Step, max_tries, retry_pause
@@ -221,7 +221,7 @@ def event_queue(service: str, *patterns: str) -> Queue:
     """A durable queue of `service` bound to the internal exchange: declared when the service starts,
     so events published while it is down wait for it instead of being dropped."""
     exchange = internal_exchange()
-    return Queue(event_queue_name(service), exchange=exchange, durable=True,
+    return DurableQueue(event_queue_name(service), exchange=exchange, durable=True,
                  bindings=[binding(exchange, routing_key=p) for p in patterns])
 
 
