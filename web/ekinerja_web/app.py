@@ -95,6 +95,8 @@ def navigation() -> list[tuple[str, str, str]]:
     items.append(("tunjangan.index", _("Tunjangan"), "tunjangan"))
     if is_admin():
         items.append(("admin.findings", _("Admin Instansi"), "admin"))
+    if roles() & {"admin_nasional", "admin_instansi", "atasan", "kepala_sekolah"}:
+        items.append(("pemantauan.index", _("Pemantauan"), "pemantauan"))  # monitoring.py
     return items
 
 
@@ -193,6 +195,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for module in (auth, pages, harian, skp, rencana, penilaian, tim, menilai, tunjangan, admin, pengaturan):
         app.register_blueprint(module.bp)
+    from . import monitoring
+
+    app.register_blueprint(monitoring.bp)
     return app
 
 
