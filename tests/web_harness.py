@@ -181,6 +181,25 @@ def until(condition, timeout: float = 30, what: str = "the condition") -> None:
     wait_for(condition, timeout=timeout, interval=0.2, what=what)
 
 
+def click_and_wait(driver, element) -> None:
+    """Click what submits a form or follows a link, then wait until the browser shows the next page
+    (the old page's root is gone): a page answered slowly, or at the same address (a form shown again
+    with the API's refusal), is read only once it is there."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+
+    def replaced() -> bool:
+        try:
+            page.tag_name  # noqa: B018  raises once the page is gone
+        except StaleElementReferenceException:
+            return True
+        return False
+
+    until(replaced, what="the next page")
+
+
 def name_of(js: bool, page: str) -> str:
     return f"{page}-{'js' if js else 'nojs'}"
 

@@ -19,7 +19,18 @@ import requests
 from harness import totp_code
 from selenium.webdriver.common.by import By
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, rhk, wait_for_skp_copy
-from web_harness import browser, check_page, name_of, sign_in, sign_out, start_stack, stop_all, until, use
+from web_harness import (
+    browser,
+    check_page,
+    click_and_wait,
+    name_of,
+    sign_in,
+    sign_out,
+    start_stack,
+    stop_all,
+    until,
+    use,
+)
 
 from ekinerja_kernel import config
 
@@ -106,7 +117,7 @@ def fill(driver, field_id: str, value: str) -> None:
 
 
 def press(driver, selector: str = "main form button[type=submit]") -> None:
-    driver.find_element(By.CSS_SELECTOR, selector).click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, selector))
 
 
 def at(driver, fragment: str) -> None:

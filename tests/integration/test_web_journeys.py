@@ -13,9 +13,21 @@ import uuid
 import pytest
 import requests
 from harness import totp_code
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, wait_for_skp_copy
-from web_harness import browser, check_page, name_of, sign_in, sign_out, start_stack, stop_all, until, use
+from web_harness import (
+    browser,
+    check_page,
+    click_and_wait,
+    name_of,
+    sign_in,
+    sign_out,
+    start_stack,
+    stop_all,
+    until,
+    use,
+)
 
 from ekinerja_kernel import config
 
@@ -102,9 +114,12 @@ def submit_day(driver, js: bool) -> None:
     until(lambda: "/pengajuan/" in driver.current_url, what="the submission's page")
 
     def decided() -> bool:
-        heading = driver.find_element(By.TAG_NAME, "h1").text
-        if heading == "Pengajuan sedang diproses" and not js:
-            driver.find_element(By.LINK_TEXT, "Periksa lagi").click()  # what a person does without JS
+        try:
+            heading = driver.find_element(By.TAG_NAME, "h1").text
+            if heading == "Pengajuan sedang diproses" and not js:
+                driver.find_element(By.LINK_TEXT, "Periksa lagi").click()  # what a person does without JS
+        except (NoSuchElementException, StaleElementReferenceException):  # the page is being reloaded
+            return False
         return heading != "Pengajuan sedang diproses"
 
     until(decided, timeout=60, what="harian to decide the submission")
@@ -145,7 +160,7 @@ def test_a_field_the_api_refuses_is_named_next_to_it(world, driver_for):
     link = driver.find_element(By.ID, "a-0-evidence_url")
     link.clear()
     link.send_keys("bukan-tautan")
-    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=draft]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[name=action][value=draft]"))
     check_page(driver, "harian-galat-nojs")
 
     message = driver.find_element(By.ID, "a-0-evidence_url-error").text
@@ -184,7 +199,7 @@ def test_the_supervisor_approves_one_entry_and_returns_another_with_a_note(world
         "disetujui"
 
     driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").click()
-    driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]").click()  # no note yet
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[name=action][value=return]"))  # no note yet
     assert driver.find_element(By.ID, "note-error").text  # the API's rule, next to the note
     check_page(driver, name_of(js, "tim-harian-galat"))
     assert driver.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{sari_entry}']").is_selected()
@@ -228,7 +243,7 @@ def test_the_supervisor_approves_an_skp(world, driver_for, js):
     sign_in(driver, world, PUTRI, js)
     driver.get(world["web"] + "/tim/skp")
     check_page(driver, name_of(js, "tim-skp"))
-    driver.find_element(By.CSS_SELECTOR, f"a[href='/tim/skp/{plan['id']}']").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"a[href='/tim/skp/{plan['id']}']"))
     check_page(driver, name_of(js, "tim-skp-tinjau"))
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
     until(lambda: "selesai=approve" in driver.current_url, what="the SKP approval")
@@ -259,7 +274,7 @@ def test_an_admin_repairs_a_blocked_employees_supervisor_and_the_finding_goes(wo
     sign_in(driver, world, ADMIN, js, page_prefix="admin")
     driver.get(world["web"] + "/admin/?kode=no-supervisor")
     check_page(driver, name_of(js, "admin-temuan"))
-    driver.find_element(By.CSS_SELECTOR, f"tr[data-nip='{blocked}'] a").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"tr[data-nip='{blocked}'] a"))
     check_page(driver, name_of(js, "admin-pegawai"))
     driver.find_element(By.ID, "supervisor_nip").send_keys(PUTRI)
     driver.find_element(By.ID, "reason-supervisor").send_keys("Atasan langsung sesuai SK")
