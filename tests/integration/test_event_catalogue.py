@@ -166,6 +166,18 @@ def _strings(node: ast.AST) -> set[str]:
     return set().union(set(), *(_strings(child) for child in ast.iter_child_nodes(node)))
 
 
+def _many_names(call: ast.Call) -> set[str] | None:
+    """The event names of `outbox.add_many(s, [(name, key, data), ...])`, or None for another call."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "add_many"
+            and "outbox" in ast.unparse(func.value).lower()):
+        return None
+    rows = call.args[1] if len(call.args) > 1 else None
+    return {n.elts[0].value for n in ast.walk(rows) if isinstance(n, ast.Tuple) and n.elts
+            and isinstance(n.elts[0], ast.Constant) and isinstance(n.elts[0].value, str)
+            and EVENT_NAME.match(n.elts[0].value)} if rows is not None else set()
+
+
 def _name_argument(call: ast.Call) -> ast.AST | None:
     func = call.func
     is_outbox_add = isinstance(func, ast.Attribute) and func.attr == "add" \
@@ -207,6 +219,12 @@ def scan(modules: dict[str, str]) -> tuple[dict[str, set[str]], list[str]]:
     for where, tree in trees.items():
         functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and (many := _many_names(node)) is not None:
+                if not many:
+                    unexplained.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
+                for name in many:
+                    found.setdefault(name, set()).add(f"{where}:{node.lineno}")
+                continue
             if not isinstance(node, ast.Call) or (arg := _name_argument(node)) is None:
                 continue
             here = f"{where}:{node.lineno}"
