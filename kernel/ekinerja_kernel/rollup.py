@@ -407,9 +407,10 @@ class Rollup:
         return s.execute(select(self.tree.nodes).where(self.tree.nodes.c.node == node)).first()
 
     def children(self, s: Session, node: str | None) -> list[Any]:
-        """The nodes right under `node`; under None, every agency."""
+        """The nodes right under `node`; under None, every agency (the nodes without a parent: one
+        index range, however many units there are)."""
         n = self.tree.nodes
-        where = n.c.parent == node if node is not None else n.c.level == AGENCY
+        where = n.c.parent == node if node is not None else n.c.parent.is_(None)
         return s.execute(select(n).where(where).order_by(n.c.name, n.c.node)).all()
 
     def path(self, s: Session, node: str) -> list[Any]:
@@ -430,12 +431,28 @@ class Rollup:
                 found[r["node"]] = Counter({v: int(r[v] or 0) for v in aggregate.values})
         return found
 
-    def series(self, s: Session, aggregate: Aggregate, node: str, key: str, *where: Any) -> dict[Any, Counter]:
-        """One node's rows by one key column (e.g. per date)."""
+    def series(self, s: Session, aggregate: Aggregate, node: str | Sequence[str], key: str,
+               *where: Any) -> dict[Any, Counter]:
+        """One node's rows (or several nodes' rows summed, e.g. every agency's for the nation) by one
+        key column (e.g. per date)."""
         t = aggregate.table
-        query = (select(t.c[key], *[func.sum(t.c[v]).label(v) for v in aggregate.values])
-                 .where(t.c.node == node, *where).group_by(t.c[key]).order_by(t.c[key]))
-        return {r[key]: Counter({v: int(r[v] or 0) for v in aggregate.values}) for r in s.execute(query).mappings()}
+        nodes = [node] if isinstance(node, str) else list(node)
+        found: dict[Any, Counter] = defaultdict(Counter)
+        for start in range(0, len(nodes), 500):
+            chunk = nodes[start:start + 500]
+            at = t.c.node == chunk[0] if len(chunk) == 1 else t.c.node.in_(chunk)
+            query = (select(t.c[key], *[func.sum(t.c[v]).label(v) for v in aggregate.values])
+                     .where(at, *where).group_by(t.c[key]))
+            for r in s.execute(query).mappings():
+                found[r[key]].update({v: int(r[v] or 0) for v in aggregate.values})
+        return {k: found[k] for k in sorted(found, key=lambda k: (k is None, k))}
+
+    def total(self, s: Session, aggregate: Aggregate, nodes: Sequence[str], *where: Any) -> Counter:
+        """The rows of several nodes (e.g. every agency) summed into one."""
+        found: Counter = Counter()
+        for counter in self.sums(s, aggregate, list(nodes), *where).values():
+            found.update(counter)
+        return found
 
     # --- rebuilding from the source tables --------------------------------------------------------
 

@@ -157,21 +157,9 @@ def _working_days(s: Session, nodes: list[str], first: dt.date, last: dt.date) -
     return found
 
 
-def _series(s: Session, node: str | None, first: dt.date, last: dt.date) -> dict[dt.date, Counter]:
+def _series(s: Session, nodes: str | list[str], first: dt.date, last: dt.date) -> dict[dt.date, Counter]:
     t = DAYS.table
-    if node is not None:
-        return ROLLUP.series(s, DAYS, node, "date", t.c.date >= first, t.c.date <= last)
-    n = TREE.nodes
-    query = (select(t.c.date, *[func.sum(t.c[v]).label(v) for v in DAYS.values])
-             .join(n, n.c.node == t.c.node).where(n.c.level == rollup.AGENCY, t.c.date >= first, t.c.date <= last)
-             .group_by(t.c.date).order_by(t.c.date))
-    return {r["date"]: Counter({v: int(r[v] or 0) for v in DAYS.values}) for r in s.execute(query).mappings()}
-
-
-def _nation_members(s: Session) -> int:
-    t, n = MEMBERS.table, TREE.nodes
-    return int(s.execute(select(func.coalesce(func.sum(t.c.members), 0)).join(n, n.c.node == t.c.node)
-                         .where(n.c.level == rollup.AGENCY)).scalar_one())
+    return ROLLUP.series(s, DAYS, nodes, "date", t.c.date >= first, t.c.date <= last) if nodes else {}
 
 
 def _figures_of(s: Session, nodes: list[str], first: dt.date, last: dt.date) -> dict[str, dict[str, Any]]:
@@ -250,12 +238,13 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         children = ROLLUP.children(s, node)
         child_nodes = [c.node for c in children]
         figures = _figures_of(s, child_nodes + ([node] if node else []), first, last)
-        series = _series(s, node, first, last)
-        if node is None:
+        series = _series(s, node if node is not None else child_nodes, first, last)
+        if node is None:  # the nation: its agencies summed
             total: Counter = Counter()
             for day in series.values():
                 total.update(day)
-            own = mon.harian_figures(total, _nation_members(s), sum(1 for c in series.values() if sum(c.values())))
+            own = mon.harian_figures(total, ROLLUP.total(s, MEMBERS, child_nodes)["members"],
+                                     sum(1 for c in series.values() if sum(c.values())))
         else:
             own = figures[node]
         listed = people(s, row, first, last) if row is not None else []

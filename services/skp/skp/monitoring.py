@@ -249,14 +249,6 @@ def _year(year: Any) -> int:
     return year
 
 
-def _nation(s: Session, aggregate: rollup.Aggregate, *where: Any) -> Counter:
-    t, n = aggregate.table, TREE.nodes
-    query = (select(*[func.coalesce(func.sum(t.c[v]), 0).label(v) for v in aggregate.values])
-             .join(n, n.c.node == t.c.node).where(n.c.level == rollup.AGENCY, *where))
-    row = s.execute(query).mappings().one()
-    return Counter({v: int(row[v]) for v in aggregate.values})
-
-
 def _figures(s: Session, nodes: list[str], year: int) -> dict[str, dict[str, Any]]:
     plans = ROLLUP.sums(s, PLANS, nodes, PLANS.table.c.year == year)
     members = ROLLUP.sums(s, MEMBERS, nodes)
@@ -266,17 +258,16 @@ def _figures(s: Session, nodes: list[str], year: int) -> dict[str, dict[str, Any
                                caps.get(n, {})) for n in nodes}
 
 
-def _periods(s: Session, node: str | None, year: int) -> list[dict[str, Any]]:
-    """The node's evaluations and caps per period of the year (the nation's: over its agencies)."""
+def _periods(s: Session, nodes: list[str], year: int) -> list[dict[str, Any]]:
+    """The node's evaluations and caps per period of the year (the nation's: its agencies summed)."""
     rows: dict[tuple[str, int], dict[str, Counter]] = defaultdict(lambda: {"e": Counter(), "c": Counter()})
     for aggregate, slot in ((EVALUATIONS, "e"), (CAPS, "c")):
-        t, n = aggregate.table, TREE.nodes
-        query = select(t.c.kind, t.c.seq, *[func.sum(t.c[v]).label(v) for v in aggregate.values]) \
-            .where(t.c.year == year).group_by(t.c.kind, t.c.seq)
-        query = query.where(t.c.node == node) if node is not None else \
-            query.join(n, n.c.node == t.c.node).where(n.c.level == rollup.AGENCY)
-        for r in s.execute(query).mappings():
-            rows[(r["kind"], r["seq"])][slot].update({v: int(r[v] or 0) for v in aggregate.values})
+        t = aggregate.table
+        for start in range(0, len(nodes), 500):
+            query = (select(t.c.kind, t.c.seq, *[func.sum(t.c[v]).label(v) for v in aggregate.values])
+                     .where(t.c.node.in_(nodes[start:start + 500]), t.c.year == year).group_by(t.c.kind, t.c.seq))
+            for r in s.execute(query).mappings():
+                rows[(r["kind"], r["seq"])][slot].update({v: int(r[v] or 0) for v in aggregate.values})
     order = {"annual": 0, "quarterly": 1, "monthly": 2}
     out = []
     for (kind, seq), found in sorted(rows.items(), key=lambda i: (order.get(i[0][0], 9), i[0][1])):
@@ -343,16 +334,19 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         children = ROLLUP.children(s, node)
         nodes = [c.node for c in children] + ([node] if node else [])
         figures = _figures(s, nodes, year)
-        if node is None:
-            own = mon.skp_figures(_nation(s, PLANS, PLANS.table.c.year == year), _nation(s, MEMBERS)["members"],
-                                  _nation(s, EVALUATIONS, EVALUATIONS.table.c.year == year),
-                                  _nation(s, CAPS, CAPS.table.c.year == year))
+        if node is None:  # the nation: its agencies summed
+            agencies = [c.node for c in children]
+            own = mon.skp_figures(ROLLUP.total(s, PLANS, agencies, PLANS.table.c.year == year),
+                                  ROLLUP.total(s, MEMBERS, agencies)["members"],
+                                  ROLLUP.total(s, EVALUATIONS, agencies, EVALUATIONS.table.c.year == year),
+                                  ROLLUP.total(s, CAPS, agencies, CAPS.table.c.year == year))
         else:
             own = figures[node]
         listed = _people(s, row, year) if row is not None else []
         answer = {"level": level, "id": id_ if node else None, "year": year,
                   "node": mon.node_view(row) if row is not None else None,
-                  "path": [mon.node_view(p) for p in path], "figures": own, "periods": _periods(s, node, year),
+                  "path": [mon.node_view(p) for p in path], "figures": own,
+                  "periods": _periods(s, [node] if node else [c.node for c in children], year),
                   "caps": _caps_detail(s, row, year) if row is not None and row.level == rollup.UNIT else [],
                   "children": [{**mon.node_view(c), "figures": figures[c.node]} for c in children],
                   "people": listed}

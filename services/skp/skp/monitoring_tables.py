@@ -3,12 +3,12 @@ evaluations and predikat per node and period, the distribution check per unit an
 and the record of national reads of a person. On tables.metadata, so migrations and their test see
 them with the rest."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table
 
 from ekinerja_kernel import rollup
 from ekinerja_kernel.monitoring import PREDIKAT, define_reads
 
-from .tables import metadata
+from .tables import employees, metadata
 
 TREE = rollup.define_tree(metadata)
 
@@ -50,3 +50,6 @@ unit_caps = Table(
 )
 
 READS = define_reads(metadata)
+
+# A unit's own people are read by unit (the read-copy had no index on it).
+Index("ix_employees_unit_id", employees.c.unit_id)

@@ -143,12 +143,8 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         nodes = [c.node for c in children] + ([node] if node else [])
         in_months = MONTHS.table.c.month.in_(wanted)
         sums = ROLLUP.sums(s, MONTHS, nodes, in_months)
-        if node is None:
-            t, n = MONTHS.table, TREE.nodes
-            query = (select(t.c.month, *[func.sum(t.c[v]).label(v) for v in MONTHS.values])
-                     .join(n, n.c.node == t.c.node).where(n.c.level == rollup.AGENCY, in_months).group_by(t.c.month))
-            series = {r["month"]: Counter({v: int(r[v] or 0) for v in MONTHS.values})
-                      for r in s.execute(query).mappings()}
+        if node is None:  # the nation: its agencies summed
+            series = ROLLUP.series(s, MONTHS, [c.node for c in children], "month", in_months) if children else {}
             found_runs = latest_runs(s, months=wanted)
         else:
             series = ROLLUP.series(s, MONTHS, node, "month", in_months)
