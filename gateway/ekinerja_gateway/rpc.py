@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+from amqp.exceptions import ChannelError as AmqpChannelError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection
 from kombu.exceptions import OperationalError
@@ -24,7 +25,10 @@ from .breaker import BrokerBreaker
 
 log = logging.getLogger(__name__)
 
-BROKEN = (OSError, AmqpConnectionError, OperationalError, ConnectionError)
+# What a broker that went away looks like to a proxy. A channel error belongs here too: on a cluster that
+# lost a node, a proxy reconnected to another node cannot declare its reply queue again (its home node
+# is down: 404); a new proxy (a new reply queue, on the node it reached) works.
+BROKEN = (OSError, AmqpConnectionError, AmqpChannelError, OperationalError, ConnectionError)
 
 
 class ServiceUnavailable(Exception):
@@ -179,6 +183,10 @@ class RpcClient:
                     continue  # a connection gone stale since the last call: once more on a fresh one
                 self.breaker.failed(f"connection lost: {exc}")
                 raise ServiceUnavailable("broker", f"connection lost: {exc}") from None
+            except Exception:
+                outcome = "error"
+                self._drop(kind)  # a proxy that failed in an unforeseen way may be half torn down: never reused
+                raise
             finally:
                 metrics.RPC_CALLS.labels(service, method, outcome).inc()
                 metrics.RPC_LATENCY.labels(service, method).observe(time.perf_counter() - started)
