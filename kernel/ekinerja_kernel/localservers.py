@@ -140,6 +140,14 @@ class RabbitNode:
             if result.returncode != 0 and "already_exists" not in result.stdout + result.stderr:
                 raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {result.stdout}{result.stderr}")
 
+    def join(self, other: RabbitNode) -> None:
+        """Join `other`'s cluster (this node's own data is reset): a cluster of nodes on loopback."""
+        for step in (("stop_app",), ("reset",), ("join_cluster", other.name), ("start_app",)):
+            result = self.ctl(*step)
+            if result.returncode != 0:
+                raise RuntimeError(f"rabbitmqctl {' '.join(step)} on {self.name}: {result.stdout}{result.stderr}")
+        self.ctl("await_startup")
+
     def restart_app(self) -> None:
         """Stop and start the broker application: every client connection is dropped."""
         for step in ("stop_app", "start_app"):
@@ -159,11 +167,16 @@ class RabbitNode:
 
 
 class PostgresCluster:
-    """One PostgreSQL cluster with its data under `base`, listening on loopback only."""
+    """One PostgreSQL cluster with its data under `base`, listening on loopback only.
 
-    def __init__(self, base: Path, port: int | None = None) -> None:
+    `durable=False` (tests): no fsync, a crash may lose the data, starts in about a second.
+    `durable=True` (`make up DB=postgres`, whose data is kept between runs, and `make bench` on it):
+    PostgreSQL's defaults, every commit on disk before it returns."""
+
+    def __init__(self, base: Path, port: int | None = None, durable: bool = False) -> None:
         self.base = Path(base).resolve()
         self.port = port or free_port()
+        self.durable = durable
         self.bin = self._find_bin()
 
     @staticmethod
@@ -191,21 +204,62 @@ class PostgresCluster:
             if r.returncode != 0:
                 raise RuntimeError(f"initdb failed: {r.stderr}")
         opts = (f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.base} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                "-c max_connections=200")
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         r = self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.base / "server.log"),
                       "-o", opts, "-w", "-t", "60", "start")
         if r.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {r.stdout}{r.stderr}")
         return self
 
-    def create_database(self, name: str) -> str:
+    def running(self) -> bool:
+        return (self.base / "data" / "PG_VERSION").exists() and \
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), "status").returncode == 0
+
+    def create_database(self, name: str, exist_ok: bool = False) -> str:
         r = self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
-        if r.returncode != 0:
+        if r.returncode != 0 and not (exist_ok and "already exists" in r.stderr):
             raise RuntimeError(f"createdb {name}: {r.stderr}")
         return self.url(name)
 
-    def stop(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), "-m", "immediate", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` for throw-away test data; `fast` (a clean shutdown) for data that is kept."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.base / "data"), "-m", mode, "-w", "stop")
+
+
+def postgres_main(argv: list[str]) -> int:
+    """`python -m ekinerja_kernel.localservers postgres start|stop|status DIR [--port N] [--database NAME]...`:
+    `make up DB=postgres`'s cluster, durable, its data kept in DIR between runs; `start` also creates
+    each named database that is not there yet."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="localservers postgres")
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("dir")
+    parser.add_argument("--port", type=int, default=5433)
+    parser.add_argument("--database", action="append", default=[])
+    args = parser.parse_args(argv)
+    cluster = PostgresCluster(Path(args.dir), port=args.port, durable=True)
+    running = cluster.running()
+    if args.action == "status":
+        print(f"postgresql: {'running' if running else 'stopped'} (port {args.port}, data in {cluster.base})")
+        return 0 if running else 1
+    if args.action == "stop":
+        if running:
+            cluster.stop(mode="fast")
+        print("postgresql: stopped")
+        return 0
+    if not running:
+        if port_open(args.port):
+            print(f"port {args.port} is taken by another program: stop it or set POSTGRES_PORT")
+            return 1
+        cluster.start()
+    for name in args.database:
+        cluster.create_database(name, exist_ok=True)
+    print(f"postgresql: {'already running' if running else 'started'} on 127.0.0.1:{args.port}, "
+          f"data in {cluster.base}, databases {', '.join(args.database) or '-'}")
+    return 0
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -222,8 +276,13 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m ekinerja_kernel.localservers rabbit start|stop|status DIR [--port N] [--name NODE]
-    [--prometheus-port N]`"""
+    [--prometheus-port N]`, or `... postgres ...` (postgres_main)"""
     import argparse
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["postgres"]:
+        return postgres_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="localservers")
     parser.add_argument("server", choices=["rabbit"])
