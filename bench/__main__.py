@@ -1,6 +1,7 @@
 """python -m bench: what `make bench` runs — the 08:00 peak against the running stack, then the
 batch benchmarks that need no running stack: a Tukin month of a large agency and a full
-master-data sync of a national-shaped data set."""
+master-data sync of a national-shaped data set, and harian's intake on days with a long history next to
+fresh ones."""
 
 import os
 import sys
@@ -10,6 +11,7 @@ from bench import web
 from bench.peak import main as peak
 
 sys.path.insert(0, str(Path(__file__).parent))
+import intake_history  # noqa: E402
 import sync_full  # noqa: E402  (standalone scripts too: python bench/sync_full.py)
 import tukin_month  # noqa: E402
 
@@ -20,4 +22,6 @@ if status != 2:  # the stack is up: go on with the batch benchmarks
     status = max(status, tukin_month.main(["--size", os.environ.get("BENCH_TUKIN_SIZE", "50000")]))
     print()
     status = max(status, sync_full.main(["--size", os.environ.get("BENCH_SYNC_SIZE", "100000")]))
+    print()
+    status = max(status, intake_history.main(["--history", os.environ.get("BENCH_HISTORY", "30000")]))
 raise SystemExit(status)

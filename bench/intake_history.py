@@ -66,7 +66,7 @@ def _messages(people: list[tuple[str, list[str]]], day: dt.date, count: int, sta
     from ekinerja_kernel.events import make_event
 
     out = []
-    base = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    base = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)  # accepted today, one after the other
     for n in range(start, start + count):
         nip, rhk = people[n % len(people)]
         acts = [{"rhk_id": rhk[(n + j) % len(rhk)], "description": f"Kegiatan {n}-{j} hari {day}",
@@ -75,7 +75,7 @@ def _messages(people: list[tuple[str, list[str]]], day: dt.date, count: int, sta
                 for j in range(1 + n % 3)]
         out.append(make_event("gateway", HARIAN_SUBMIT, nip, {
             "id": str(uuid.uuid4()), "nip": nip, "date": day.isoformat(), "activities": acts,
-            "accepted_at": (base + dt.timedelta(microseconds=200 * n)).isoformat()}, request_id=f"bi-{n}"))
+            "accepted_at": (base + dt.timedelta(microseconds=n)).isoformat()}, request_id=f"bi-{n}"))
     return out
 
 
