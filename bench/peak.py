@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import urllib3
 
-from . import load, procs, signin
+from . import database, load, procs, signin
 from .load import Plan, Result, VirtualUser
 from .store import HarianStore, database_url
 
@@ -241,8 +241,12 @@ def run(settings: Settings) -> int:
     system = procs.SystemProcesses(settings.var_dir)
     found = system.found()
     if "gateway" not in found or "harian" not in found:
-        raise SetupError(f"no gateway/harian process under {system.honcho_pidfile}: is this the stack of this "
+        raise SetupError(f"no gateway/harian process under {system.supervisor_pidfile}: is this the stack of this "
                          f"checkout (make up here, EKINERJA_VAR_DIR={settings.var_dir})?")
+    harian_env = system.environ_of("harian")
+    running_db = harian_env.get("HARIAN_DATABASE_URL") or database_url(settings.var_dir, harian_env)
+    if (why := database.mismatch(os.environ.get("DB"), running_db)) is not None:
+        raise SetupError(why)
     run_id = uuid.uuid4().hex[:8]
     now = dt.datetime.now(dt.UTC)
     ncpu = os.cpu_count() or 1
@@ -250,6 +254,8 @@ def run(settings: Settings) -> int:
     print(f"gateway {settings.url} · {settings.users} virtual employees on {len(accounts)} demo accounts · "
           f"{settings.seconds:g} s per phase · {settings.processes} client processes")
     print("CPU measured for: " + ", ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(found.items())))
+    store_db = database_url(settings.var_dir, harian_env)
+    print(f"databases: {database.describe(store_db)}")
     limit = system.environ_of("gateway").get("SUBMIT_RATE_LIMIT")
     if not limit or int(limit) < 10_000:
         print(f"note: the gateway runs with SUBMIT_RATE_LIMIT={limit or 'unset (60)'}: {settings.users} virtual "
@@ -285,7 +291,7 @@ def run(settings: Settings) -> int:
     days = sorted({u.date for u in users})
     print(f"  signed in {len(accounts)} accounts and read their open day ({', '.join(days)}) and RHK "
           f"in {time.monotonic() - started:.1f} s")
-    store = HarianStore(database_url(settings.var_dir, system.environ_of("harian")))
+    store = HarianStore(store_db)
     p0 = system.snapshot()
     peak = load.run(Plan("submit", settings.url, settings.seconds, run_id, settings.timeout, settings.retry_every,
                          settings.keyed), users, settings.processes)
@@ -385,6 +391,7 @@ def run(settings: Settings) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "run_id": run_id, "time": now.isoformat(), "settings": {**asdict(settings), "var_dir": str(settings.var_dir)},
+        "database": database.describe(store_db),
         "baseline": {"req_per_s": base_rate, "p50_ms": load.percentile(baseline.latencies, 50),
                      "p95_ms": load.percentile(baseline.latencies, 95),
                      "p99_ms": load.percentile(baseline.latencies, 99),

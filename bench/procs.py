@@ -1,6 +1,7 @@
-"""CPU time of the system under test, read from /proc: the process tree under honcho (gunicorn
-master and workers, the five nameko services), the RabbitMQ node of `make up` (var/rabbitmq) and,
-when a service's database URL points at a local PostgreSQL, that cluster's processes.
+"""CPU time of the system under test, read from /proc: the process tree under make up's supervisor
+(deploy/bin/supervise.py: gunicorn master and workers, the five nameko services), the RabbitMQ node
+of `make up` (var/rabbitmq) and, when a service's database URL points at a local PostgreSQL, that
+cluster's processes.
 
 A process's figure is utime + stime + cutime + cstime: the children it has already reaped (a
 gunicorn worker that was replaced, a PostgreSQL backend that ended) stay counted through their
@@ -87,9 +88,11 @@ def _read_pid(path: Path) -> int | None:
 
 def component(pid: int, comm: str) -> str:
     """A short name for what a process is: gateway, a service, rabbitmq, postgresql, supervisor."""
-    if comm in ("sh", "bash", "dash", "honcho", "runuser"):
-        return "honcho"  # the supervisor and its shells: it forwards every log line
+    if comm in ("sh", "bash", "dash", "runuser"):
+        return "supervisor"  # the shells around it
     cmd = _cmdline(pid)
+    if "supervise.py" in cmd:
+        return "supervisor"  # it forwards every log line
     if "gunicorn" in cmd:
         return "gateway"
     if "nameko" in cmd:
@@ -149,13 +152,13 @@ class SystemProcesses:
 
     def __init__(self, var_dir: Path) -> None:
         self.var_dir = var_dir
-        self.honcho_pidfile = var_dir / "supervisor.pid"  # deploy/bin/supervise.py, which make up runs
+        self.supervisor_pidfile = var_dir / "supervisor.pid"  # deploy/bin/supervise.py, which make up runs
         self.rabbit_dir = var_dir / "rabbitmq"
 
     def pids(self, stats: dict[int, Stat]) -> set[int]:
         roots = set()
-        if (honcho := _read_pid(self.honcho_pidfile)) is not None:
-            roots.add(honcho)
+        if (supervisor := _read_pid(self.supervisor_pidfile)) is not None:
+            roots.add(supervisor)
         if (beam := _read_pid(self.rabbit_dir / "rabbit.pid")) is not None:
             roots.add(beam)
         tree = _descendants(roots, stats)

@@ -10,7 +10,12 @@ has run SUPERVISOR_STABLE_SECONDS. It never gives up: a service that cannot reac
 comes back by itself when the broker does. In Kubernetes the kubelet does this job.
 
     supervise.py run --procfile deploy/Procfile --state var/supervisor.json [--replicas harian=2]
+                     [--env gateway:PROMETHEUS_MULTIPROC_DIR=var/prometheus-gateway]
     supervise.py status --state var/supervisor.json     # one line per copy; exit 1 if not running
+
+`--env NAME:VAR=VALUE` sets a variable for that process's copies only (as a Kubernetes Deployment
+sets it for its own pods): the gateway's multiprocess metrics directory is the gateway's, no other
+process writes its series there.
 
 Copies of one process (`--replicas NAME=N`) are competing consumers of its queues; copy N gets
 EKINERJA_REPLICA=N and, from the second on, its own metrics port (the service's port + 100*(N-1)),
@@ -107,9 +112,10 @@ def metrics_port(process: str, env: dict[str, str]) -> int:
 
 
 def copies_of(procfile: Path, replicas: dict[str, int], env: dict[str, str],
-              only: list[str] | None = None) -> list[Copy]:
+              only: list[str] | None = None, own_env: dict[str, dict[str, str]] | None = None) -> list[Copy]:
     processes = parse_procfile(procfile.read_text(encoding="utf-8")).processes
-    unknown = (set(replicas) | set(only or ())) - set(processes)
+    own_env = own_env or {}
+    unknown = (set(replicas) | set(only or ()) | set(own_env)) - set(processes)
     if unknown:
         raise SystemExit(f"not in {procfile}: {', '.join(sorted(unknown))}")
     copies = []
@@ -121,7 +127,8 @@ def copies_of(procfile: Path, replicas: dict[str, int], env: dict[str, str],
             raise SystemExit(f"{process}: replicas must be at least 1, not {count}")
         base_port = metrics_port(process, env) if count > 1 else 0
         for index in range(1, count + 1):
-            copy_env = dict(env, EKINERJA_REPLICA=str(index), HONCHO_PROCESS_NAME=f"{process}.{index}")
+            copy_env = dict(env, **own_env.get(process, {}), EKINERJA_REPLICA=str(index),
+                            HONCHO_PROCESS_NAME=f"{process}.{index}")
             if index > 1 and base_port:
                 copy_env[f"{process.upper()}_METRICS_PORT"] = str(base_port + REPLICA_PORT_STEP * (index - 1))
             copies.append(Copy(f"{process}.{index}", process, command, copy_env))
@@ -271,6 +278,18 @@ def parse_replicas(values: list[str]) -> dict[str, int]:
     return replicas
 
 
+def parse_env(values: list[str]) -> dict[str, dict[str, str]]:
+    """`NAME:VAR=VALUE` options: variables of one process's copies only."""
+    own: dict[str, dict[str, str]] = {}
+    for value in values:
+        name, sep, assignment = value.partition(":")
+        variable, eq, setting = assignment.partition("=")
+        if not sep or not eq or not name or not variable:
+            raise SystemExit(f"--env takes NAME:VAR=VALUE, not {value!r}")
+        own.setdefault(name, {})[variable] = setting
+    return own
+
+
 def alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -308,13 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--state", type=Path, required=True)
     run.add_argument("--replicas", action="append", default=[], metavar="NAME=N")
     run.add_argument("--only", action="append", metavar="NAME", help="run only these processes")
+    run.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
+                     help="a variable for that process only")
     st = sub.add_parser("status", help="what runs, with pids and restarts")
     st.add_argument("--state", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "status":
         return status(args.state)
     env = dict(os.environ)
-    copies = copies_of(args.procfile, parse_replicas(args.replicas), env, args.only)
+    copies = copies_of(args.procfile, parse_replicas(args.replicas), env, args.only, parse_env(args.env))
     supervisor = Supervisor(copies, args.state, Backoff.from_env(env),
                             kill_wait=float(env.get("SUPERVISOR_KILL_WAIT", "15")))
     return supervisor.run()

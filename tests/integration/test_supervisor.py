@@ -217,3 +217,21 @@ def test_status_says_stopped_without_a_running_supervisor(tmp_path, capsys):
 
     assert load_supervise().status(state) == 1
     assert capsys.readouterr().out.strip() == "services: stopped"
+
+
+def test_a_variable_given_for_one_process_reaches_its_copies_only(tmp_path):
+    supervise = load_supervise()
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("harian: nameko run harian.service:HarianService\ngateway: gunicorn app\n")
+
+    own = supervise.parse_env(["gateway:PROMETHEUS_MULTIPROC_DIR=/tmp/m", "gateway:GATEWAY_WORKERS=3"])
+    copies = supervise.copies_of(procfile, {"harian": 2}, {"PATH": "/bin"}, own_env=own)
+
+    env = {c.name: c.env for c in copies}
+    assert env["gateway.1"]["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/m" and env["gateway.1"]["GATEWAY_WORKERS"] == "3"
+    assert all("PROMETHEUS_MULTIPROC_DIR" not in env[n] for n in ("harian.1", "harian.2"))
+    assert all(e["PATH"] == "/bin" for e in env.values())
+    with pytest.raises(SystemExit, match="NAME:VAR=VALUE"):
+        supervise.parse_env(["PROMETHEUS_MULTIPROC_DIR=/tmp/m"])
+    with pytest.raises(SystemExit, match="gatewey"):
+        supervise.copies_of(procfile, {}, {}, own_env={"gatewey": {"X": "1"}})
