@@ -30,8 +30,10 @@ class CommandSender:
     def _publisher(self) -> ConfirmedPublisher:
         publisher = getattr(self._local, "publisher", None)
         if publisher is None:
+            # No AMQP heartbeat: a gunicorn thread services none between requests, so the broker would
+            # close an idle connection; a dead one shows at the next send, which reconnects once.
             publisher = ConfirmedPublisher(self.amqp_uri, exchange=commands_exchange(), queues=self.queues,
-                                           connect_timeout=self.connect_timeout)
+                                           connect_timeout=self.connect_timeout, heartbeat=0)
             self._local.publisher = publisher
         return publisher
 
@@ -69,9 +71,13 @@ class CommandSender:
         """Raise ServiceUnavailable unless this worker's publisher reaches the broker now (readiness)."""
         if not self.breaker.allow():
             raise self._unavailable("the broker is unreachable")
-        try:
-            self._publisher().check()
-        except Exception as exc:
-            self.breaker.failed(f"{type(exc).__name__}: {exc}")
-            raise self._unavailable("the broker does not answer") from None
+        for attempt in range(2):  # a connection gone stale while idle is not a broker away: once more, fresh
+            try:
+                self._publisher().check()
+            except Exception as exc:
+                if attempt:
+                    self.breaker.failed(f"{type(exc).__name__}: {exc}")
+                    raise self._unavailable("the broker does not answer") from None
+            else:
+                break
         self.breaker.succeeded()
