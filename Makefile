@@ -84,7 +84,8 @@ demo-data: venv
 	    $(EKINERJA_VAR_DIR)/log/demo-import.json; then \
 	  echo "var/ was there before: announcing master data and SKPs again for every service's read-copy"; \
 	  $(BIN)/ekinerja-sync announce > $(EKINERJA_VAR_DIR)/log/demo-announce.json && \
-	  $(BIN)/ekinerja-skp announce; \
+	  $(BIN)/ekinerja-skp announce && \
+	  for s in harian skp tukin; do $(BIN)/ekinerja-$$s monitoring rebuild || exit 1; done; \
 	fi
 
 up: venv system-deps-up
@@ -123,6 +124,13 @@ image:
 # Peak benchmark of the stack `make up` runs (docs/benchmarks.md); BENCH_USERS, BENCH_SECONDS, ...
 bench: venv
 	$(BIN)/python -m bench
+
+# National monitoring at 10,000 and 1,000,000 employees (bench/monitoring.py: its own RabbitMQ node and
+# PostgreSQL cluster, the read models seeded with COPY): p99 of the national, agency and unit pages
+# and the ratio between the sizes (goal <= 1.5). BENCH_MONITORING_SIZES, _REQUESTS, _AGENCIES.
+.PHONY: bench-monitoring
+bench-monitoring: venv system-deps-test
+	$(BIN)/python bench/monitoring.py
 
 # --- RabbitMQ cluster check ----------------------------------------------------------------------
 # Three broker nodes on loopback joined in one cluster, quorum queues, harian and the gateway on it;
