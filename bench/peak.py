@@ -107,11 +107,11 @@ def check_stack(api: Api) -> None:
     # Each worker answers for itself (its broker connection, its list of ended sessions): one that
     # was idle may need a moment to reconnect, so ask a few times before calling the stack not ready.
     deadline = time.monotonic() + 15
-    while (status := (answer := api.call("GET", "/readyz"))[0]) != 200 and time.monotonic() < deadline:
+    while (status := (answer := api.call("GET", "/readyz?deep=1"))[0]) != 200 and time.monotonic() < deadline:
         time.sleep(0.5)
     body = answer[1]
     if status != 200:
-        raise SetupError(f"{api.url}/readyz answered {status}: not every service is up:\n"
+        raise SetupError(f"{api.url}/readyz?deep=1 answered {status}: not every service is up:\n"
                          f"{json.dumps(body, indent=1)[:1500]}\nSee make status / make logs.")
 
 
