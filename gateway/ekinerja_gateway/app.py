@@ -18,9 +18,20 @@ from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS
 from ekinerja_kernel.logs import set_request_id
 
-from . import auth, bodies, breaker, harian_api, metrics, problems, ratelimit, revocations, sync_api, tukin_api  # noqa: F401  (they add routes to `api`)
-from . import events_api  # noqa: F401  (the replay feed of public events, on `api`)
-from . import monitoring_api  # noqa: F401  (national monitoring, nation down to one person, on `api`)
+from . import (  # noqa: F401  (they add routes to `api`)
+    auth,
+    bodies,
+    breaker,
+    events_api,  # noqa: F401  (the replay feed of public events, on `api`)
+    harian_api,
+    metrics,
+    monitoring_api,  # noqa: F401  (national monitoring, nation down to one person, on `api`)
+    problems,
+    ratelimit,
+    revocations,
+    sync_api,
+    tukin_api,
+)
 from .api import api
 from .commands import CommandSender
 from .oidc import oidc
