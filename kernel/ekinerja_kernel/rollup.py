@@ -46,6 +46,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    any_,
+    bindparam,
     delete,
     event,
     func,
@@ -64,6 +66,7 @@ log = logging.getLogger(__name__)
 AGENCY, UNIT = "agency", "unit"
 NODE_LENGTH = 80
 TREE_LOCK_KEY = 0x6D6F6E74  # "mont": the advisory lock of the tree, per database
+CHUNK = 1000  # nodes per statement
 _STATE = "ekinerja.rollup"
 
 
@@ -423,10 +426,9 @@ class Rollup:
         """Each node's totals over the aggregate rows matching `where` (e.g. a date range)."""
         t = aggregate.table
         found: dict[str, Counter] = {}
-        for start in range(0, len(nodes), 500):
-            chunk = list(nodes[start:start + 500])
+        for start in range(0, len(nodes), CHUNK):
             query = (select(t.c.node, *[func.sum(t.c[v]).label(v) for v in aggregate.values])
-                     .where(t.c.node.in_(chunk), *where).group_by(t.c.node))
+                     .where(node_in(s, t.c.node, nodes[start:start + CHUNK]), *where).group_by(t.c.node))
             for r in s.execute(query).mappings():
                 found[r["node"]] = Counter({v: int(r[v] or 0) for v in aggregate.values})
         return found
@@ -438,14 +440,41 @@ class Rollup:
         t = aggregate.table
         nodes = [node] if isinstance(node, str) else list(node)
         found: dict[Any, Counter] = defaultdict(Counter)
-        for start in range(0, len(nodes), 500):
-            chunk = nodes[start:start + 500]
-            at = t.c.node == chunk[0] if len(chunk) == 1 else t.c.node.in_(chunk)
+        for start in range(0, len(nodes), CHUNK):
+            chunk = nodes[start:start + CHUNK]
+            at = t.c.node == chunk[0] if len(chunk) == 1 else node_in(s, t.c.node, chunk)
             query = (select(t.c[key], *[func.sum(t.c[v]).label(v) for v in aggregate.values])
                      .where(at, *where).group_by(t.c[key]))
             for r in s.execute(query).mappings():
                 found[r[key]].update({v: int(r[v] or 0) for v in aggregate.values})
         return {k: found[k] for k in sorted(found, key=lambda k: (k is None, k))}
+
+    def child_nodes(self, s: Session, parent: str | None) -> list[str]:
+        """The nodes right under `parent` (under None: every agency), by the parent index."""
+        n = self.tree.nodes
+        under = n.c.parent.is_(None) if parent is None else n.c.parent == parent
+        return list(s.scalars(select(n.c.node).where(under)))
+
+    def child_sums(self, s: Session, aggregate: Aggregate, parent: str | None, *where: Any) -> dict[str, Counter]:
+        """The totals of every node right under `parent` (under None: every agency): the children by
+        the parent index, then their rows by the primary key (a few rows each, however many employees
+        are under them)."""
+        return self.sums(s, aggregate, self.child_nodes(s, parent), *where)
+
+    def child_series(self, s: Session, aggregate: Aggregate, parent: str | None, keys: Sequence[str],
+                     *where: Any) -> dict[tuple, Counter]:
+        """The rows of every node right under `parent` summed together, by key columns (the nation's
+        line: its agencies' days summed per date)."""
+        t = aggregate.table
+        nodes = self.child_nodes(s, parent)
+        columns = [t.c[k] for k in keys]
+        found: dict[tuple, Counter] = defaultdict(Counter)
+        for start in range(0, len(nodes), CHUNK):
+            query = (select(*columns, *[func.sum(t.c[v]).label(v) for v in aggregate.values])
+                     .where(node_in(s, t.c.node, nodes[start:start + CHUNK]), *where).group_by(*columns))
+            for r in s.execute(query).mappings():
+                found[tuple(r[k] for k in keys)].update({v: int(r[v] or 0) for v in aggregate.values})
+        return {k: found[k] for k in sorted(found, key=lambda k: tuple((v is None, v) for v in k))}
 
     def total(self, s: Session, aggregate: Aggregate, nodes: Sequence[str], *where: Any) -> Counter:
         """The rows of several nodes (e.g. every agency) summed into one."""
@@ -591,6 +620,17 @@ def _add_rows(s: Session, aggregate: Aggregate, rows: list[dict[str, Any]]) -> N
 
 def _sortable(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is None, str(v) if v is not None else "") for v in key)
+
+
+def node_in(s: Session, column: Any, nodes: Sequence[str]) -> Any:
+    """`column` is one of `nodes`: on PostgreSQL one array parameter (`= ANY(...)`), which the planner
+    reads as the few index lookups it is whatever the table's size, and which needs no rendering of a
+    parameter per node; elsewhere an IN list."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(nodes), type_=ARRAY(String)))
+    return column.in_(list(nodes))
 
 
 def pairs_in(columns: Sequence[Any], items: Sequence[tuple[Any, ...]]) -> Any:

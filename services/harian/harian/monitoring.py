@@ -146,27 +146,20 @@ def _total(t: Any) -> Any:
     return t.c.blank + t.c.justified + t.c.draft + t.c.diajukan + t.c.disetujui + t.c.dikembalikan
 
 
-def _working_days(s: Session, nodes: list[str], first: dt.date, last: dt.date) -> dict[str, int]:
-    """Per node: the dates of the range with any employee-day known under it."""
+def _working_days(s: Session, under: str | None, nodes: list[str], first: dt.date, last: dt.date) -> dict[str, int]:
+    """Per node (the children of `under`, or the nodes listed): the dates of the range with any
+    employee-day known under it."""
     t = DAYS.table
-    found: dict[str, int] = {}
-    for start in range(0, len(nodes), CHUNK):
-        query = (select(t.c.node, func.count()).where(t.c.node.in_(nodes[start:start + CHUNK]), t.c.date >= first,
-                                                     t.c.date <= last, _total(t) > 0).group_by(t.c.node))
-        found.update(dict(s.execute(query).all()))
-    return found
+    nodes = nodes or ROLLUP.child_nodes(s, under)
+    if not nodes:
+        return {}
+    query = select(t.c.node, func.count()).where(rollup.node_in(s, t.c.node, nodes), t.c.date >= first,
+                                                 t.c.date <= last, _total(t) > 0)
+    return dict(s.execute(query.group_by(t.c.node)).all())
 
 
-def _series(s: Session, nodes: str | list[str], first: dt.date, last: dt.date) -> dict[dt.date, Counter]:
-    t = DAYS.table
-    return ROLLUP.series(s, DAYS, nodes, "date", t.c.date >= first, t.c.date <= last) if nodes else {}
-
-
-def _figures_of(s: Session, nodes: list[str], first: dt.date, last: dt.date) -> dict[str, dict[str, Any]]:
-    t = DAYS.table
-    counts = ROLLUP.sums(s, DAYS, nodes, t.c.date >= first, t.c.date <= last)
-    members = ROLLUP.sums(s, MEMBERS, nodes)
-    working = _working_days(s, nodes, first, last)
+def _figures(counts: dict[str, Counter], members: dict[str, Counter], working: dict[str, int],
+             nodes: list[str]) -> dict[str, dict[str, Any]]:
     return {n: mon.harian_figures(counts.get(n, Counter()), members.get(n, Counter())["members"], working.get(n, 0))
             for n in nodes}
 
@@ -237,16 +230,22 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         node, row, path = target(s, access, level, id_)
         children = ROLLUP.children(s, node)
         child_nodes = [c.node for c in children]
-        figures = _figures_of(s, child_nodes + ([node] if node else []), first, last)
-        series = _series(s, node if node is not None else child_nodes, first, last)
+        t = DAYS.table
+        in_range = (t.c.date >= first, t.c.date <= last)
+        # The children's rows in one statement each, found by their parent (no list of nodes sent).
+        figures = _figures(ROLLUP.child_sums(s, DAYS, node, *in_range), ROLLUP.child_sums(s, MEMBERS, node),
+                           _working_days(s, node, [], first, last), child_nodes)
         if node is None:  # the nation: its agencies summed
+            series = {k[0]: c for k, c in ROLLUP.child_series(s, DAYS, None, ("date",), *in_range).items()}
             total: Counter = Counter()
             for day in series.values():
                 total.update(day)
-            own = mon.harian_figures(total, ROLLUP.total(s, MEMBERS, child_nodes)["members"],
-                                     sum(1 for c in series.values() if sum(c.values())))
+            members = sum(f["members"] for f in figures.values())
+            own = mon.harian_figures(total, members, sum(1 for c in series.values() if sum(c.values())))
         else:
-            own = figures[node]
+            series = ROLLUP.series(s, DAYS, node, "date", *in_range)
+            own = _figures(ROLLUP.sums(s, DAYS, [node], *in_range), ROLLUP.sums(s, MEMBERS, [node]),
+                           _working_days(s, None, [node], first, last), [node])[node]
         listed = people(s, row, first, last) if row is not None else []
         answer = {"level": level, "id": id_ if node else None, "from": first.isoformat(), "to": last.isoformat(),
                 "node": node_view(row) if row is not None else None,

@@ -249,25 +249,39 @@ def _year(year: Any) -> int:
     return year
 
 
-def _figures(s: Session, nodes: list[str], year: int) -> dict[str, dict[str, Any]]:
-    plans = ROLLUP.sums(s, PLANS, nodes, PLANS.table.c.year == year)
-    members = ROLLUP.sums(s, MEMBERS, nodes)
-    evals = ROLLUP.sums(s, EVALUATIONS, nodes, EVALUATIONS.table.c.year == year)
-    caps = ROLLUP.sums(s, CAPS, nodes, CAPS.table.c.year == year)
-    return {n: mon.skp_figures(plans.get(n, {}), members.get(n, Counter())["members"], evals.get(n, {}),
-                               caps.get(n, {})) for n in nodes}
+AGGREGATES = {"plans": PLANS, "members": MEMBERS, "evaluations": EVALUATIONS, "caps": CAPS}
 
 
-def _periods(s: Session, nodes: list[str], year: int) -> list[dict[str, Any]]:
+def _counters(s: Session, node: str | None, year: int, children: bool) -> dict[str, dict[str, Counter]]:
+    """Per aggregate, the year's counters of the node's children (found by their parent, in one
+    statement each), or of the node itself."""
+    found = {}
+    for name, aggregate in AGGREGATES.items():
+        where = [aggregate.table.c.year == year] if "year" in aggregate.keys else []
+        found[name] = ROLLUP.child_sums(s, aggregate, node, *where) if children else \
+            ROLLUP.sums(s, aggregate, [node], *where)
+    return found
+
+
+def _figures(counters: dict[str, dict[str, Counter]], node: str) -> dict[str, Any]:
+    return mon.skp_figures(counters["plans"].get(node, {}), counters["members"].get(node, Counter())["members"],
+                           counters["evaluations"].get(node, {}), counters["caps"].get(node, {}))
+
+
+def _periods(s: Session, node: str | None, year: int) -> list[dict[str, Any]]:
     """The node's evaluations and caps per period of the year (the nation's: its agencies summed)."""
     rows: dict[tuple[str, int], dict[str, Counter]] = defaultdict(lambda: {"e": Counter(), "c": Counter()})
     for aggregate, slot in ((EVALUATIONS, "e"), (CAPS, "c")):
         t = aggregate.table
-        for start in range(0, len(nodes), 500):
+        if node is None:
+            found = ROLLUP.child_series(s, aggregate, None, ("kind", "seq"), t.c.year == year)
+        else:
             query = (select(t.c.kind, t.c.seq, *[func.sum(t.c[v]).label(v) for v in aggregate.values])
-                     .where(t.c.node.in_(nodes[start:start + 500]), t.c.year == year).group_by(t.c.kind, t.c.seq))
-            for r in s.execute(query).mappings():
-                rows[(r["kind"], r["seq"])][slot].update({v: int(r[v] or 0) for v in aggregate.values})
+                     .where(t.c.node == node, t.c.year == year).group_by(t.c.kind, t.c.seq))
+            found = {(r["kind"], r["seq"]): Counter({v: int(r[v] or 0) for v in aggregate.values})
+                     for r in s.execute(query).mappings()}
+        for key, counter in found.items():
+            rows[key][slot].update(counter)
     order = {"annual": 0, "quarterly": 1, "monthly": 2}
     out = []
     for (kind, seq), found in sorted(rows.items(), key=lambda i: (order.get(i[0][0], 9), i[0][1])):
@@ -332,23 +346,19 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         access = mon.access_of(s, ctx, employees, ROLLUP)
         node, row, path = mon.target(s, access, ROLLUP, level, id_)
         children = ROLLUP.children(s, node)
-        nodes = [c.node for c in children] + ([node] if node else [])
-        figures = _figures(s, nodes, year)
+        below = _counters(s, node, year, children=True)
         if node is None:  # the nation: its agencies summed
-            agencies = [c.node for c in children]
-            own = mon.skp_figures(ROLLUP.total(s, PLANS, agencies, PLANS.table.c.year == year),
-                                  ROLLUP.total(s, MEMBERS, agencies)["members"],
-                                  ROLLUP.total(s, EVALUATIONS, agencies, EVALUATIONS.table.c.year == year),
-                                  ROLLUP.total(s, CAPS, agencies, CAPS.table.c.year == year))
+            total = {name: {"": sum(found.values(), Counter())} for name, found in below.items()}
+            own = _figures(total, "")
         else:
-            own = figures[node]
+            own = _figures(_counters(s, node, year, children=False), node)
         listed = _people(s, row, year) if row is not None else []
         answer = {"level": level, "id": id_ if node else None, "year": year,
                   "node": mon.node_view(row) if row is not None else None,
                   "path": [mon.node_view(p) for p in path], "figures": own,
-                  "periods": _periods(s, [node] if node else [c.node for c in children], year),
+                  "periods": _periods(s, node, year),
                   "caps": _caps_detail(s, row, year) if row is not None and row.level == rollup.UNIT else [],
-                  "children": [{**mon.node_view(c), "figures": figures[c.node]} for c in children],
+                  "children": [{**mon.node_view(c), "figures": _figures(below, c.node)} for c in children],
                   "people": listed}
     if listed and access.national:
         mon.record(factory, READS, ctx, f"{row.level}:{id_}", "people", [p["nip"] for p in listed], str(year))

@@ -140,11 +140,10 @@ def view(factory: sessionmaker[Session], ctx: RequestContext, level: Any, id_: A
         if not (access.sees_pay(row.agency_id) if row is not None else access.national):
             return {"level": level, "id": id_ if node else None, "months": wanted, "pay_visible": False}
         children = ROLLUP.children(s, node)
-        nodes = [c.node for c in children] + ([node] if node else [])
         in_months = MONTHS.table.c.month.in_(wanted)
-        sums = ROLLUP.sums(s, MONTHS, nodes, in_months)
+        sums = ROLLUP.child_sums(s, MONTHS, node, in_months)  # found by their parent, in one statement
         if node is None:  # the nation: its agencies summed
-            series = ROLLUP.series(s, MONTHS, [c.node for c in children], "month", in_months) if children else {}
+            series = {k[0]: c for k, c in ROLLUP.child_series(s, MONTHS, None, ("month",), in_months).items()}
             found_runs = latest_runs(s, months=wanted)
         else:
             series = ROLLUP.series(s, MONTHS, node, "month", in_months)
