@@ -445,11 +445,24 @@ def test_the_principal_must_sync_first_shows_before_the_teacher_tries_pmm(synced
     listed(pemkot_admin, "pemkotdemo", "?code=principal-not-synced", TEACHER2, present=False)
 
 
-# --- item 2: nobody to approve (last: it deactivates the head of kemendemo) -----------------------------
+# --- item 2: nobody to approve -----------------------------------------------------------------------------
 
-def test_nobody_to_approve_is_the_same_finding_in_the_diagnosis_and_in_skps_refusal(synced, kemen_admin, as_user,
-                                                                                   service_databases):
-    head, karo = "197809172020021001", "199310182020081002"  # Adi (JPT Madya, no supervisor), Budi under him
+def test_nobody_to_approve_is_the_same_finding_in_the_diagnosis_and_in_skps_refusal(synced, rabbit, kemen_admin,
+                                                                                   as_user, service_databases):
+    from skp_world import import_masterdata
+
+    # A pair of its own (the demo's head already has this year's plan from the planning tests): a head
+    # of an organisation (JPT, nobody above) and the karo under them, brought by file import.
+    head, karo = "197705052005011101", "199001012015022102"
+    person = {"employment_type": "PNS", "status": "active", "agency_id": "kemendemo", "roles": []}
+    import_masterdata(rabbit.amqp_uri, {"employees": [
+        {**person, "nip": head, "nik": "3171010505770101", "name": "Yudi Pratama", "golongan": "IV/e",
+         "email": "yudi.pratama@kemendemo.go.id", "unit_id": "kd-setjen", "position_id": "kd-sekjen",
+         "supervisor_nip": None},
+        {**person, "nip": karo, "nik": "3171014101900102", "name": "Wulan Sari", "golongan": "IV/c",
+         "email": "wulan.sari@kemendemo.go.id", "unit_id": "kd-biro-ren", "position_id": "kd-karo",
+         "supervisor_nip": head}]})
+    copy_of(service_databases, "skp", karo, "supervisor_nip", head)
     adi, budi = as_user(head), as_user(karo)
     published = ok(adi.post(f"/api/v1/skp/{ok(plan(adi), 201)['id']}/publish"))  # only a head publishes alone
     assert published["state"] == "disetujui"

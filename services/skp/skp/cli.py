@@ -55,14 +55,19 @@ def demo_plans(factory, agencies: list[str], year: int, wait: float) -> int:
         by_supervisor.setdefault(e.supervisor_nip, []).append(e)
     known = {e.nip for e in staff}
     queue = [(e, None) for e in staff if e.supervisor_nip is None or e.supervisor_nip not in known]
-    made = 0
+    made = skipped = 0
     while queue:
         emp, parent_rhk = queue.pop(0)
         ctx = RequestContext(caller=Caller(nip=emp.nip, agency_id=emp.agency_id))
         with factory() as s:
             existing = s.execute(select(skps).where(skps.c.nip == emp.nip, skps.c.year == year)).first()
         if existing is None:
-            plan = handlers.create_skp(factory, ctx, year, "kuantitatif", _plan_for(emp, parent_rhk))
+            try:
+                plan = handlers.create_skp(factory, ctx, year, "kuantitatif", _plan_for(emp, parent_rhk))
+            except DomainError as error:  # master data blocks this one's SKP (the demo's trouble cases)
+                print(f"{emp.nip} ({emp.name}): no demo SKP: {error.code}")
+                skipped += 1
+                continue
             if emp.supervisor_nip is None:
                 plan = handlers.act(factory, OUTBOX, ctx, plan["id"], "publish")
             else:
@@ -74,7 +79,7 @@ def demo_plans(factory, agencies: list[str], year: int, wait: float) -> int:
             plan = handlers.get_skp(factory, ctx, existing.id)
         for child in by_supervisor.get(emp.nip, []):
             queue.append((child, plan["rhk"][0]["id"]))
-    print(f"{made} demo SKPs for {year} made and approved ({len(staff)} employees)")
+    print(f"{made} demo SKPs for {year} made and approved ({len(staff)} employees, {skipped} blocked by master data)")
     for agency in agencies:
         if agency in DEMO_SETTINGS:
             frequency, mode = DEMO_SETTINGS[agency]
