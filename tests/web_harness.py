@@ -185,7 +185,7 @@ def click_and_wait(driver, element) -> None:
     """Click what submits a form or follows a link, then wait until the browser shows the next page
     (the old page's root is gone): a page answered slowly, or at the same address (a form shown again
     with the API's refusal), is read only once it is there."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
@@ -195,6 +195,10 @@ def click_and_wait(driver, element) -> None:
             page.tag_name  # noqa: B018  raises once the page is gone
         except StaleElementReferenceException:
             return True
+        except WebDriverException as error:  # asked mid-navigation, Chromium says it in its own words
+            if "does not belong to the document" in str(error):
+                return True
+            raise
         return False
 
     until(replaced, what="the next page")
