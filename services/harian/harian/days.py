@@ -3,9 +3,11 @@ and the rules every write of a day goes through (shared by drafts and submission
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -63,14 +65,28 @@ def checked_activities(s: Session, owner: Any, day: dt.date, raw: Any, today: dt
     return activities
 
 
+# An activity's fields, as the contract's Activity names them and the entries table stores them.
+ACTIVITY_FIELDS = tuple(f.name for f in dataclasses.fields(Activity))
+
+
+def activity_columns(a: Activity) -> dict[str, Any]:
+    """An activity as its entry row stores it (numbers as their exact text)."""
+    values = ((name, getattr(a, name)) for name in ACTIVITY_FIELDS)
+    return {name: str(value) if isinstance(value, Decimal) else value for name, value in values}
+
+
+def activity_fields(r: Any) -> dict[str, Any]:
+    """An entry (or draft) row's activity, as the API shows it and a draft is submitted again."""
+    return {name: getattr(r, name) for name in ACTIVITY_FIELDS}
+
+
 def store_activities(s: Session, nip: str, day: dt.date, activities: tuple[Activity, ...], state: str,
                      submission_id: str | None = None, submitted_at: dt.datetime | None = None) -> None:
     now = utcnow()
     s.execute(insert(entries), [
-        {"id": str(uuid.uuid4()), "nip": nip, "date": day, "seq": seq, "rhk_id": a.rhk_id,
-         "description": a.description, "quantity": str(a.quantity), "satuan": a.satuan, "quality": str(a.quality),
-         "evidence_url": a.evidence_url, "minutes": a.minutes, "state": state, "submission_id": submission_id,
-         "submitted_at": submitted_at, "updated_at": now} for seq, a in enumerate(activities)])
+        {"id": str(uuid.uuid4()), "nip": nip, "date": day, "seq": seq, **activity_columns(a), "state": state,
+         "submission_id": submission_id, "submitted_at": submitted_at, "updated_at": now}
+        for seq, a in enumerate(activities)])
 
 
 def refresh_day(s: Session, owner: Any, day: dt.date) -> str | None:
@@ -139,9 +155,7 @@ def refresh_days(s: Session, owners: dict[DayKey, Any],
 
 
 def entry_view(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity,
-            "satuan": r.satuan, "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes,
-            "state": r.state, "note": r.note, "decided_by": r.decided_by,
+    return {"id": r.id, **activity_fields(r), "state": r.state, "note": r.note, "decided_by": r.decided_by,
             "submitted_at": as_utc(r.submitted_at).isoformat() if r.submitted_at else None}
 
 

@@ -52,11 +52,6 @@ def _nothing_to_submit(day: dt.date) -> DomainError:
                                  "bersama pengiriman, atau simpan draf terlebih dahulu.")
 
 
-def _draft_view(r: Any) -> dict[str, Any]:
-    return {"rhk_id": r.rhk_id, "description": r.description, "quantity": r.quantity, "satuan": r.satuan,
-            "quality": r.quality, "evidence_url": r.evidence_url, "minutes": r.minutes}
-
-
 def _day_key(data: dict[str, Any]) -> tuple[str, dt.date] | None:
     try:
         return data["nip"], days.parse_day(data.get("date"))
@@ -93,7 +88,7 @@ def _drafts(s: Session, keys: set[tuple[str, dt.date]]) -> dict[tuple[str, dt.da
         for r in s.execute(select(entries).where(entries.c.nip.in_(nips), entries.c.date == day,
                                                  entries.c.state == EntryState.DRAFT.value)
                            .order_by(entries.c.nip, entries.c.seq)):
-            found.setdefault((r.nip, day), []).append(_draft_view(r))
+            found.setdefault((r.nip, day), []).append(days.activity_fields(r))
     return found
 
 
@@ -173,9 +168,7 @@ def _write(s: Session, outbox: Outbox, outcomes: list[_Outcome]) -> None:
         s.execute(update(entries).where(entries.c.nip.in_(nips), entries.c.date == day,
                                         entries.c.state.in_(days.REPLACEABLE_STATES))
                   .values(state=days.SUPERSEDED, updated_at=now))
-    rows = [{"id": str(uuid.uuid4()), "nip": o.owner.nip, "date": o.day, "seq": seq, "rhk_id": a.rhk_id,
-             "description": a.description, "quantity": str(a.quantity), "satuan": a.satuan,
-             "quality": str(a.quality), "evidence_url": a.evidence_url, "minutes": a.minutes,
+    rows = [{"id": str(uuid.uuid4()), "nip": o.owner.nip, "date": o.day, "seq": seq, **days.activity_columns(a),
              "state": EntryState.DIAJUKAN.value if o.live else days.SUPERSEDED,
              "submission_id": o.message["data"]["id"], "submitted_at": o.accepted_at, "updated_at": now}
             for o in accepted for seq, a in enumerate(o.activities)]

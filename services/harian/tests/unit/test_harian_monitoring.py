@@ -13,7 +13,7 @@ from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext
 from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from harian import days, monitoring, staff, validation
+from harian import agency, days, monitoring, staff, validation
 from harian.closing import close_days
 from harian.domain.backfill import allowed_dates
 from harian.domain.workdays import AgencyCalendar
@@ -72,6 +72,8 @@ def world(tmp_path, monkeypatch):
                 "skp_id": f"skp-{nip}-{year}", "nip": nip, "year": year, "version": 1,
                 "rhk": [{"id": rhk(nip, year), "kind": "utama", "text": "Laporan",
                          "iki": [{"aspek": "kuantitas", "satuan": "dokumen"}]}]}))
+    # Today is a working day of the agency whatever day the suite runs (a weekend in Jakarta, say).
+    agency.put_settings(factory, ctx(BOSS, "admin_instansi"), {"extra_working_days": [today.isoformat()]})
     with factory.begin() as s:  # the closer has known them for weeks: their past days can close
         s.execute(insert(employee_first_seen), [{"nip": n, "first_seen": today - dt.timedelta(days=40)}
                                                 for n in (BOSS, ANA, BEN, CICI)])
