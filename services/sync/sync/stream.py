@@ -13,7 +13,6 @@ anyway so that what is still missing is reported as the row's error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.events import utcnow
+from ekinerja_kernel.identifiers import is_nip
 from ekinerja_kernel.outbox import Outbox
 
 from . import overrides as held_values
@@ -36,7 +36,6 @@ from .repository import MasterData, employee_from_row
 from .tables import employees, registry_refused, registry_synced
 
 MAX_ERRORS = 100
-NIP_SHAPE = re.compile(r"[0-9]{18}")
 EMPTY = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
 
 
@@ -193,7 +192,7 @@ class StreamApplier:
                                            .where(registry_refused.c.nip.in_(done))).scalars())
             if cleared:
                 session.execute(delete(registry_refused).where(registry_refused.c.nip.in_(cleared)))
-        refused = {n: w for n, w in why.items() if NIP_SHAPE.fullmatch(n)}  # not "#row3" or a malformed NIP
+        refused = {n: w for n, w in why.items() if is_nip(n)}  # not "#row3" or a malformed NIP
         if refused:
             session.execute(delete(registry_refused).where(registry_refused.c.nip.in_(refused)))
             session.execute(insert(registry_refused), [

@@ -14,14 +14,13 @@ the time before; the agency sets a go-live to count from its real start.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-_NIP = re.compile(r"[0-9]{18}")
+from ekinerja_kernel.identifiers import is_nip
 
 
 def employment_start(nip: str) -> dt.date | None:
     """The first day the NIP says its holder served, or None when it says nothing readable."""
-    if not isinstance(nip, str) or not _NIP.fullmatch(nip):
+    if not is_nip(nip):
         return None
     year = int(nip[8:12])
     try:

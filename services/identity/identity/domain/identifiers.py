@@ -11,17 +11,14 @@ sign-in must not refuse a NIP sync accepted.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
-
-NIP_SHAPE = re.compile(r"[0-9]{18}")  # ASCII digits only: str.isdigit() would admit full-width ones
-NIK_SHAPE = re.compile(r"[0-9]{16}")
+from ekinerja_kernel.identifiers import is_nik, is_nip
 
 
 def nip_error(value: Any, field: str = "nip") -> FieldError | None:
-    if isinstance(value, str) and NIP_SHAPE.fullmatch(value):
+    if is_nip(value):
         return None
     return FieldError(field, "nip-18-digits",
                       "A NIP is exactly 18 digits (numbers only, without spaces, dots or letters), as on your "
@@ -31,7 +28,7 @@ def nip_error(value: Any, field: str = "nip") -> FieldError | None:
 
 
 def nik_error(value: Any, field: str = "nik") -> FieldError | None:
-    if isinstance(value, str) and NIK_SHAPE.fullmatch(value):
+    if is_nik(value):
         return None
     return FieldError(field, "nik-16-digits",
                       "A NIK is exactly 16 digits (numbers only), as on your KTP.",

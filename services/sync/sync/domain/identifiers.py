@@ -9,14 +9,12 @@ NIK:      6 region digits · DDMMYY birth (DD+40 for women) · 4-digit sequence.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from ekinerja_kernel.errors import FieldError, validation_error
+from ekinerja_kernel.identifiers import is_nik, is_nip
 
 PNS, PPPK = "PNS", "PPPK"
-NIP_SHAPE = re.compile(r"[0-9]{18}")  # ASCII only: str.isdigit() would admit full-width digits
-NIK_SHAPE = re.compile(r"[0-9]{16}")
 MALE, FEMALE = "L", "P"  # laki-laki / perempuan
 
 
@@ -66,7 +64,7 @@ def _gender(digit: str) -> str:
 
 def parse_nip(value: str, today: dt.date | None = None) -> Nip:
     """Parse an 18-digit NIP or NI PPPK; raises InvalidIdentifier naming the broken rule."""
-    if not isinstance(value, str) or not NIP_SHAPE.fullmatch(value):
+    if not is_nip(value):
         raise InvalidIdentifier("nip-18-digits", "A NIP is exactly 18 digits.",
                                 "NIP harus terdiri dari tepat 18 digit angka.")
     birth = _date(int(value[0:4]), int(value[4:6]), int(value[6:8]),
@@ -89,7 +87,7 @@ def parse_nip(value: str, today: dt.date | None = None) -> Nip:
 
 
 def parse_nik(value: str, today: dt.date | None = None) -> Nik:
-    if not isinstance(value, str) or not NIK_SHAPE.fullmatch(value):
+    if not is_nik(value):
         raise InvalidIdentifier("nik-16-digits", "A NIK is exactly 16 digits.",
                                 "NIK harus terdiri dari tepat 16 digit angka.")
     day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])

@@ -45,10 +45,10 @@ from typing import Any
 import orjson
 
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
+from ekinerja_kernel.identifiers import is_nip
 
 from .predikat import Predikat, read_predikat
 
-_NIP = re.compile(r"^[0-9]{18}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_NAME = 200
@@ -190,7 +190,7 @@ def consistency_errors(facts: EmployeeMonth,
     """What is wrong with facts built in code (parse_employee_month checks the same). Day errors
     are named by the index in `numbered` (the input's order) or else in `facts.days` (date order)."""
     errors: list[FieldError] = []
-    if not _NIP.match(facts.nip or ""):
+    if not is_nip(facts.nip):
         errors.append(FieldError("nip", "nip", "nip must be 18 digits.", "nip harus 18 digit."))
     if not 1 <= facts.month <= 12 or not 2000 <= facts.year <= 2100:
         errors.append(FieldError("month", "month", "month must be a real month YYYY-MM.",
@@ -304,7 +304,7 @@ def parse_employee_month(raw: Any) -> EmployeeMonth:
             errors.append(FieldError(str(key), "unknown", f"{key} is not a known fact.",
                                      f"{key} bukan data yang dikenal."))
     nip = raw.get("nip")
-    if not isinstance(nip, str) or not _NIP.match(nip):
+    if not is_nip(nip):
         errors.append(FieldError("nip", "nip", "nip must be 18 digits.", "nip harus 18 digit."))
         nip = None
     name = raw.get("name")
