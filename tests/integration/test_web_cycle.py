@@ -7,18 +7,26 @@ by axe-core (no serious or critical violation), with no console error and a scre
 
 The people are the demo ministry's Bagian Mutasi (no other test uses them): Lestari Saputra
 supervises Nur Rahayu, Oki Simanjuntak and Made Nugroho (the agency's admin); above her Kartika
-Santoso, and Adi Saputra heads the ministry."""
+Santoso, and Adi Saputra heads the ministry.
+
+Made, as the agency's admin, also changes the agency's daily-progress settings (something harmless,
+put back at the end), corrects and withdraws absences of Joko Simanjuntak (no other test uses him)
+on days months ahead, and downloads the payroll files (a month that has not closed is refused)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 import requests
 from harness import totp_code
+from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata, rhk, wait_for_skp_copy
+from sqlalchemy import create_engine, text
 from web_harness import (
     browser,
     check_page,
@@ -33,11 +41,14 @@ from web_harness import (
 )
 
 from ekinerja_kernel import config
+from ekinerja_kernel.bus import ConfirmedPublisher
+from ekinerja_kernel.events import make_event
 
 TODAY = config.today()
 NEXT_YEAR = TODAY.year + 1
 ADI, KARTIKA, LESTARI = "197809172020021001", "198604252010012011", "199010142019032012"
 NUR, OKI, MADE = "198507222011092014", "199307142016051015", "199502212020111013"
+JOKO = "198009092015101010"  # the ministry's Bagian Evaluasi: no other test uses him
 EVIDENCE = "https://drive.kemendemo.go.id/mutasi/laporan-mutasi.pdf"
 LAST_MONTH = (TODAY.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 POLICY = Path(__file__).resolve().parents[2] / "services" / "tukin" / "tukin" / "domain" / "policies" / "kemendemo.yaml"
@@ -465,3 +476,204 @@ def test_an_employee_ends_a_session_turns_on_totp_and_replaces_the_authenticator
     new = requests.post(f"{world['api']}/api/v1/auth/mfa", json={"mfa_ticket": login["mfa_ticket"],
                                                                   "code": totp_code(second)}, timeout=10)
     assert new.status_code == 200 and new.json()["status"] == "authenticated", new.text
+
+
+# --- Admin instansi: the agency's settings, absences, the payroll files ------------------------------
+
+def set_date(driver, field_id: str, day: dt.date) -> None:
+    """A date field given a date as its picker would (what typing into it means depends on the
+    browser's locale); with the page's JavaScript off, scripts are allowed for this step only."""
+    if not driver.javascript:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+    try:
+        driver.execute_script("arguments[0].value = arguments[1];", driver.find_element(By.ID, field_id),
+                              day.isoformat())
+    finally:
+        if not driver.javascript:
+            driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_admin_changes_the_agency_settings_and_a_refused_line_is_named_where_it_was_typed(world, driver_for,
+                                                                                             js):
+    admin = world["users"][MADE]
+    before = admin.get("/api/v1/harian/settings").get_json()
+    holiday = TODAY + dt.timedelta(days=200)  # months ahead: no test counts that day
+    hour = (before["reminder_hour"] + 1) % 24  # reminders are off in the suite
+    try:
+        driver = driver_for(js)
+        sign_in(driver, world, MADE, js)
+        driver.get(world["web"] + "/admin/")
+        driver.find_element(By.LINK_TEXT, "Pengaturan instansi").click()
+        at(driver, "/admin/pengaturan")
+        check_page(driver, name_of(js, "admin-pengaturan"))
+        # The form shows what the API holds.
+        shown = driver.find_element(By.ID, "extra_holidays").get_attribute("value")
+        assert shown.splitlines() == [f"{h['date']} {h['name']}" for h in before["extra_holidays"]]
+        assert driver.find_element(By.ID, "extra_working_days").get_attribute("value").splitlines() == \
+            before["extra_working_days"]
+        assert driver.find_element(By.ID, "reminder_hour").get_attribute("value") == str(before["reminder_hour"])
+        assert driver.find_element(By.ID, "work_saturday" if before["work_saturday"] else "work_saturday-2") \
+            .is_selected()
+        assert driver.find_element(By.ID, "max-sakit").get_attribute("value") == \
+            str(before["absence_max_days"]["sakit"])
+
+        # A holiday that is no date: refused on its line, next to the list, and nothing is stored.
+        lines = shown.splitlines() + [f"{holiday} Libur uji web", f"{NEXT_YEAR}-02-30 Tanggal salah"]
+        fill(driver, "extra_holidays", "\n".join(lines))
+        fill(driver, "reminder_hour", str(hour))
+        press(driver)
+        error = driver.find_element(By.ID, "extra_holidays-error").text
+        assert f"Baris {len(lines)}:" in error and "YYYY-MM-DD" in error, error
+        assert driver.find_element(By.CSS_SELECTOR, ".error-summary a[href$='#extra_holidays']")
+        assert driver.find_element(By.ID, "reminder_hour").get_attribute("value") == str(hour)  # as typed
+        check_page(driver, name_of(js, "admin-pengaturan-galat"))
+        assert admin.get("/api/v1/harian/settings").get_json() == before
+
+        fill(driver, "extra_holidays", "\n".join(lines[:-1]))
+        press(driver)
+        until(lambda: "selesai=1" in driver.current_url, what="the settings saved")
+        assert driver.find_element(By.CSS_SELECTOR, ".notice").text == "Pengaturan instansi disimpan."
+        check_page(driver, name_of(js, "admin-pengaturan-disimpan"))
+        after = admin.get("/api/v1/harian/settings").get_json()
+        assert after == {**before, "reminder_hour": hour,
+                         "extra_holidays": sorted(before["extra_holidays"] + [
+                             {"date": holiday.isoformat(), "name": "Libur uji web"}], key=lambda h: h["date"])}
+    finally:
+        restored = admin.put("/api/v1/harian/settings", json={k: v for k, v in before.items() if k != "agency_id"})
+        assert restored.status_code == 200, restored.get_json()
+        assert admin.get("/api/v1/harian/settings").get_json() == before
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_admin_corrects_then_withdraws_a_recorded_absence(world, driver_for, js):
+    admin = world["users"][MADE]
+    start = TODAY + dt.timedelta(days=150 if js else 180)  # Joko's, months ahead: no day of it is closed
+    until(lambda: admin.get("/api/v1/harian/absences", query_string={"nip": JOKO}).status_code == 200,
+          what="harian's copy of Joko")
+    recorded = admin.post("/api/v1/harian/absences", json={
+        "nip": JOKO, "kind": "cuti", "start": start.isoformat(), "end": (start + dt.timedelta(days=2)).isoformat(),
+        "note": "Cuti tahunan"})
+    assert recorded.status_code == 201, recorded.get_json()
+    absence = recorded.get_json()["id"]
+
+    def stored() -> list[dict]:
+        return admin.get("/api/v1/harian/absences", query_string={"nip": JOKO}).get_json()["absences"]
+
+    driver = driver_for(js)
+    sign_in(driver, world, MADE, js)
+    driver.get(f"{world['web']}/admin/ketidakhadiran?nip={JOKO}")
+    check_page(driver, name_of(js, "admin-ketidakhadiran-daftar"))
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"[data-absence='{absence}'] a[href$='/koreksi']"))
+    at(driver, f"/admin/ketidakhadiran/{JOKO}/{absence}/koreksi")
+    check_page(driver, name_of(js, "admin-ketidakhadiran-koreksi"))
+    assert driver.find_element(By.ID, "start").get_attribute("value") == start.isoformat()
+    assert driver.find_element(By.ID, "note").get_attribute("value") == "Cuti tahunan"
+
+    # Without a reason the API refuses, next to the reason, and the absence stays as it was.
+    driver.find_element(By.CSS_SELECTOR, "#kind option[value=sakit]").click()
+    set_date(driver, "end", start + dt.timedelta(days=1))
+    press(driver)
+    assert driver.find_element(By.ID, "reason-error").text
+    assert driver.find_element(By.CSS_SELECTOR, ".error-summary a[href$='#reason']")
+    assert driver.find_element(By.ID, "end").get_attribute("value") == (start + dt.timedelta(days=1)).isoformat()
+    check_page(driver, name_of(js, "admin-ketidakhadiran-koreksi-galat"))
+    assert [(a["id"], a["kind"], a["end"]) for a in stored()] == [
+        (absence, "cuti", (start + dt.timedelta(days=2)).isoformat())]
+    fill(driver, "reason", "Surat keterangan dokter menyusul")
+    press(driver)
+    until(lambda: "selesai=koreksi" in driver.current_url, what="the absence corrected")
+    assert driver.find_element(By.CSS_SELECTOR, ".notice").text == "Ketidakhadiran dikoreksi."
+    assert driver.find_element(By.CSS_SELECTOR, f"[data-absence='{absence}']").text.startswith("Sakit")
+    check_page(driver, name_of(js, "admin-ketidakhadiran-dikoreksi"))
+    assert [(a["id"], a["kind"], a["start"], a["end"]) for a in stored()] == [
+        (absence, "sakit", start.isoformat(), (start + dt.timedelta(days=1)).isoformat())]
+
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"[data-absence='{absence}'] a[href$='/tarik']"))
+    at(driver, f"/admin/ketidakhadiran/{JOKO}/{absence}/tarik")
+    check_page(driver, name_of(js, "admin-ketidakhadiran-tarik"))
+    fill(driver, "reason", "Uji")  # too short for the audit: refused, nothing withdrawn
+    press(driver, "main form button.button-warning")
+    assert driver.find_element(By.ID, "reason-error").text
+    check_page(driver, name_of(js, "admin-ketidakhadiran-tarik-galat"))
+    assert [a["id"] for a in stored()] == [absence]
+    fill(driver, "reason", "Pegawai batal sakit")
+    press(driver, "main form button.button-warning")
+    until(lambda: "selesai=tarik" in driver.current_url, what="the absence withdrawn")
+    assert driver.find_element(By.CSS_SELECTOR, ".notice").text.startswith("Ketidakhadiran ditarik")
+    assert not driver.find_elements(By.CSS_SELECTOR, f"[data-absence='{absence}']")
+    assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-history] [data-reason]")][:2] == [
+        "Pegawai batal sakit", "Surat keterangan dokter menyusul"]  # newest first
+    check_page(driver, name_of(js, "admin-ketidakhadiran-ditarik"))
+    assert absence not in [a["id"] for a in stored()]
+    history = admin.get("/api/v1/harian/absences", query_string={"nip": JOKO}).get_json()["history"]
+    assert [(h["action"], h["reason"]) for h in history if h["absence_id"] == absence] == [
+        ("recorded", None), ("corrected", "Surat keterangan dokter menyusul"), ("withdrawn", "Pegawai batal sakit")]
+
+
+def _payroll(driver, world, fmt: str) -> requests.Response:
+    """The payroll link's file, fetched with the browser's session (a download leaves no page to read)."""
+    href = driver.find_element(By.CSS_SELECTOR, f"a[data-payroll={fmt}]").get_attribute("href")
+    return requests.get(href, cookies={"ekinerja_sid": driver.get_cookie("ekinerja_sid")["value"]}, timeout=30,
+                        allow_redirects=False)
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_admin_downloads_the_payroll_files_and_a_month_not_closed_leads_back_with_the_reason(
+        world, driver_for, js, rabbit, service_databases):
+    running = TODAY.strftime("%Y-%m")
+    driver = driver_for(js)
+    sign_in(driver, world, MADE, js)
+    driver.get(f"{world['web']}/admin/tunjangan?bulan={running}")
+    press(driver)  # the month computed: a preview while it runs
+    until(lambda: "selesai=computed" in driver.current_url, what="the running month computed")
+    assert driver.find_element(By.CSS_SELECTOR, "[data-preview]")
+    check_page(driver, name_of(js, "admin-tunjangan-pratinjau"))
+    for fmt, language, word in (("csv", "id", "pratinjau"), ("xlsx", "en", "preview")):
+        if language == "en":
+            driver.get(f"{world['web']}/bahasa/en?next=/admin/tunjangan?bulan={running}")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"a[data-payroll={fmt}]"))
+        at(driver, f"/admin/tunjangan?bulan={running}")
+        assert word in driver.find_element(By.ID, "bulan-error").text  # tukin's sentence, in the page's language
+        assert word in driver.find_element(By.CSS_SELECTOR, ".error-summary a[href$='#bulan']").text
+        check_page(driver, name_of(js, f"admin-tunjangan-ditolak-{fmt}"))
+        driver.refresh()  # said once: the page read again is the month's page as it is
+        assert not driver.find_elements(By.CSS_SELECTOR, ".error-summary")
+    driver.get(f"{world['web']}/bahasa/id?next=/admin/tunjangan?bulan={LAST_MONTH}")
+
+    # Last month has closed once a later working day is closed (harian says so of one of Joko's days).
+    first = TODAY.replace(day=1)
+    publisher = ConfirmedPublisher(rabbit.amqp_uri)
+    publisher.publish(make_event("harian", "harian.day_closed", JOKO, {
+        "nip": JOKO, "agency_id": "kemendemo", "unit_id": "kd-bag-eval", "date": first.isoformat(),
+        "status": "disetujui", "entries": 1, "blank": False, "justified": False, "absence": None, "late": False}))
+    publisher.close()
+    tukin = create_engine(service_databases["tukin"])
+    try:
+        def copied() -> bool:
+            with tukin.connect() as conn:
+                return conn.execute(text(
+                    "SELECT count(*) FROM days JOIN employees ON employees.nip = days.nip WHERE days.nip = :n "
+                    "AND days.date = :d AND employees.agency_id = 'kemendemo'"), {"n": JOKO, "d": first}).scalar() == 1
+
+        until(copied, what="tukin's copy of the closed day")
+    finally:
+        tukin.dispose()
+    press(driver)
+    until(lambda: "selesai=computed" in driver.current_url, what="last month computed again")
+    assert not driver.find_elements(By.CSS_SELECTOR, "[data-preview]")
+    check_page(driver, name_of(js, "admin-tunjangan-ditutup"))
+    month = world["users"][MADE].get("/api/v1/tukin/agency", query_string={"month": LAST_MONTH}).get_json()
+    revision = month["run"]["revision"]
+
+    as_csv = _payroll(driver, world, "csv")
+    assert as_csv.status_code == 200 and as_csv.headers["Content-Type"].startswith("text/csv"), as_csv.text[:500]
+    assert f'filename="tukin-kemendemo-{LAST_MONTH}-r{revision}.csv"' in as_csv.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert MADE in {cell for row in rows for cell in row}
+    as_xlsx = _payroll(driver, world, "xlsx")
+    assert as_xlsx.status_code == 200 and as_xlsx.headers["Content-Type"] == \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert f'filename="tukin-kemendemo-{LAST_MONTH}-r{revision}.xlsx"' in as_xlsx.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert MADE in {str(cell) for row in sheet.iter_rows(values_only=True) for cell in row}

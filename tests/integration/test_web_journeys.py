@@ -3,7 +3,9 @@ and web processes in front of the real services: each journey with JavaScript on
 checked by axe-core (no serious or critical violation), no console error, and a screenshot kept.
 
 The people are the demo ministry's Bagian Pengembangan Kompetensi (no other test uses them): Putri
-Santoso supervises Rahmat, Sari and Taufik; Made Nugroho is the agency's admin."""
+Santoso supervises Rahmat, Sari and Taufik; Made Nugroho is the agency's admin. The submissions harian
+could not store, "Lupa Password" with the NIK and the board of what waits are Joko Simanjuntak's (no
+other test uses him) and his supervisor Gilang Hidayat's."""
 
 from __future__ import annotations
 
@@ -112,6 +114,12 @@ def fill_activity(driver, row: int, description: str) -> None:
 def submit_day(driver, js: bool) -> None:
     driver.find_element(By.CSS_SELECTOR, "button[name=action][value=submit]").click()
     until(lambda: "/pengajuan/" in driver.current_url, what="the submission's page")
+    wait_decided(driver, js)
+
+
+def wait_decided(driver, js: bool) -> None:
+    """On a submission's page: until it shows harian's outcome (followed by the page's script, or
+    without JavaScript by its "Periksa lagi" link)."""
 
     def decided() -> bool:
         try:
@@ -287,3 +295,187 @@ def test_an_admin_repairs_a_blocked_employees_supervisor_and_the_finding_goes(wo
     sign_in(driver, world, blocked, js)
     assert not driver.find_elements(By.CSS_SELECTOR, "[data-code='no-supervisor']")
     check_page(driver, name_of(js, "beranda-pulih"))
+
+
+# --- Joko Simanjuntak (Bagian Evaluasi) and his supervisor Gilang Hidayat -----------------------------------
+
+JOKO, GILANG = "198009092015101010", "199611232020101007"
+JOKO_NIK, JOKO_EMAIL = "3171010909807852", "joko.simanjuntak@kemendemo.go.id"
+
+
+def _user(world, nip: str) -> Client:
+    users = world["users"]
+    if nip not in users:
+        users[nip] = Client(users[ADMIN].gateway, world["accounts"][nip])
+    return users[nip]
+
+
+def _joko_can_write(world, day: dt.date) -> str:
+    """Joko's approved RHK as harian knows it (the demo plans' copy arrives through events)."""
+    joko = _user(world, JOKO)
+    until(lambda: joko.get("/api/v1/harian/rhk", query_string={"date": day.isoformat()}).get_json().get("rhk"),
+          timeout=60, what="harian's copy of Joko's approved RHK")
+    return joko.get("/api/v1/harian/rhk", query_string={"date": day.isoformat()}).get_json()["rhk"][0]["id"]
+
+
+def _summary(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+
+
+def test_a_submission_with_text_harian_cannot_store_says_which_field_to_fix(world, driver_for, rabbit):
+    """Text no database can store (a lone surrogate: the gateway refuses it, so it comes here the way
+    the gateway hands a submission over, straight onto harian's queue) is parked after its tries; the
+    submission's page says it could not be saved and names the field, and the day and the calendar
+    show it rather than hide it."""
+    from ekinerja_kernel.bus import HARIAN_SUBMISSIONS, HARIAN_SUBMIT, ConfirmedPublisher, commands_exchange
+    from ekinerja_kernel.events import make_event
+
+    rhk = _joko_can_write(world, TODAY)
+    command = make_event("gateway", HARIAN_SUBMIT, JOKO, {
+        "id": str(uuid.uuid4()), "nip": JOKO, "date": TODAY.isoformat(),
+        "accepted_at": dt.datetime.now(dt.UTC).isoformat(),
+        "activities": [{"rhk_id": rhk, "description": "Rekap evaluasi \ud800", "quantity": 1, "satuan": "laporan",
+                        "quality": 100, "evidence_url": EVIDENCE, "minutes": None}]})
+    publisher = ConfirmedPublisher(rabbit.amqp_uri, exchange=commands_exchange(), queues=(HARIAN_SUBMISSIONS,))
+    publisher.publish(command)
+    publisher.close()
+    status_url = f"/api/v1/harian/submissions/{command['data']['id']}"
+    until(lambda: _user(world, JOKO).get(status_url).get_json()["status"] == "gagal", timeout=60,
+          what="harian to park the submission")
+    problem = _user(world, JOKO).get(status_url).get_json()["problem"]
+    assert problem["code"] == "unstorable-text"
+
+    driver = driver_for(False)
+    sign_in(driver, world, JOKO, False)
+    driver.get(f"{world['web']}/harian/{TODAY.isoformat()}/pengajuan/{command['data']['id']}")
+    check_page(driver, "harian-gagal-teks-nojs")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Pengajuan tidak dapat disimpan"
+    assert driver.find_element(By.CSS_SELECTOR, "[data-problem]").text == problem["detail_id"]
+    assert problem["errors"][0]["detail_id"] in _summary(driver)
+
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, "Perbaiki isian"))
+    check_page(driver, "harian-gagal-teks-hari-nojs")
+    panel = driver.find_element(By.CSS_SELECTOR, "[data-last-unstored='gagal']")
+    assert "Pengajuan terakhir tidak dapat disimpan" in panel.text and problem["errors"][0]["detail_id"] in panel.text
+    assert driver.find_element(By.ID, "a-0-description")  # the day's form, to type it again
+
+    driver.get(f"{world['web']}/harian/?bulan={TODAY.strftime('%Y-%m')}")
+    check_page(driver, "harian-kalender-gagal-nojs")
+    assert "ditolak atau tidak dapat disimpan" in driver.find_element(By.CSS_SELECTOR, "ul.legend").text
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_a_submission_that_failed_on_our_side_is_submitted_again_as_typed(world, driver_for, service_databases,
+                                                                          js):
+    """A fault of ours (a constraint harian's database refuses this text with, added here and removed)
+    parks the submission: its page says nothing is lost, with no error to fix, and "Ajukan lagi" sends
+    what was typed again once the fault is gone."""
+    from sqlalchemy import create_engine, text
+
+    day, description = _day(js), f"Menyusun laporan evaluasi program ({'js' if js else 'nojs'})"
+    _joko_can_write(world, day)
+    engine = create_engine(service_databases["harian"])
+    constraint = f"web_fault_{'js' if js else 'nojs'}"
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE entries ADD CONSTRAINT {constraint} CHECK (description <> '{description}') "
+                          "NOT VALID"))
+    try:
+        driver = driver_for(js)
+        sign_in(driver, world, JOKO, js)
+        driver.get(f"{world['web']}/harian/{day.isoformat()}")
+        fill_activity(driver, 0, description)
+        submit_day(driver, js)
+        failed_url = driver.current_url
+        check_page(driver, name_of(js, "harian-gagal-kami"))
+        assert driver.find_element(By.TAG_NAME, "h1").text == "Pengajuan tidak dapat disimpan"
+        assert "Tidak ada yang hilang" in driver.find_element(By.CSS_SELECTOR, "[data-problem]").text
+        assert not driver.find_elements(By.CSS_SELECTOR, ".error-summary")  # nothing for the person to fix
+        assert description not in [e["description"] for e in submitted(world, JOKO, day)]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE entries DROP CONSTRAINT IF EXISTS {constraint}"))
+        engine.dispose()
+
+    driver.find_element(By.XPATH, "//button[normalize-space()='Ajukan lagi']").click()
+    until(lambda: "/pengajuan/" in driver.current_url and driver.current_url != failed_url,
+          what="the new submission's page")
+    wait_decided(driver, js)
+    check_page(driver, name_of(js, "harian-gagal-diajukan-lagi"))
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Progres harian diajukan"
+    assert [e["description"] for e in submitted(world, JOKO, day)] == [description]
+
+
+@pytest.mark.parametrize("js", VARIANTS)
+def test_the_supervisor_sees_what_waits_for_a_decision_on_beranda_and_the_board(world, driver_for, js):
+    """Beranda and the board show the API's own figures (`waiting_for_me`, `totals`): what waits, per
+    person and day, each a link to that day on the board."""
+    day = _day(js)
+    _joko_can_write(world, day)
+    _submit_by_api(world, JOKO, day, f"Rekap capaian evaluasi ({'js' if js else 'nojs'})")
+    gilang = _user(world, GILANG)
+
+    def board(start: dt.date) -> dict:
+        return gilang.get("/api/v1/harian/team", query_string={"from": start.isoformat()}).get_json()
+
+    driver = driver_for(js)
+    sign_in(driver, world, GILANG, js)
+    check_page(driver, name_of(js, "beranda-atasan-menunggu"))
+    today_waiting = board(TODAY)["waiting_for_me"]["entries"]
+    assert today_waiting >= (1 if day == TODAY else 0)
+    assert driver.find_element(By.CSS_SELECTOR, "#waiting-title ~ ul a[href='/tim/']").text == \
+        f"{today_waiting} progres harian tim menunggu persetujuan"
+
+    answer = board(day)
+    driver.get(f"{world['web']}/tim/?dari={day.isoformat()}")
+    check_page(driver, name_of(js, "tim-harian-menunggu"))
+    assert driver.find_element(By.CSS_SELECTOR, "[data-waiting]").text == str(answer["waiting_for_me"]["entries"])
+    listed = driver.find_elements(By.CSS_SELECTOR, "[data-waiting-day]")
+    assert [e.get_attribute("data-waiting-day") for e in listed] == [
+        f"{w['nip']}/{w['date']}" for w in answer["waiting_for_me"]["days"]]
+    joko_day = next(w for w in answer["waiting_for_me"]["days"] if w["nip"] == JOKO)
+    item = driver.find_element(By.CSS_SELECTOR, f"[data-waiting-day='{JOKO}/{day.isoformat()}']")
+    assert "Joko Simanjuntak" in item.text and f"{joko_day['entries']} kegiatan" in item.text
+    shown = {e.get_attribute("data-total"): e.text for e in driver.find_elements(By.CSS_SELECTOR, "[data-total]")}
+    assert shown.keys() == {s for s, n in answer["totals"].items() if n}
+    assert all(text.endswith(f": {answer['totals'][s]}") for s, text in shown.items())
+
+    item.find_element(By.TAG_NAME, "a").click()
+    until(lambda: driver.current_url.endswith(f"#d-{JOKO}-{day.isoformat()}"), what="the link to Joko's day")
+    target = driver.find_element(By.ID, f"d-{JOKO}-{day.isoformat()}")
+    entry = submitted(world, JOKO, day)[0]["id"]
+    assert target.find_element(By.CSS_SELECTOR, f"input[name=entry][value='{entry}']")
+
+
+def test_lupa_password_with_the_nik_says_what_does_not_match(world, driver_for):
+    """Without the NIK one answer whatever was typed; with it, identity says precisely what does not
+    match, next to that field, and who can fix it."""
+    driver = driver_for(False)
+    driver.get(world["web"] + "/lupa-password")
+    check_page(driver, "lupa-password-nojs")
+
+    def ask(nik: str, email: str) -> None:
+        for field, value in (("nip", JOKO), ("nik", nik), ("email", email)):
+            element = driver.find_element(By.ID, field)
+            element.clear()
+            element.send_keys(value)
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+
+    ask("", "joko@contoh.go.id")  # no NIK: nothing is told about the account (and no empty NIK is sent)
+    assert "/cek-email" in driver.current_url
+    driver.get(world["web"] + "/lupa-password")
+
+    ask(JOKO_NIK[:-1] + "3", JOKO_EMAIL)
+    check_page(driver, "lupa-password-nik-nojs")
+    assert driver.find_element(By.ID, "nik-error").text.endswith("NIK ini bukan NIK yang tercatat untuk NIP ini.")
+    assert driver.find_element(By.CSS_SELECTOR, ".error-summary a[href='#nik']")
+    assert "Yang dapat memperbaiki" in _summary(driver)
+    assert driver.find_element(By.ID, "nik").get_attribute("value") == JOKO_NIK[:-1] + "3"
+
+    ask(JOKO_NIK, "joko@contoh.go.id")
+    check_page(driver, "lupa-password-email-nojs")
+    assert driver.find_element(By.ID, "email-error").text.endswith("Bukan email yang tercatat di data induk.")
+    assert "j***k@k***.go.id" in _summary(driver)  # which inbox to open, masked
+    assert not driver.find_elements(By.ID, "nik-error")
+
+    ask(JOKO_NIK, JOKO_EMAIL)
+    assert driver.current_url.endswith("/cek-email?jenis=reset")

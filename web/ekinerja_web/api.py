@@ -9,6 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
+
+POOL_CONNECTIONS = 32
 
 
 @dataclass
@@ -83,6 +86,11 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
+        # Room for every call a worker can have in flight (its threads, and a page's questions asked
+        # at once: client.get_all), so a connection is kept for the next call rather than dropped.
+        adapter = HTTPAdapter(pool_maxsize=POOL_CONNECTIONS)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
 
     def call(self, method: str, path: str, *, token: str | None = None, json: Any = None,
              params: dict[str, Any] | None = None, data: bytes | None = None,

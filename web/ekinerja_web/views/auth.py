@@ -168,15 +168,23 @@ def activation() -> ResponseReturnValue:
 
 @bp.route("/lupa-password", methods=["GET", "POST"])
 def forgot() -> ResponseReturnValue:
-    form = Form(values={k: request.form.get(k, "").strip() for k in ("nip", "email")})
+    form = Form(values={k: request.form.get(k, "").strip() for k in ("nip", "nik", "email")})
+    not_activated = False
     if request.method == "POST":
+        # The NIK is optional: sent only when given, and then identity says precisely what is wrong.
+        body = {k: v for k, v in form.values.items() if v or k != "nik"}
         try:
-            api().call("POST", "/api/v1/auth/password/forgot", json=form.values, headers=_forwarded())
+            api().call("POST", "/api/v1/auth/password/forgot", json=body, headers=_forwarded())
         except ApiProblem as problem:
-            form.take(problem, {"nip": "nip", "email": "email"})
+            form.take(problem, {"nip": "nip", "nik": "nik", "email": "email"})
+            if problem.errors and problem.body.get("fixed_by"):
+                # The field's sentence says what does not match; the problem's says why and who can fix
+                # it (for the email, which address is recorded, masked).
+                form.add(None, problem.sentence(_lang()))
+            not_activated = problem.code == "account-not-activated"
         else:
             return redirect(url_for("auth.mail_sent", jenis="reset"))
-    return render_template("auth/forgot.html", form=form)
+    return render_template("auth/forgot.html", form=form, not_activated=not_activated)
 
 
 @bp.get("/cek-email")

@@ -26,6 +26,9 @@ bp = Blueprint("harian", __name__, url_prefix="/harian")
 FIELDS = ("rhk_id", "description", "quantity", "satuan", "quality", "evidence_url", "minutes")
 ACTIVITY_FIELD = re.compile(r"^activities\[(\d+)\]\.(\w+)$")
 MAX_ROWS = 50  # the API's own limit per day, so the form offers no more rows than can be sent
+# A submission's statuses where nothing of it was stored: refused, or harian could not store it.
+FAILED = "gagal"
+UNSTORED = ("ditolak", FAILED)
 
 
 @bp.get("/")
@@ -120,10 +123,13 @@ def day(day: str) -> ResponseReturnValue:
     form, rows = Form(), None
     typed = web_session.current().get("typed") or {}
     if request.args.get("pengajuan") and typed.get("submission") == request.args["pengajuan"]:
-        # Back from a refused submission: what was typed, with each refusal next to its field.
+        # Back from a submission harian refused or could not store: what was typed, with each sentence
+        # naming a field next to it (a fault on our side names none: the form is only typed again).
         found = get(f"/api/v1/harian/submissions/{typed['submission']}")
-        if found.get("status") == "ditolak" and found.get("problem"):
-            form.take(ApiProblem.from_body(422, found["problem"]), _field_id(typed["index"]))
+        problem = found.get("problem")
+        if found.get("status") in UNSTORED and problem:
+            if found["status"] == "ditolak" or problem.get("errors"):
+                form.take(ApiProblem.from_body(422, problem), _field_id(typed["index"]))
             rows = typed["rows"]
     return _page(date, form, rows=rows, notice=notice)
 
@@ -143,24 +149,42 @@ def save(day: str) -> ResponseReturnValue:
         except ApiProblem as problem:
             return _page(date, form.take(problem), rows=rows, status=problem.status)
         return redirect(url_for("harian.day", day=date.isoformat(), dihapus=1))
+    if action == "submit":
+        return _submit(date, rows, request.form.get("idempotency_key") or str(uuid.uuid4()))
+    if action != "draft":
+        abort(400)
     activities, index = _activities(rows)
     try:
-        if action == "draft":
-            call("PUT", f"/api/v1/harian/days/{date.isoformat()}/draft", json={"activities": activities})
-            return redirect(url_for("harian.day", day=date.isoformat(), disimpan=1))
-        if action != "submit":
-            abort(400)
-        body: dict[str, Any] = {"date": date.isoformat()}
-        if activities:
-            body["activities"] = activities
-        key = request.form.get("idempotency_key") or str(uuid.uuid4())
+        call("PUT", f"/api/v1/harian/days/{date.isoformat()}/draft", json={"activities": activities})
+    except ApiProblem as problem:
+        return _page(date, form.take(problem, _field_id(index)), rows=rows, status=_refused_status(problem))
+    return redirect(url_for("harian.day", day=date.isoformat(), disimpan=1))
+
+
+def _refused_status(problem: ApiProblem) -> int:
+    return min(problem.status, 422) if problem.status < 500 else problem.status
+
+
+def _submit(date: dt.date, rows: list[dict[str, Any]], key: str) -> ResponseReturnValue:
+    """The day submitted as typed: the submission's page, or the form again with the API's refusal."""
+    activities, index = _activities(rows)
+    body: dict[str, Any] = {"date": date.isoformat()}
+    if activities:
+        body["activities"] = activities
+    try:
         reply = call("POST", "/api/v1/harian/submissions", json=body, headers={"Idempotency-Key": key})
     except ApiProblem as problem:
-        return _page(date, form.take(problem, _field_id(index)), rows=rows, status=min(problem.status, 422)
-                     if problem.status < 500 else problem.status)
+        return _page(date, Form().take(problem, _field_id(index)), rows=rows, status=_refused_status(problem))
     # Kept on the server so a refusal, decided later, can be shown on what was typed.
-    web_session.current().set("typed", {"submission": reply.body["id"], "rows": rows, "index": index})
+    web_session.current().set("typed", {"submission": reply.body["id"], "date": date.isoformat(), "rows": rows,
+                                        "index": index})
     return redirect(url_for("harian.submission", day=date.isoformat(), submission_id=reply.body["id"]))
+
+
+def _typed_for(submission_id: str, date: dt.date) -> dict[str, Any] | None:
+    """What was typed for this submission, while this session still holds it."""
+    typed = web_session.current().get("typed") or {}
+    return typed if typed.get("submission") == submission_id and typed.get("date") == date.isoformat() else None
 
 
 def _outcome(submission_id: str, wait: float) -> dict[str, Any]:
@@ -184,12 +208,30 @@ def submission(day: str, submission_id: str) -> ResponseReturnValue:
         abort(404)
     found = _outcome(submission_id, current_app.config["SUBMISSION_WAIT_SECONDS"])
     form = Form()
-    if found.get("status") == "ditolak" and found.get("problem"):
+    problem = found.get("problem") or {}
+    # Something for the person to fix: a refusal, or text harian could not store (it names the fields).
+    to_fix = found.get("status") == "ditolak" or (found.get("status") == FAILED and bool(problem.get("errors")))
+    if to_fix and problem:
         # The summary gives each sentence; the day's form, one link away, is where the fields are.
-        form.take(ApiProblem.from_body(422, found["problem"]), lambda _name: None)
+        form.take(ApiProblem.from_body(422, problem), lambda _name: None)
     day_now = get(f"/api/v1/harian/days/{date.isoformat()}") if found.get("status") != "pending" else None
     return render_template("harian/submission.html", active="harian", date=date, found=found, day=day_now,
-                           form=form, poll_url=url_for("harian.submission_json", submission_id=submission_id))
+                           form=form, to_fix=to_fix, problem=problem, typed_here=_typed_for(submission_id, date),
+                           poll_url=url_for("harian.submission_json", submission_id=submission_id))
+
+
+@bp.post("/<day>/pengajuan/<submission_id>")
+@signed_in
+def resubmit(day: str, submission_id: str) -> ResponseReturnValue:
+    """A submission harian could not store through a fault of ours, sent again as it was typed."""
+    date = date_arg(day) or abort(404)
+    typed = _typed_for(submission_id, date)
+    if typed is None:
+        # What was typed is no longer here (another submission since, another session): the day's form.
+        return redirect(url_for("harian.day", day=date.isoformat()))
+    # One key per failed submission: the button pressed twice (or the page sent again) makes one new
+    # submission, as the API's Idempotency-Key promises.
+    return _submit(date, typed["rows"], str(uuid.uuid5(uuid.NAMESPACE_URL, f"ekinerja-web:again:{submission_id}")))
 
 
 @bp.get("/pengajuan/<submission_id>.json")
