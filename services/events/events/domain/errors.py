@@ -40,10 +40,14 @@ def cursor_expired(after: int, oldest: int | None) -> DomainError:
 def event_not_kept(event_id: str) -> DomainError:
     return DomainError(
         code="event-not-kept", status=410, title="Gone",
-        detail=f"The event {event_id} is not in the log: older than the retention, or not a public event. "
-               "Continue from your last cursor, or start from the oldest kept (omit 'after_id').",
-        detail_id=f"Event {event_id} tidak ada di log: lebih tua dari masa simpan, atau bukan event publik. "
-                  "Lanjutkan dari kursor terakhir Anda, atau mulai dari yang tertua (tanpa 'after_id').")
+        detail=f"The event {event_id} is not in the log: older than the retention, or not a public event, or "
+               "received from the exchange within the last seconds and not logged yet (the log follows the "
+               "exchange by about a second: ask again). Continue from your last cursor, or start from the "
+               "oldest kept (omit 'after_id').",
+        detail_id=f"Event {event_id} tidak ada di log: lebih tua dari masa simpan, bukan event publik, atau baru "
+                  "diterima dari exchange beberapa detik lalu dan belum tercatat (log mengikuti exchange sekitar "
+                  "satu detik: tanyakan lagi). Lanjutkan dari kursor terakhir Anda, atau mulai dari yang tertua "
+                  "(tanpa 'after_id').")
 
 
 def not_found(what: str, what_id: str, name: str) -> DomainError:
