@@ -117,7 +117,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.jinja_env.filters[name] = getattr(formatting, name)
     app.jinja_env.globals.update(month_name=formatting.month_name, weekday_short=formatting.weekday_short,
                                  status_label=labels.status_label, absence_label=labels.absence_label,
-                                 aspek_labels=labels.ASPEK, csrf_token=web_session.csrf_token)
+                                 aspek_labels=labels.ASPEK, absence_kinds=labels.ABSENCE,
+                                 csrf_token=web_session.csrf_token)
     for name, table in (("rating", labels.RATING), ("predikat", labels.PREDIKAT), ("approach", labels.APPROACH),
                         ("kind", labels.RHK_KIND), ("evaluation_state", labels.EVALUATION_STATE),
                         ("period_kind", labels.PERIOD_KIND), ("ends", labels.ENDS_POSITION),
