@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from ekinerja_kernel import mail
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.mail import MailRelay, define_mail_queue, queue_mail
 
 
@@ -33,20 +33,17 @@ class FakeSMTP:
 
 
 @pytest.fixture
-def setup(tmp_path, monkeypatch):
+def setup(sqlite_db, monkeypatch):
     FakeSMTP.connections, FakeSMTP.sent, FakeSMTP.refuse = [], [], set()
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
     for name in ("SMTP_HOST", "SMTP_PORT", "MAIL_FROM"):
         monkeypatch.delenv(name, raising=False)
     metadata = MetaData()
     table = define_mail_queue(metadata)
-    engine = make_engine(f"sqlite:///{tmp_path / 'mail.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
+    factory = sqlite_db(metadata)
     relay = MailRelay(table)
     relay.factory = factory  # what BackgroundLoop.setup() gives it inside a service
-    yield factory, table, relay
-    engine.dispose()
+    return factory, table, relay
 
 
 def rows(factory, table):

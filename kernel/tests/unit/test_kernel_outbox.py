@@ -5,19 +5,16 @@ import json
 import pytest
 from sqlalchemy import MetaData, select
 
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.logs import set_request_id
 from ekinerja_kernel.outbox import Outbox, define_outbox
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(sqlite_db):
     metadata = MetaData()
     table = define_outbox(metadata)
-    engine = make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
-    metadata.create_all(engine)
-    yield session_factory(engine), Outbox(table, "kerneltest")
-    engine.dispose()
+    return sqlite_db(metadata), Outbox(table, "kerneltest")
 
 
 def add_three(factory, outbox):

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
 from ekinerja_kernel import rollup
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.rollup import Contribution, agency_node, unit_node
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(sqlite_db):
     metadata = MetaData()
     facts = Table("facts", metadata, Column("id", String(8), primary_key=True), Column("agency_id", String(8)),
                   Column("unit_id", String(8), nullable=True), Column("year", Integer), Column("state", String(8)))
@@ -33,15 +33,12 @@ def world(tmp_path):
         return found
 
     tracker = r.tracker("facts", read)
-    engine = make_engine(f"sqlite:///{tmp_path / 'rollup.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
+    factory = sqlite_db(metadata)
     with unit_of_work(factory) as s:
         # a ministry: root R with children A (with child A1) and B
         for unit, parent in (("R", None), ("A", "R"), ("A1", "A"), ("B", "R")):
             r.place_unit(s, unit, "min", parent, f"Unit {unit}", "unit")
-    yield factory, facts, tracker, r, counts, own
-    engine.dispose()
+    return factory, facts, tracker, r, counts, own
 
 
 def put(factory, facts, tracker, ident, unit, state, year=2026):

@@ -6,18 +6,16 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import utcnow
 from harian import agency
 from harian.closing import close_days
 from harian.domain.absences import parse_absence
 from harian.domain.settings import parse_agency_settings
 from harian.domain.workdays import AbsenceKind
-from harian.tables import OUTBOX, absence_history, agency_settings, employees, metadata, outbox_table
+from harian.tables import OUTBOX, absence_history, outbox_table
 
 D = dt.date
 TODAY = D(2026, 8, 20)
@@ -72,24 +70,13 @@ ADMIN = ctx(ADMIN_NIP, "admin_instansi")
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(harian_db, harian_rows, monkeypatch):
     monkeypatch.setattr("ekinerja_kernel.config.today", lambda: TODAY)
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
-
-    def person(nip, boss):
-        return {"nip": nip, "name": f"Pegawai {nip[-3:]}", "email": None, "status": "active", "agency_id": "ag1",
-                "unit_id": "u1", "supervisor_nip": boss, "updated_at": now}
-
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [person(BOSS, None), person(MID, BOSS), person(ANA, MID), person(OTHER, None)])
-        s.execute(insert(agency_settings).values(agency_id="ag1", settings={"go_live": "2026-08-03"},
-                                                 reminder_hour=15, updated_at=now))
-    close_days(factory, OUTBOX, TODAY)  # 6–18 Aug: every working day closed blank
-    yield factory
-    engine.dispose()
+    for nip, boss in ((BOSS, None), (MID, BOSS), (ANA, MID), (OTHER, None)):
+        harian_rows.employee(nip, supervisor=boss)
+    harian_rows.agency_settings("ag1", {"go_live": "2026-08-03"})
+    close_days(harian_db, OUTBOX, TODAY)  # 6–18 Aug: every working day closed blank
+    return harian_db
 
 
 def announced(factory, after=0):

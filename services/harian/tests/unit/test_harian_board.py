@@ -7,18 +7,17 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMIT
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import make_event, utcnow
+from ekinerja_kernel.events import make_event
 from harian import days, history, validation
 from harian.intake import process_batch
 from harian.staff import on_event
-from harian.tables import OUTBOX, agency_settings, employees, entries, metadata
+from harian.tables import OUTBOX, entries
 
 BOSS, MID, ANA, OTHER = "197501201999022003", "198005122013071005", "198609262015051001", "199106032017052006"
 RHK = str(uuid.uuid4())
@@ -30,27 +29,17 @@ def ctx(nip, *roles):
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [
-            {"nip": nip, "name": name, "email": None, "status": "active", "agency_id": "ag1", "unit_id": "u1",
-             "supervisor_nip": boss, "updated_at": now}
-            for nip, name, boss in ((BOSS, "Budi", None), (MID, "Citra", BOSS), (ANA, "Ana", MID),
-                                    (OTHER, "Oki", None))])
-        s.execute(insert(agency_settings).values(agency_id="ag1", settings={"extra_working_days": [DAY.isoformat()]},
-                                                 reminder_hour=15, updated_at=now))
-    on_event(factory, make_event("skp", "skp.approved", ANA, {
+def factory(harian_db, harian_rows):
+    for nip, name, boss in ((BOSS, "Budi", None), (MID, "Citra", BOSS), (ANA, "Ana", MID), (OTHER, "Oki", None)):
+        harian_rows.employee(nip, name=name, supervisor=boss)
+    harian_rows.agency_settings("ag1", {"extra_working_days": [DAY.isoformat()]})
+    on_event(harian_db, make_event("skp", "skp.approved", ANA, {
         "skp_id": str(uuid.uuid4()), "nip": ANA, "year": DAY.year, "agency_id": "ag1", "version": 1,
         "state": "disetujui", "actor_nip": MID,
         "rhk": [{"id": RHK, "kind": "utama", "text": "Tersusunnya laporan keuangan", "intervenes": None,
                  "iki": [{"aspek": "kuantitas", "indikator": "Jumlah laporan", "target": "12",
                           "satuan": "laporan"}]}]}))
-    yield factory
-    engine.dispose()
+    return harian_db
 
 
 def submit(factory, minutes, description):

@@ -3,35 +3,28 @@ in the demo), an admin's own settings are kept, and loading twice changes nothin
 
 import json
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from ekinerja_kernel.db import make_engine, session_factory
-from ekinerja_kernel.events import utcnow
 from harian.cli import DEMO_SETTINGS, load_settings
 from harian.staff import settings_of
-from harian.tables import agency_settings, metadata
+from harian.tables import agency_settings
 
 
-def test_the_demo_settings_set_a_go_live_in_the_past_and_keep_what_an_admin_set(tmp_path, capsys):
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory() as s, s.begin():
-        s.execute(insert(agency_settings).values(agency_id="pemkotdemo", settings={"work_saturday": True},
-                                                 reminder_hour=9, updated_at=utcnow()))
-    assert load_settings(factory, DEMO_SETTINGS) == 0
+def test_the_demo_settings_set_a_go_live_in_the_past_and_keep_what_an_admin_set(harian_db, harian_rows, tmp_path,
+                                                                                  capsys):
+    harian_rows.agency_settings("pemkotdemo", {"work_saturday": True}, reminder_hour=9)
+    assert load_settings(harian_db, DEMO_SETTINGS) == 0
     wanted = json.loads(DEMO_SETTINGS.read_text())
-    with factory() as s:
+    with harian_db() as s:
         ministry, _, _ = settings_of(s, "kemendemo")
         city, hour, stored = settings_of(s, "pemkotdemo")
         assert ministry.go_live.isoformat() == wanted["kemendemo"]["go_live"] and ministry.go_live.year <= 2026
         assert city.go_live is not None and city.work_saturday and hour == 9  # the admin's settings stay
         before = s.execute(select(agency_settings.c.updated_at).order_by(agency_settings.c.agency_id)).all()
-    assert load_settings(factory, DEMO_SETTINGS) == 0
-    with factory() as s:
+    assert load_settings(harian_db, DEMO_SETTINGS) == 0
+    with harian_db() as s:
         assert s.execute(select(agency_settings.c.updated_at).order_by(agency_settings.c.agency_id)).all() == before
     assert "already has these settings" in capsys.readouterr().out
     bad = tmp_path / "bad.json"
     bad.write_text('{"x": {"go_live": "2026-02-30"}}')
-    assert load_settings(factory, bad) == 2
-    engine.dispose()
+    assert load_settings(harian_db, bad) == 2

@@ -7,21 +7,10 @@ import json
 import pytest
 from sqlalchemy import delete, insert, select
 
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.events import utcnow
 from harian.closing import closable_days, close_days
 from harian.domain.workdays import AgencyCalendar
-from harian.tables import (
-    OUTBOX,
-    absences,
-    agency_settings,
-    day_closures,
-    day_status,
-    employee_first_seen,
-    employees,
-    metadata,
-    outbox_table,
-)
+from harian.tables import OUTBOX, agency_settings, day_closures, employee_first_seen, employees, outbox_table
 
 D = dt.date
 ANA = "198002142005042002"
@@ -33,41 +22,23 @@ SEEN = D(2026, 8, 1)
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(harian_db, harian_rows, monkeypatch):
     monkeypatch.delenv("EKINERJA_TIMEZONE", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
-
-    def person(nip, status="active", agency="ag1", unit="u1"):
-        return {"nip": nip, "name": f"Pegawai {nip[-3:]}", "email": None, "status": status, "agency_id": agency,
-                "unit_id": unit, "supervisor_nip": None, "updated_at": now}
-
-    def status(nip, day, state, entries=1, late=False, unit="u1"):
-        return {"nip": nip, "date": day, "agency_id": "ag1", "unit_id": unit, "status": state, "entries": entries,
-                "late": late, "updated_at": now}
-
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [person(ANA), person(BEN, unit="u2"), person(NEW), person(GONE, "inactive"),
-                                      person(SLOW, agency="ag2")])
+    harian_rows.employee(ANA)
+    harian_rows.employee(BEN, unit="u2")
+    harian_rows.employee(NEW)
+    harian_rows.employee(GONE, status="inactive")
+    harian_rows.employee(SLOW, agency="ag2")
+    with harian_db.begin() as s:
         s.execute(insert(employee_first_seen), [{"nip": n, "first_seen": SEEN} for n in (ANA, BEN, GONE, SLOW)])
-        s.execute(insert(agency_settings).values(agency_id="ag2", settings={"backfill_days": 3}, reminder_hour=15,
-                                                 updated_at=now))
-        s.execute(insert(day_status), [
-            status(ANA, D(2026, 8, 10), "disetujui", entries=2),
-            status(ANA, D(2026, 8, 7), "diajukan", late=True, unit="u-old"),  # written while in another unit
-            status(ANA, D(2026, 8, 6), "dikembalikan"),
-            status(BEN, D(2026, 8, 4), "draft", unit="u2"),
-        ])
-        s.execute(insert(absences), [
-            {"id": "a1", "nip": ANA, "agency_id": "ag1", "kind": "sakit", "start_date": D(2026, 8, 5),
-             "end_date": D(2026, 8, 5), "recorded_by": "x", "recorded_at": now},
-            {"id": "a2", "nip": BEN, "agency_id": "ag1", "kind": "dinas_luar", "start_date": D(2026, 8, 4),
-             "end_date": D(2026, 8, 4), "recorded_by": "x", "recorded_at": now},
-        ])
-    yield factory
-    engine.dispose()
+    harian_rows.agency_settings("ag2", {"backfill_days": 3})
+    harian_rows.day_status(ANA, D(2026, 8, 10), "disetujui", entries=2)
+    harian_rows.day_status(ANA, D(2026, 8, 7), "diajukan", late=True, unit="u-old")  # written while in another unit
+    harian_rows.day_status(ANA, D(2026, 8, 6), "dikembalikan")
+    harian_rows.day_status(BEN, D(2026, 8, 4), "draft", unit="u2")
+    harian_rows.absence("a1", ANA, "sakit", D(2026, 8, 5), recorded_by="x")
+    harian_rows.absence("a2", BEN, "dinas_luar", D(2026, 8, 4), recorded_by="x")
+    return harian_db
 
 
 def events(factory):

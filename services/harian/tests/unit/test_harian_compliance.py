@@ -4,16 +4,12 @@ SQLite file (employee, unit, agency; a day and a range), and who may ask for whi
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert
 
 from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import utcnow
 from harian.compliance import COUNTS, StatusCount, authorise, compliance, compute, tally
 from harian.domain.workdays import AgencyCalendar
-from harian.tables import absences, day_status, employees, metadata
 
 D = dt.date
 MON, TUE, WED, THU, FRI, SAT, SUN = (D(2026, 8, n) for n in range(10, 17))
@@ -60,43 +56,30 @@ def test_tally_counts_each_member_day_once():
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(harian_db, harian_rows, monkeypatch):
     monkeypatch.delenv("EKINERJA_TIMEZONE", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
-
-    def person(nip, unit="u1", supervisor=BOSS, agency="ag1", status="active"):
-        return {"nip": nip, "name": f"Pegawai {nip[-3:]}", "email": None, "status": status, "agency_id": agency,
-                "unit_id": unit, "supervisor_nip": supervisor, "updated_at": now}
-
-    def row(nip, day, state, late=False, unit="u1", agency="ag1"):
-        return {"nip": nip, "date": day, "agency_id": agency, "unit_id": unit, "status": state, "entries": 1,
-                "late": late, "updated_at": now}
-
-    def away(id_, nip, kind, start, end):
-        return {"id": id_, "nip": nip, "agency_id": "ag1", "kind": kind, "start_date": start, "end_date": end,
-                "recorded_by": ADMIN, "recorded_at": now}
-
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [
-            person(BOSS, supervisor=None), person(ANA), person(BEN), person(CICI), person(DODI),
-            person(GONE, status="inactive"), person(EKO, unit="u2", supervisor=FINA),
-            person(FINA, unit="u2", supervisor=None), person(HANA, agency="ag2", unit="u9", supervisor=None),
-            person(ADMIN, unit="u0", supervisor=None)])
-        s.execute(insert(day_status), [
-            row(ANA, MON, "disetujui"), row(ANA, TUE, "disetujui", late=True), row(ANA, WED, "diajukan"),
-            row(ANA, THU, "draft"), row(ANA, SAT, "disetujui"),
-            row(BEN, MON, "dikembalikan"), row(BEN, THU, "diajukan"),
-            row(CICI, MON, "diajukan"),
-            row(GONE, MON, "disetujui"),  # no longer active: not counted
-            row(EKO, MON, "disetujui", unit="u2"),
-            row(HANA, MON, "disetujui", unit="u9", agency="ag2"),
-        ])
-        s.execute(insert(absences), [away("a1", BEN, "cuti", TUE, WED), away("a2", CICI, "sakit", MON, MON)])
-    yield factory
-    engine.dispose()
+    harian_rows.employee(BOSS)
+    for nip in (ANA, BEN, CICI, DODI):
+        harian_rows.employee(nip, supervisor=BOSS)
+    harian_rows.employee(GONE, status="inactive", supervisor=BOSS)
+    harian_rows.employee(EKO, unit="u2", supervisor=FINA)
+    harian_rows.employee(FINA, unit="u2")
+    harian_rows.employee(HANA, agency="ag2", unit="u9")
+    harian_rows.employee(ADMIN, unit="u0")
+    harian_rows.day_status(ANA, MON, "disetujui")
+    harian_rows.day_status(ANA, TUE, "disetujui", late=True)
+    harian_rows.day_status(ANA, WED, "diajukan")
+    harian_rows.day_status(ANA, THU, "draft")
+    harian_rows.day_status(ANA, SAT, "disetujui")
+    harian_rows.day_status(BEN, MON, "dikembalikan")
+    harian_rows.day_status(BEN, THU, "diajukan")
+    harian_rows.day_status(CICI, MON, "diajukan")
+    harian_rows.day_status(GONE, MON, "disetujui")  # no longer active: not counted
+    harian_rows.day_status(EKO, MON, "disetujui", unit="u2")
+    harian_rows.day_status(HANA, MON, "disetujui", unit="u9", agency="ag2")
+    harian_rows.absence("a1", BEN, "cuti", TUE, WED, recorded_by=ADMIN)
+    harian_rows.absence("a2", CICI, "sakit", MON, recorded_by=ADMIN)
+    return harian_db
 
 
 def test_unit_numbers_over_a_week(factory):

@@ -7,20 +7,18 @@ from harian_contract.submission import submission_id
 from sqlalchemy import func, select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from harian.idempotency import claim_submission
-from harian.tables import metadata, submission_keys
+from harian.tables import submission_keys
 
 ANA, BEN = "198002142005042002", "198609262015051001"
 FIRST, OTHER = "a" * 64, "b" * 64
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    return session_factory(engine)
+def factory(harian_db):
+    """An empty harian database: a key is claimed first here."""
+    return harian_db
 
 
 def ctx(nip=ANA):

@@ -12,22 +12,10 @@ from sqlalchemy import func, insert, select
 
 from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMIT
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.events import make_event, utcnow
 from harian.domain.failure import FAILED
 from harian.intake import process_batch
-from harian.tables import (
-    OUTBOX,
-    agency_settings,
-    approved_rhk,
-    day_status,
-    employees,
-    entries,
-    mail_queue,
-    metadata,
-    outbox_table,
-    submissions,
-)
+from harian.tables import OUTBOX, approved_rhk, day_status, entries, mail_queue, outbox_table, submissions
 
 ANA = "198002142005042002"
 BEN = "198609262015051001"
@@ -38,24 +26,16 @@ T0 = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [
-            {"nip": nip, "name": f"Pegawai {nip[-3:]}", "email": f"{nip}@example.go.id", "status": status,
-             "agency_id": "ag1", "unit_id": "u1", "supervisor_nip": None, "updated_at": now}
-            for nip, status in ((ANA, "active"), (BEN, "active"), (GONE, "inactive"))])
-        s.execute(insert(agency_settings).values(agency_id="ag1", settings={"extra_working_days": [DAY.isoformat()]},
-                                                 reminder_hour=15, updated_at=now))
+def factory(harian_db, harian_rows):
+    for nip, status in ((ANA, "active"), (BEN, "active"), (GONE, "inactive")):
+        harian_rows.employee(nip, email=f"{nip}@example.go.id", status=status)
+    harian_rows.agency_settings("ag1", {"extra_working_days": [DAY.isoformat()]})
+    with harian_db.begin() as s:
         s.execute(insert(approved_rhk), [
             {"rhk_id": rhk, "nip": nip, "year": DAY.year, "skp_id": str(uuid.uuid4()), "version": 1, "kind": "utama",
              "text": "Terlaksananya pembelajaran", "satuan": "kegiatan"} for nip, rhk in ((ANA, RHK_ANA),
                                                                                        (BEN, RHK_BEN))])
-    yield factory
-    engine.dispose()
+    return harian_db
 
 
 def submission(nip: str, minutes: int, count: int = 1, rhk: str | None = None, activities: bool = True) -> dict:

@@ -5,26 +5,18 @@ import pytest
 from sqlalchemy import insert
 
 from ekinerja_kernel import rules
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from harian import staff
-from harian.tables import employees, metadata
 
 ANA, GONE, UNKNOWN = "198002142005042002", "198609262015051001", "199001012015011001"
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory.begin() as s:
-        s.execute(insert(employees), [
-            {"nip": nip, "name": nip, "email": None, "status": status, "agency_id": "ag1", "unit_id": "u1",
-             "supervisor_nip": None, "updated_at": utcnow()} for nip, status in ((ANA, "active"), (GONE, "inactive"))])
-    yield factory
-    engine.dispose()
+def factory(harian_db, harian_rows):
+    harian_rows.employee(ANA, name=ANA)
+    harian_rows.employee(GONE, name=GONE, status="inactive")
+    return harian_db
 
 
 @pytest.mark.parametrize("nip, finding, fixers", [(GONE, "account-inactive", ["admin_instansi"]),

@@ -11,7 +11,6 @@ from sqlalchemy import insert, select, update
 
 from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from harian import agency, days, monitoring, staff, validation
 from harian.closing import close_days
@@ -19,7 +18,7 @@ from harian.domain.backfill import allowed_dates
 from harian.domain.workdays import AgencyCalendar
 from harian.intake import process_batch
 from harian.monitoring_tables import DAYS, READS
-from harian.tables import OUTBOX, day_closures, employee_first_seen, entries, metadata
+from harian.tables import OUTBOX, day_closures, employee_first_seen, entries
 
 BOSS, ANA, BEN, CICI = "197001012000031001", "198002142005042002", "198609262015051001", "199001012022211001"
 BKN = "197505052000032001"
@@ -54,11 +53,9 @@ def activity(nip, day):
 
 
 @pytest.fixture
-def world(tmp_path, monkeypatch):
+def world(harian_db, monkeypatch):
     monkeypatch.delenv("EKINERJA_TIMEZONE", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
+    factory = harian_db
     today = config.today()
     # u0 (root) > u1 > (nothing), u0 > u2; the boss heads u0, Ana and Ben are in u1, Cici in u2
     for e in (unit("u0", None), unit("u1", "u0"), unit("u2", "u0")):
@@ -77,8 +74,7 @@ def world(tmp_path, monkeypatch):
     with factory.begin() as s:  # the closer has known them for weeks: their past days can close
         s.execute(insert(employee_first_seen), [{"nip": n, "first_seen": today - dt.timedelta(days=40)}
                                                 for n in (BOSS, ANA, BEN, CICI)])
-    yield factory, today
-    engine.dispose()
+    return factory, today
 
 
 def consistent(factory):

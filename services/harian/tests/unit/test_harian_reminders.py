@@ -8,20 +8,10 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from harian.reminders import reminder_preference, send_due_reminders, set_reminder_preference
-from harian.tables import (
-    absences,
-    agency_settings,
-    day_status,
-    employees,
-    mail_queue,
-    metadata,
-    reminder_opt_outs,
-    reminder_runs,
-)
+from harian.tables import mail_queue, reminder_opt_outs, reminder_runs
 
 WIB = ZoneInfo("Asia/Jakarta")
 TUE = dt.date(2026, 8, 11)
@@ -40,37 +30,27 @@ def at(day, hour, minute=0):
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(harian_db, harian_rows, monkeypatch):
     monkeypatch.delenv("EKINERJA_TIMEZONE", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'harian.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    now = utcnow()
 
     def person(nip, name, email="auto", status="active", agency="ag1", supervisor=BOSS):
-        return {"nip": nip, "name": name, "email": f"{nip}@example.go.id" if email == "auto" else email,
-                "status": status, "agency_id": agency, "unit_id": "u1", "supervisor_nip": supervisor,
-                "updated_at": now}
+        harian_rows.employee(nip, name=name, email=f"{nip}@example.go.id" if email == "auto" else email,
+                             status=status, agency=agency, supervisor=supervisor)
 
-    with factory() as s, s.begin():
-        s.execute(insert(employees), [
-            person(BOSS, "Bu Kepala", supervisor=None),
-            person(BLANK, "Andi Kosong"),
-            person(DRAFTED, "Budi Draf"),
-            person(ON_LEAVE, "Citra Cuti"),
-            person(OPTED_OUT, "Dedi Tidak Mau"),
-            person(NO_EMAIL, "Eka Tanpa Surel", email=None),
-            person(GONE, "Fajar Pensiun", status="inactive"),
-            person(OTHER, "Gita Pagi", agency="ag2", supervisor=None),
-        ])
-        s.execute(insert(agency_settings).values(agency_id="ag2", settings={}, reminder_hour=9, updated_at=now))
-        s.execute(insert(day_status).values(nip=DRAFTED, date=TUE, agency_id="ag1", unit_id="u1", status="draft",
-                                            entries=1, late=False, updated_at=now))
-        s.execute(insert(absences).values(id="a1", nip=ON_LEAVE, agency_id="ag1", kind="cuti", start_date=TUE,
-                                          end_date=TUE, recorded_by=BOSS, recorded_at=now))
-        s.execute(insert(reminder_opt_outs).values(nip=OPTED_OUT, opted_out_at=now))
-    yield factory
-    engine.dispose()
+    person(BOSS, "Bu Kepala", supervisor=None)
+    person(BLANK, "Andi Kosong")
+    person(DRAFTED, "Budi Draf")
+    person(ON_LEAVE, "Citra Cuti")
+    person(OPTED_OUT, "Dedi Tidak Mau")
+    person(NO_EMAIL, "Eka Tanpa Surel", email=None)
+    person(GONE, "Fajar Pensiun", status="inactive")
+    person(OTHER, "Gita Pagi", agency="ag2", supervisor=None)
+    harian_rows.agency_settings("ag2", {}, reminder_hour=9)
+    harian_rows.day_status(DRAFTED, TUE, "draft")
+    harian_rows.absence("a1", ON_LEAVE, "cuti", TUE, recorded_by=BOSS)
+    with harian_db.begin() as s:
+        s.execute(insert(reminder_opt_outs).values(nip=OPTED_OUT, opted_out_at=utcnow()))
+    return harian_db
 
 
 def mails(factory):

@@ -7,14 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import make_event
 from identity import handlers
 from identity import repository as repo
-from identity.domain.passwords import hash_password
 from identity.service import MASTERDATA
-from identity.tables import audit_events, inbox, mail_queue, master_data_findings, metadata
+from identity.tables import audit_events, inbox, mail_queue, master_data_findings
 
 NIP = "199001012015031001"
 NIK = "3171010101900001"
@@ -64,15 +62,10 @@ def diagnosed(checked_at, *findings):
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    handlers.on_masterdata_event(f, upserted())
-    with unit_of_work(f) as s:
-        repo.set_credential(s, NIP, password_hash=hash_password(PASSWORD), activated_at=None)
-    yield f
-    engine.dispose()
+def factory(identity_db, set_password):
+    handlers.on_masterdata_event(identity_db, upserted())
+    set_password(NIP, PASSWORD, activated=False)
+    return identity_db
 
 
 def stored(factory):

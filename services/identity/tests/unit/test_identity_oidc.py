@@ -12,12 +12,12 @@ from joserfc.jwk import KeySet
 from sqlalchemy import delete, select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from identity import keys, oidc
 from identity import repository as repo
-from identity.tables import audit_events, metadata, oauth_clients, oauth_codes, oauth_tokens
+from identity.tables import audit_events, oauth_clients, oauth_codes, oauth_tokens
 
 NIP = "198609262015051001"
 GONE = "197001012000011001"
@@ -27,17 +27,10 @@ CTX = RequestContext(ip="10.1.2.3", user_agent="pytest", request_id="req-1")
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    with unit_of_work(f) as s:
-        for nip, status in ((NIP, "active"), (GONE, "inactive")):
-            repo.save_account(s, {"nip": nip, "nik": "3171012609860001", "name": "Budi Santoso",
-                                  "email": None, "status": status, "agency_id": "kemendemo", "unit_id": "U2",
-                                  "position_id": "J1", "supervisor_nip": None, "extra_roles": []})
-    yield f
-    engine.dispose()
+def factory(identity_db, add_account):
+    for nip, status in ((NIP, "active"), (GONE, "inactive")):
+        add_account(nip, nik="3171012609860001", name="Budi Santoso", status=status)
+    return identity_db
 
 
 def register(factory, **kw):

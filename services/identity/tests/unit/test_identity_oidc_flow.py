@@ -13,15 +13,14 @@ import pytest
 from sqlalchemy import select, update
 
 from ekinerja_kernel.caller import RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from identity import oidc, oidc_flows
 from identity import repository as repo
 from identity.domain import oidc_flow
 from identity.domain.oidc_flow import Flow
-from identity.domain.passwords import hash_password
-from identity.tables import audit_events, metadata, oauth_codes, sessions
+from identity.tables import audit_events, oauth_codes, sessions
 from identity.tables import oidc_flows as flows_table
 
 NIP = "198609262015051001"  # password only
@@ -132,20 +131,13 @@ def test_a_browser_binding_or_flow_id_carries_at_least_128_random_bits(value, ok
 # --- the use cases on a database ---------------------------------------------------------------
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    with unit_of_work(f) as s:
-        for nip in (NIP, TOTP_NIP):
-            repo.save_account(s, {"nip": nip, "nik": None, "name": f"Pegawai {nip[-4:]}", "email": None,
-                                  "status": "active", "agency_id": "kemendemo", "unit_id": "U2", "position_id": "J1",
-                                  "supervisor_nip": None, "extra_roles": []})
-            repo.set_credential(s, nip, password_hash=hash_password(PASSWORD), password_changed_at=utcnow(),
-                                activated_at=utcnow())
+def factory(identity_db, add_account, set_password):
+    for nip in (NIP, TOTP_NIP):
+        add_account(nip)
+        set_password(nip, PASSWORD)
+    with unit_of_work(identity_db) as s:
         repo.set_credential(s, TOTP_NIP, mfa_secret=TOTP_SECRET, mfa_confirmed_at=utcnow())
-    yield f
-    engine.dispose()
+    return identity_db
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import make_event, parse_time, utcnow
 from identity import handlers
 from identity import repository as repo
 from identity.domain import attempts
-from identity.tables import audit_events, mail_queue, metadata, outbox_table, request_limits
+from identity.tables import audit_events, mail_queue, outbox_table, request_limits
 
 NIP = "199001012015031001"
 NIK = "3171010101900001"
@@ -36,14 +36,10 @@ def upserted(status: str = "active"):
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(identity_db, monkeypatch):
     monkeypatch.setenv("ACCESS_TOKEN_SECONDS", "600")
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    handlers.on_masterdata_event(f, upserted())
-    yield f
-    engine.dispose()
+    handlers.on_masterdata_event(identity_db, upserted())
+    return identity_db
 
 
 def mails(factory) -> list[str]:

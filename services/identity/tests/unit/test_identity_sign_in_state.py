@@ -8,14 +8,13 @@ import datetime as dt
 import pytest
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import make_event, utcnow
 from identity import handlers
 from identity import repository as repo
 from identity.domain import lockout
 from identity.domain.passwords import hash_password
-from identity.tables import metadata
 
 NIP = "199001012015031001"
 OTHER_AGENCY_NIP = "198002142005042002"
@@ -35,14 +34,10 @@ def as_(nip: str, *roles: str, agency_id: str = "kemendemo") -> RequestContext:
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    handlers.on_masterdata_event(f, upserted(NIP, "kemendemo"))
-    handlers.on_masterdata_event(f, upserted(OTHER_AGENCY_NIP, "pemkotdemo"))
-    yield f
-    engine.dispose()
+def factory(identity_db):
+    handlers.on_masterdata_event(identity_db, upserted(NIP, "kemendemo"))
+    handlers.on_masterdata_event(identity_db, upserted(OTHER_AGENCY_NIP, "pemkotdemo"))
+    return identity_db
 
 
 def state(factory, ctx=None, nip=None):

@@ -8,15 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import make_event, utcnow
+from ekinerja_kernel.events import make_event
 from identity import handlers, oidc, oidc_flows
 from identity import repository as repo
 from identity.domain.accounts import masked_email
 from identity.domain.identifiers import nik_error, nip_error
-from identity.domain.passwords import hash_password
-from identity.tables import audit_events, mail_queue, metadata, request_limits
+from identity.tables import audit_events, mail_queue, request_limits
 
 NIP = "199001012015031001"
 NIK = "3171010101900001"
@@ -41,18 +39,12 @@ def upserted(nip: str, nik: str, email: str | None):
 
 
 @pytest.fixture
-def factory(tmp_path, monkeypatch):
+def factory(identity_db, set_password, monkeypatch):
     monkeypatch.setenv("EKINERJA_WEB_URL", WEB + "/")
-    engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    metadata.create_all(engine)
-    f = session_factory(engine)
-    handlers.on_masterdata_event(f, upserted(NIP, NIK, EMAIL))
-    handlers.on_masterdata_event(f, upserted(NEVER, NEVER_NIK, "never@uji.go.id"))
-    with unit_of_work(f) as s:
-        repo.set_credential(s, NIP, password_hash=hash_password(PASSWORD), password_changed_at=utcnow(),
-                            activated_at=utcnow())
-    yield f
-    engine.dispose()
+    handlers.on_masterdata_event(identity_db, upserted(NIP, NIK, EMAIL))
+    handlers.on_masterdata_event(identity_db, upserted(NEVER, NEVER_NIK, "never@uji.go.id"))
+    set_password(NIP, PASSWORD)
+    return identity_db
 
 
 def refused(call, *args, **kwargs) -> DomainError:

@@ -12,12 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import utcnow
 from skp import evaluations as uc
 from skp import handlers
-from skp.tables import OUTBOX, agency_settings, employees, evaluations, metadata, outbox_table, periods
+from skp.tables import OUTBOX, agency_settings, evaluations, outbox_table, periods
 
 YEAR = 2027
 AGENCY = "kota"
@@ -108,20 +106,13 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path, clock):
-    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory.begin() as s:
-        for nip, (unit, boss, kind, jenjang) in STAFF.items():
-            s.execute(employees.insert().values(
-                nip=nip, name=nip.title(), status="active", agency_id=AGENCY, unit_id=unit, supervisor_nip=boss,
-                position_id=f"p-{nip}", position_name=nip, position_kind=kind, jenjang=jenjang, updated_at=utcnow()))
-    w = World(factory, clock)
+def world(skp_db, add_employee, clock):
+    for nip, (unit, boss, kind, jenjang) in STAFF.items():
+        add_employee(nip, boss, jenjang, kind, name=nip.title(), unit=unit, position_name=nip, agency=AGENCY)
+    w = World(skp_db, clock)
     for nip in ("kadis", "kepsek", "guru1", "guru2", "guru3", "operator"):
         w.plan(nip)
-    yield w
-    engine.dispose()
+    return w
 
 
 def month(year_view: dict, seq: int) -> str:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import utcnow
 from skp import handlers, staff
-from skp.tables import OUTBOX, employees, inbox, master_data_findings, metadata, skps
+from skp.tables import OUTBOX, employees, inbox, master_data_findings, skps
 
 YEAR = 2027
 AGENCY = "kota"
@@ -52,18 +50,10 @@ def diagnosed(nip: str, findings: list[dict], checked_at: str = "2027-03-01T07:0
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory.begin() as s:
-        for nip, (boss, jenjang, status) in STAFF.items():
-            s.execute(insert(employees).values(nip=nip, name=f"Pegawai {nip[-4:]}", status=status, agency_id=AGENCY,
-                                               unit_id="u1", supervisor_nip=boss, position_id=f"p-{nip}",
-                                               position_name=None, position_kind="fungsional", jenjang=jenjang,
-                                               updated_at=utcnow()))
-    yield factory
-    engine.dispose()
+def factory(skp_db, add_employee):
+    for nip, (boss, jenjang, status) in STAFF.items():
+        add_employee(nip, boss, jenjang, status=status, agency=AGENCY)
+    return skp_db
 
 
 def stored(factory) -> list:

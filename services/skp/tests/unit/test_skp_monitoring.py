@@ -13,13 +13,12 @@ from sqlalchemy import select, update
 
 from ekinerja_kernel import monitoring as kernel_monitoring
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from skp import evaluations as uc
 from skp import handlers, monitoring, staff
 from skp.domain.predikat import ORDER
 from skp.monitoring_tables import EVALUATIONS, PLANS
-from skp.tables import OUTBOX, metadata, periods
+from skp.tables import OUTBOX, periods
 
 YEAR = 2027
 AGENCY = "kota"
@@ -57,17 +56,14 @@ def iki():
 
 
 @pytest.fixture
-def world(tmp_path, clock):
-    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
+def world(skp_db, clock):
+    factory = skp_db
     for unit, parent in (("u-dinas", None), ("u-sekolah", "u-dinas"), ("u-bkd", "u-dinas")):
         monitoring.on_unit_event(factory, event("unit.upserted", {"id": unit, "agency_id": AGENCY, "parent_id": parent,
                                                                  "name": unit, "kind": "unit"}))
     for nip in STAFF:
         staff.on_masterdata_event(factory, employee_event(nip))
-    yield factory, clock
-    engine.dispose()
+    return factory, clock
 
 
 def consistent(factory):

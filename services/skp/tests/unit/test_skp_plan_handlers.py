@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from skp import evaluations, handlers, matriks
-from skp.tables import OUTBOX, employees, history, metadata, outbox_table, proposals, rhk_moves, rhks, skps
+from skp.tables import OUTBOX, employees, history, outbox_table, proposals, rhk_moves, rhks, skps
 
 YEAR = 2027
 AGENCY = "kota"
@@ -39,18 +38,10 @@ def ctx(nip: str, roles: tuple[str, ...] = ("pegawai",), agency: str = AGENCY) -
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory.begin() as s:
-        for nip, (boss, jenjang) in STAFF.items():
-            s.execute(insert(employees).values(nip=nip, name=nip.title(), status="active", agency_id=AGENCY,
-                                               unit_id="u1", supervisor_nip=boss, position_id=f"p-{nip}",
-                                               position_name=nip, position_kind="fungsional", jenjang=jenjang,
-                                               updated_at=utcnow()))
-    yield factory
-    engine.dispose()
+def factory(skp_db, add_employee):
+    for nip, (boss, jenjang) in STAFF.items():
+        add_employee(nip, boss, jenjang, name=nip.title(), position_name=nip, agency=AGENCY)
+    return skp_db
 
 
 def approve(factory, nip: str, skp_id: str) -> dict:

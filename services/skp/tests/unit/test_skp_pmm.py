@@ -8,14 +8,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
-from ekinerja_kernel.events import utcnow
 from skp import handlers, matriks, pmm
-from skp.tables import OUTBOX, employees, history, metadata, proposals, rhks, skps
+from skp.tables import OUTBOX, history, proposals, rhks, skps
 
 YEAR = 2027
 AGENCY = "kota"
@@ -34,18 +32,11 @@ def ctx(nip: str) -> RequestContext:
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'skp.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with factory.begin() as s:
-        for nip, boss, kind, jenjang in ((KADIS, None, "struktural", "JPT Pratama"),
-                                         (KEPSEK, KADIS, "fungsional", "Ahli Madya"),
-                                         (GURU, KEPSEK, "fungsional", "Ahli Pertama")):
-            s.execute(insert(employees).values(nip=nip, name=f"Pegawai {nip[-4:]}", status="active", agency_id=AGENCY,
-                                               unit_id="u1", supervisor_nip=boss, position_id=f"p-{nip}",
-                                               position_name=None, position_kind=kind, jenjang=jenjang,
-                                               updated_at=utcnow()))
+def factory(skp_db, add_employee):
+    factory = skp_db
+    add_employee(KADIS, None, "JPT Pratama", "struktural", agency=AGENCY)
+    add_employee(KEPSEK, KADIS, "Ahli Madya", agency=AGENCY)
+    add_employee(GURU, KEPSEK, "Ahli Pertama", agency=AGENCY)
     kadis = handlers.create_skp(factory, ctx(KADIS), YEAR, "kuantitatif",
                                 [{"kind": "utama", "text": "Meningkatnya mutu pendidikan kota", "iki": iki()}])
     handlers.act(factory, OUTBOX, ctx(KADIS), kadis["id"], "publish")
@@ -55,8 +46,7 @@ def factory(tmp_path):
     # In force: a teacher's RHK intervenes only an RHK of the principal's approved plan.
     handlers.act(factory, OUTBOX, ctx(KEPSEK), kepsek["id"], "submit")
     handlers.act(factory, OUTBOX, ctx(KADIS), kepsek["id"], "approve")
-    yield factory
-    engine.dispose()
+    return factory
 
 
 def event(semester: int, texts: list[str], parent: str | None = PARENT_TEXT, target: str = "2") -> dict:

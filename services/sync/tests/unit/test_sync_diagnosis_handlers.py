@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import diagnosis
 from sync.handlers import import_records
-from sync.tables import OUTBOX, inbox, metadata, registry_synced, skp_published
+from sync.tables import OUTBOX, inbox, registry_synced, skp_published
 
 HEAD = "197001012000031001"
 MID = "198002142005042002"
@@ -24,11 +23,8 @@ YEAR = config.today().year
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    report = import_records(factory, OUTBOX, {
+def factory(sync_db, import_master_data):
+    import_master_data({
         "agencies": [{"id": "ag1", "name": "Kementerian A", "kind": "pusat"},
                      {"id": "ag2", "name": "Pemkot B", "kind": "daerah"}],
         "units": [{"id": "a-root", "agency_id": "ag1", "name": "Setjen"},
@@ -47,9 +43,7 @@ def factory(tmp_path):
                 employment_type="PPPK", golongan="IX"),
         ],
         "acting": []})
-    assert report["rejected"] == 0, report["errors"]
-    yield factory
-    engine.dispose()
+    return sync_db
 
 
 def row(nip, nik, supervisor, **over):

@@ -9,11 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from ekinerja_kernel.db import make_engine, session_factory
 from sync.domain.identifiers import PPPK, InvalidIdentifier, nik_nip_mismatches, parse_nik, parse_nip
 from sync.domain.records import RowErrors, parse_employee
 from sync.handlers import import_records
-from sync.tables import OUTBOX, employees, metadata
+from sync.tables import OUTBOX, employees
 
 TODAY = dt.date(2026, 3, 2)
 PPPK_NIP = "199001012022211001"  # born 1990-01-01, PPPK 2022, contract 1, male, 001
@@ -111,13 +110,9 @@ def test_self_supervision_is_reported_once_even_with_spaces():
 # --- through the import: a refused row leaves no trace --------------------------------------------------
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    import_records(factory, OUTBOX, {"agencies": [{"id": "ag1", "name": "Kementerian Contoh", "kind": "pusat"}]})
-    yield factory
-    engine.dispose()
+def factory(sync_db, import_master_data):
+    import_master_data({"agencies": [{"id": "ag1", "name": "Kementerian Contoh", "kind": "pusat"}]})
+    return sync_db
 
 
 def stored(factory):

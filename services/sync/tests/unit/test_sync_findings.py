@@ -13,12 +13,11 @@ from sqlalchemy import select, update
 
 from ekinerja_kernel import config
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import agency_findings, diagnosis, findings
 from sync.domain import diagnosis as rules
 from sync.handlers import import_records
-from sync.tables import OUTBOX, acting, diagnosis_queue, employees, metadata, outbox_table, registry_refused
+from sync.tables import OUTBOX, acting, diagnosis_queue, employees, outbox_table, registry_refused
 
 HEAD = "197001012000031001"
 BOSS = "198002142005042002"
@@ -40,11 +39,8 @@ PEOPLE = [person(HEAD, "3171010101700001", None, unit_id="root", position_id="ke
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    report = import_records(factory, OUTBOX, {
+def factory(sync_db, import_master_data):
+    import_master_data({
         "agencies": [{"id": "ag1", "name": "Kementerian A", "kind": "pusat"}],
         "units": [{"id": "root", "agency_id": "ag1", "name": "Setjen"},
                   {"id": "child", "agency_id": "ag1", "parent_id": "root", "name": "Biro"}],
@@ -53,9 +49,7 @@ def factory(tmp_path):
                       {"id": "kabag", "agency_id": "ag1", "name": "Kabag", "kind": "struktural"},
                       {"id": "analis", "agency_id": "ag1", "name": "Analis", "kind": "fungsional"}],
         "employees": PEOPLE, "acting": []})
-    assert report["rejected"] == 0, report["errors"]
-    yield factory
-    engine.dispose()
+    return sync_db
 
 
 def drain(factory) -> dict[str, dict]:

@@ -5,10 +5,9 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync.handlers import import_records
-from sync.tables import OUTBOX, acting, agencies, employees, metadata, positions, units
+from sync.tables import OUTBOX, acting, agencies, employees, positions, units
 
 HEAD = "197001012000031001"  # born 1970-01-01, CPNS 2000-03, male
 HEAD_NIK = "3171010101700001"
@@ -21,11 +20,9 @@ PPPK_NIK = "3171010101900003"
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def factory(sync_db):
+    """An empty sync database: the imports below are the first it sees."""
+    return sync_db
 
 
 def agency(id_="ag1", **changes):
@@ -391,11 +388,11 @@ def plh(**changes):
 
 
 @pytest.fixture
-def world(factory):
+def world(factory, import_master_data):
     payload = base_payload()
     payload["positions"].append(position("p-head", name="Kepala Biro", kind="struktural"))
     payload["employees"][2]["position_id"] = "p-head"  # HEAD holds p-head
-    assert import_records(factory, OUTBOX, payload)["rejected"] == 0
+    import_master_data(payload)
     return factory
 
 

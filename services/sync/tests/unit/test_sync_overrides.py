@@ -4,23 +4,19 @@ agrees ends it, and the repair log says so. An inactive employee cannot sync the
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import diagnosis, repairs, runs
 from sync.domain import overrides as o
 from sync.handlers import import_records
-from sync.registry.simulator import LocalClient, Registry
+from sync.registry.simulator import LocalClient
 from sync.runs import Syncer
-from sync.tables import OUTBOX, employees, metadata, outbox_table, overrides
+from sync.tables import OUTBOX, employees, outbox_table, overrides
 
-DEMO = json.loads((Path(__file__).resolve().parents[4] / "deploy/demo/masterdata.json").read_text())
-ROWS = {e["nip"]: e for e in DEMO["employees"]}
 ADMIN = Caller("199502212020111013", ("pegawai", "admin_instansi"), "kemendemo")  # Made Nugroho
 DEWI = "198201272019112004"  # kemendemo, under Citra
 CITRA = "197501201999022003"
@@ -29,22 +25,20 @@ NOW = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    yield factory
-    engine.dispose()
+def factory(sync_db):
+    """An empty sync database: a sync or an import of the demo data fills it."""
+    return sync_db
 
 
 @pytest.fixture
-def registry():
-    return Registry(json.loads(json.dumps(DEMO)))
+def demo_rows(demo_masterdata):
+    """The demo employees by NIP."""
+    return {e["nip"]: e for e in demo_masterdata["employees"]}
 
 
 @pytest.fixture
-def syncer(factory, registry):
-    synced = Syncer(factory, OUTBOX, LocalClient(registry), chunk_size=5)
+def syncer(factory, demo_registry):
+    synced = Syncer(factory, OUTBOX, LocalClient(demo_registry), chunk_size=5)
     assert synced.sync_agency("kemendemo")["status"] == "ok"
     return synced
 
@@ -112,12 +106,12 @@ def test_the_words_name_the_admin_the_date_the_reason_and_what_siasn_says():
 
 # --- against the registry ----------------------------------------------------------------------------
 
-def test_a_supervisor_repair_holds_against_the_registry_until_it_agrees(factory, syncer, registry):
+def test_a_supervisor_repair_holds_against_the_registry_until_it_agrees(factory, syncer, demo_registry):
     repaired = repairs.set_supervisor(factory, OUTBOX, ctx(), DEWI, GILANG, "pindah ke bagian evaluasi")
     assert repaired["override"]["value"] == GILANG and repaired["override"]["registry_source"] is None
     assert findings(factory, DEWI)["override"]["code"] == "override-held"
 
-    registry.patch_employee(DEWI, {"golongan": "III/d"})  # SIASN changes something else, still says Citra
+    demo_registry.patch_employee(DEWI, {"golongan": "III/d"})  # SIASN changes something else, still says Citra
     run = syncer.sync_agency("kemendemo")
 
     assert run["status"] == "ok" and run["updated"] == 1
@@ -137,7 +131,7 @@ def test_a_supervisor_repair_holds_against_the_registry_until_it_agrees(factory,
     mine = runs.sync_me(factory, syncer, ctx(Caller(DEWI)))
     assert mine["status"] == "ok" and record(factory, DEWI).supervisor_nip == GILANG
 
-    registry.patch_employee(DEWI, {"supervisor_nip": GILANG})  # corrected in SIASN
+    demo_registry.patch_employee(DEWI, {"supervisor_nip": GILANG})  # corrected in SIASN
     assert syncer.sync_agency("kemendemo")["status"] == "ok"
 
     assert held(factory, DEWI) == {} and findings(factory, DEWI)["override"]["code"] == "no-override"
@@ -146,7 +140,7 @@ def test_a_supervisor_repair_holds_against_the_registry_until_it_agrees(factory,
         "override.cleared", None, {"supervisor_nip": GILANG})
     assert cleared["run_id"] and "SIASN now says supervisor NIP" in cleared["note"]
     assert "SIASN kini juga mencatat" in cleared["note_id"]
-    registry.patch_employee(DEWI, {"supervisor_nip": CITRA})  # from now on the registry decides again
+    demo_registry.patch_employee(DEWI, {"supervisor_nip": CITRA})  # from now on the registry decides again
     syncer.sync_agency("kemendemo")
     assert record(factory, DEWI).supervisor_nip == CITRA
 
@@ -162,13 +156,14 @@ def test_a_reset_struktur_holds_and_the_diagnosis_names_siasns_supervisor(factor
     assert "no supervisor" in found["override"]["detail"] and f"supervisor NIP {CITRA}" in found["override"]["detail"]
 
 
-def test_an_email_repair_holds_against_a_file_import_and_ends_when_the_import_agrees(factory):
-    import_records(factory, OUTBOX, DEMO)
+def test_an_email_repair_holds_against_a_file_import_and_ends_when_the_import_agrees(factory, demo_masterdata,
+                                                                                      demo_rows):
+    import_records(factory, OUTBOX, demo_masterdata)
     repairs.set_email(factory, OUTBOX, ctx(), DEWI, "dewi.baru@kemendemo.go.id", "email lama tidak aktif")
     with factory.begin() as s:
         s.execute(outbox_table.delete())
 
-    again = import_records(factory, OUTBOX, {"employees": [ROWS[DEWI]]})
+    again = import_records(factory, OUTBOX, {"employees": [demo_rows[DEWI]]})
 
     assert again["counts"]["employees"]["unchanged"] == 1 and events(factory) == []  # nothing to announce
     assert record(factory, DEWI).email == "dewi.baru@kemendemo.go.id"
@@ -176,7 +171,7 @@ def test_an_email_repair_holds_against_a_file_import_and_ends_when_the_import_ag
     assert warning["code"] == "registry-differs" and "the latest master-data import" in warning["detail"]
     assert "de***@kemendemo.go.id" in warning["detail"]
 
-    import_records(factory, OUTBOX, {"employees": [{**ROWS[DEWI], "email": "Dewi.Baru@kemendemo.go.id"}]})
+    import_records(factory, OUTBOX, {"employees": [{**demo_rows[DEWI], "email": "Dewi.Baru@kemendemo.go.id"}]})
     assert held(factory, DEWI) == {}
     entry = log(factory, DEWI)[0]
     assert entry["action"] == "override.cleared" and entry["run_id"] is None
@@ -185,7 +180,7 @@ def test_an_email_repair_holds_against_a_file_import_and_ends_when_the_import_ag
 
 # --- deactivation and the employee's own sync ----------------------------------------------------------
 
-def test_a_deactivated_employee_cannot_sync_their_status_back(factory, syncer):
+def test_a_deactivated_employee_cannot_sync_their_status_back(factory, syncer, demo_rows):
     repairs.set_status(factory, OUTBOX, ctx(), DEWI, "inactive", "diberhentikan sementara")
 
     with pytest.raises(DomainError) as refused:
@@ -193,7 +188,7 @@ def test_a_deactivated_employee_cannot_sync_their_status_back(factory, syncer):
 
     problem = refused.value
     assert (problem.status, problem.code, problem.extra["fixers"]) == (403, "account-inactive", ["admin_instansi"])
-    assert f"admin {ROWS[ADMIN.nip]['name']}" in problem.detail and "diberhentikan sementara" in problem.detail
+    assert f"admin {demo_rows[ADMIN.nip]['name']}" in problem.detail and "diberhentikan sementara" in problem.detail
     assert "Admin instansi (BKD/BKPSDM)" in problem.detail_id
     assert f"/api/v1/admin/employees/{DEWI}/sync" in problem.extra["fixed_by"]
     state = runs.sync_state(factory, ctx(Caller(DEWI)), configured=True)
@@ -214,8 +209,8 @@ def test_a_deactivated_employee_cannot_sync_their_status_back(factory, syncer):
     assert runs.sync_state(factory, ctx(Caller(DEWI)), configured=True) == {"can_sync": True}
 
 
-def test_an_employee_inactive_in_the_registry_cannot_sync_either(factory, syncer, registry):
-    registry.patch_employee(CITRA, {"status": "inactive"})
+def test_an_employee_inactive_in_the_registry_cannot_sync_either(factory, syncer, demo_registry):
+    demo_registry.patch_employee(CITRA, {"status": "inactive"})
     syncer.sync_agency("kemendemo")
 
     with pytest.raises(DomainError) as refused:
@@ -231,20 +226,20 @@ def test_an_employee_inactive_in_the_registry_cannot_sync_either(factory, syncer
 
 # --- a sync that empties what the SKP needs says so ------------------------------------------------------
 
-def test_a_sync_or_import_that_empties_the_unit_or_position_says_so(factory, syncer, registry):
-    registry.patch_employee(DEWI, {"position_id": None})
+def test_a_sync_or_import_that_empties_the_unit_or_position_says_so(factory, syncer, demo_registry, demo_rows):
+    demo_registry.patch_employee(DEWI, {"position_id": None})
 
     run = syncer.sync_nip(DEWI, "employee", DEWI)
 
     assert run["status"] == "ok" and run["updated"] == 1 and run["counts"]["warnings"] == 1
     [emptied] = run["counts"]["emptied"]
     assert (emptied["key"], emptied["field"], emptied["rule"], emptied["before"]) == (
-        DEWI, "position_id", "emptied", ROWS[DEWI]["position_id"])
+        DEWI, "position_id", "emptied", demo_rows[DEWI]["position_id"])
     assert "SKP wait" in emptied["detail"] and "SKP menunggu" in emptied["detail_id"]
     assert emptied["fixers"] == ["admin_instansi"] and "SIASN" in emptied["fixed_by"]
     assert findings(factory, DEWI)["unit-position"]["code"] == "no-unit-position"
 
-    report = import_records(factory, OUTBOX, {"employees": [{**ROWS[DEWI], "position_id": None, "unit_id": None}]})
+    report = import_records(factory, OUTBOX, {"employees": [{**demo_rows[DEWI], "position_id": None, "unit_id": None}]})
     assert [w["field"] for w in report["warnings"] if w["rule"] == "emptied"] == ["unit_id"]
 
 

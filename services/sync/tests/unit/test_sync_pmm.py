@@ -9,16 +9,13 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import pmm
-from sync.handlers import import_records
-from sync.registry.simulator import LocalClient, Registry
+from sync.registry.simulator import LocalClient
 from sync.runs import Syncer, get_run
-from sync.tables import OUTBOX, metadata, outbox_table
+from sync.tables import OUTBOX, outbox_table
 
 ROOT = Path(__file__).resolve().parents[4]
-DEMO = json.loads((ROOT / "deploy/demo/masterdata.json").read_text())
 SCHEMA = json.loads((ROOT / "docs/events/schemas/pmm.rhk_agreed.json").read_text())
 KEPSEK = "197210102010071027"
 TEACHER = "198404132006021028"
@@ -28,25 +25,16 @@ YEAR = 2026
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    import_records(factory, OUTBOX, DEMO)
-    with factory.begin() as s:
+def factory(sync_db, import_master_data, demo_masterdata):
+    import_master_data(demo_masterdata)
+    with sync_db.begin() as s:
         s.execute(outbox_table.delete())
-    yield factory
-    engine.dispose()
+    return sync_db
 
 
 @pytest.fixture
-def registry():
-    return Registry(json.loads(json.dumps(DEMO)))
-
-
-@pytest.fixture
-def client(registry):
-    return LocalClient(registry)
+def client(demo_registry):
+    return LocalClient(demo_registry)
 
 
 def principal_syncs(factory, client):
@@ -101,15 +89,15 @@ def test_only_agreed_rhk_of_the_semester_are_announced_once(factory, client):
     assert again["outcome"] == "unchanged" and again["run"]["events"] == 0 and len(announced(factory)) == 1
 
 
-def test_a_change_in_pmm_is_announced_and_semesters_are_apart(factory, client, registry):
+def test_a_change_in_pmm_is_announced_and_semesters_are_apart(factory, client, demo_registry):
     principal_syncs(factory, client)
     do_import(factory, client)
     second = do_import(factory, client, semester=2)
     assert second["outcome"] == "created" and (second["period_start"], second["period_end"]) == ("2026-07-01",
                                                                                                   "2026-12-31")
-    doc = registry.pmm_document(TEACHER, YEAR, 1)
+    doc = demo_registry.pmm_document(TEACHER, YEAR, 1)
     doc["rhk"][2]["status"] = "  disepakati   atasan "  # PMM's spelling varies; the status is what counts
-    registry.pmm[(TEACHER, YEAR, 1)] = doc
+    demo_registry.pmm[(TEACHER, YEAR, 1)] = doc
 
     changed = do_import(factory, client)
 
@@ -118,25 +106,26 @@ def test_a_change_in_pmm_is_announced_and_semesters_are_apart(factory, client, r
     assert [e["data"]["semester"] for e in announced(factory)] == [1, 2, 1]
 
 
-def test_pmm_naming_another_principal_is_refused_with_who_fixes_it(factory, client, registry):
+def test_pmm_naming_another_principal_is_refused_with_who_fixes_it(factory, client, demo_registry):
     principal_syncs(factory, client)
-    registry.pmm[(TEACHER, YEAR, 1)] = {**registry.pmm_document(TEACHER, YEAR, 1),
+    demo_registry.pmm[(TEACHER, YEAR, 1)] = {**demo_registry.pmm_document(TEACHER, YEAR, 1),
                                         "kepala_sekolah_nip": "197001011995031001"}
     problem = refused(factory, client, "pmm-principal-mismatch")
     assert problem.extra["pmm_principal_nip"] == "197001011995031001" and problem.extra["supervisor_nip"] == KEPSEK
 
 
-def test_a_document_for_another_period_than_the_semester_is_refused(factory, client, registry):
+def test_a_document_for_another_period_than_the_semester_is_refused(factory, client, demo_registry):
     principal_syncs(factory, client)
-    registry.pmm[(TEACHER, YEAR, 1)] = {**registry.pmm_document(TEACHER, YEAR, 1), "periode_akhir": "2026-12-31"}
+    demo_registry.pmm[(TEACHER, YEAR, 1)] = {**demo_registry.pmm_document(TEACHER, YEAR, 1),
+                                             "periode_akhir": "2026-12-31"}
     problem = refused(factory, client, "pmm-period")
     assert problem.status == 422 and "Januari–Juni" in problem.detail_id
 
 
-def test_nothing_agreed_yet_is_refused_naming_the_statuses(factory, client, registry):
+def test_nothing_agreed_yet_is_refused_naming_the_statuses(factory, client, demo_registry):
     principal_syncs(factory, client)
-    doc = registry.pmm_document(TEACHER, YEAR, 1)
-    registry.pmm[(TEACHER, YEAR, 1)] = {**doc, "rhk": [{**r, "status": "Diajukan"} for r in doc["rhk"]]}
+    doc = demo_registry.pmm_document(TEACHER, YEAR, 1)
+    demo_registry.pmm[(TEACHER, YEAR, 1)] = {**doc, "rhk": [{**r, "status": "Diajukan"} for r in doc["rhk"]]}
     problem = refused(factory, client, "pmm-nothing-agreed")
     assert problem.extra["skipped"] == {"Diajukan": 3} and problem.extra["fixed_by"] == "your kepala sekolah, in PMM"
 
@@ -149,13 +138,13 @@ def test_a_principal_without_a_pmm_plan_is_told_pmm_has_none_for_the_semester(fa
     assert "PMM knows you" in exc.value.detail and "PMM mengenal Anda" in exc.value.detail_id
 
 
-def test_pmm_data_not_found_tells_an_unknown_teacher_from_a_missing_semester(factory, client, registry):
+def test_pmm_data_not_found_tells_an_unknown_teacher_from_a_missing_semester(factory, client, demo_registry):
     principal_syncs(factory, client)
-    registry.pmm[(TEACHER, YEAR, 2)] = None  # PMM knows the teacher, not a plan for July–December
+    demo_registry.pmm[(TEACHER, YEAR, 2)] = None  # PMM knows the teacher, not a plan for July–December
     no_plan = refused(factory, client, "pmm-not-found", semester=2)
     assert no_plan.extra["fixers"] == ["employee"] and "July–December 2026" in no_plan.detail
 
-    registry.pmm_unknown.add(TEACHER)  # Dapodik lacks the teacher's NUPTK: PMM does not know them
+    demo_registry.pmm_unknown.add(TEACHER)  # Dapodik lacks the teacher's NUPTK: PMM does not know them
     unknown = refused(factory, client, "pmm-teacher-unknown")
     assert unknown.status == 404 and unknown.extra["fixers"] == ["operator_sekolah"]
     assert "NUPTK" in unknown.detail and "Dapodik" in unknown.detail_id

@@ -4,31 +4,27 @@ incremental syncs, only real changes announced, outages recorded and recovered f
 
 import json
 import types
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import agency_findings, diagnosis, findings, runs
 from sync.handlers import import_records
-from sync.registry.simulator import LocalClient, Registry
+from sync.registry.simulator import LocalClient
 from sync.runs import Syncer
 from sync.stream import StreamApplier
 from sync.tables import (
     OUTBOX,
     diagnosis_queue,
     employees,
-    metadata,
     outbox_table,
     registry_refused,
     registry_synced,
     sync_cursors,
 )
 
-DEMO = json.loads((Path(__file__).resolve().parents[4] / "deploy/demo/masterdata.json").read_text())
 KEPSEK = "197210102010071027"  # pemkotdemo's kepala sekolah
 KADIS = "199012052020042025"  # the head of the education office, the principal's supervisor
 TEACHER = "198404132006021028"
@@ -37,21 +33,14 @@ ADMIN_KD = Caller("199502212020111013", ("admin_instansi",), "kemendemo")
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def factory(sync_db):
+    """An empty sync database: the runs below fill it from the registry."""
+    return sync_db
 
 
 @pytest.fixture
-def registry():
-    return Registry(json.loads(json.dumps(DEMO)))
-
-
-@pytest.fixture
-def client(registry):
-    return LocalClient(registry, page_size=7)
+def client(demo_registry):
+    return LocalClient(demo_registry, page_size=7)
 
 
 @pytest.fixture
@@ -74,10 +63,10 @@ def ctx(caller):
     return RequestContext(caller=caller)
 
 
-def test_initial_sync_of_an_agency_stores_it_whole_and_records_the_run(factory, syncer):
+def test_initial_sync_of_an_agency_stores_it_whole_and_records_the_run(factory, syncer, demo_masterdata):
     run = syncer.sync_agency("pemkotdemo")
 
-    staff = [e for e in DEMO["employees"] if e["agency_id"] == "pemkotdemo"]
+    staff = [e for e in demo_masterdata["employees"] if e["agency_id"] == "pemkotdemo"]
     assert run["status"] == "ok" and run["kind"] == "incremental" and run["since"] is None and run["until"]
     assert (run["created"], run["updated"], run["unchanged"], run["rejected"]) == (len(staff), 0, 0, 0)
     assert run["counts"]["units"]["created"] == 4 and run["counts"]["agencies"]["created"] == 1
@@ -91,8 +80,8 @@ def test_initial_sync_of_an_agency_stores_it_whole_and_records_the_run(factory, 
     assert runs.get_run(factory, run["id"]) == run
 
 
-def test_a_sync_of_the_same_data_as_a_file_import_changes_nothing(factory, syncer):
-    import_records(factory, OUTBOX, DEMO)
+def test_a_sync_of_the_same_data_as_a_file_import_changes_nothing(factory, syncer, demo_masterdata):
+    import_records(factory, OUTBOX, demo_masterdata)
     clear_outbox(factory)
 
     run = syncer.sync_agency("kemendemo", full=True)
@@ -104,13 +93,14 @@ def test_a_sync_of_the_same_data_as_a_file_import_changes_nothing(factory, synce
     assert roles == ["admin_instansi"]
 
 
-def test_incremental_sync_fetches_only_changes_and_a_new_supervisor_is_one_event(factory, syncer, registry, client):
+def test_incremental_sync_fetches_only_changes_and_a_new_supervisor_is_one_event(factory, syncer, demo_registry,
+                                                                                 client):
     syncer.sync_agency("pemkotdemo")
     clear_outbox(factory)
     nothing = syncer.sync_agency("pemkotdemo")
     assert (nothing["created"], nothing["updated"], nothing["unchanged"], nothing["events"]) == (0, 0, 0, 0)
 
-    registry.patch_employee(TEACHER, {"supervisor_nip": KADIS})
+    demo_registry.patch_employee(TEACHER, {"supervisor_nip": KADIS})
     run = syncer.sync_agency("pemkotdemo")
 
     assert run["status"] == "ok" and (run["updated"], run["unchanged"]) == (1, 0)
@@ -121,9 +111,9 @@ def test_incremental_sync_fetches_only_changes_and_a_new_supervisor_is_one_event
     assert run["since"] == nothing["until"]
 
 
-def test_an_outage_fails_the_run_keeps_the_cursor_and_the_next_run_catches_up(factory, syncer, registry, client):
+def test_an_outage_fails_the_run_keeps_the_cursor_and_the_next_run_catches_up(factory, syncer, demo_registry, client):
     first = syncer.sync_agency("pemkotdemo")
-    registry.patch_employee(TEACHER, {"name": "Galih Hidayat, S.Pd."})
+    demo_registry.patch_employee(TEACHER, {"name": "Galih Hidayat, S.Pd."})
     client.down = True
 
     failed = syncer.sync_agency("pemkotdemo")
@@ -139,11 +129,11 @@ def test_an_outage_fails_the_run_keeps_the_cursor_and_the_next_run_catches_up(fa
     assert [e["data"]["name"] for e in events(factory, "employee.upserted")] == ["Galih Hidayat, S.Pd."]
 
 
-def test_the_scheduled_run_covers_every_agency_and_stops_at_an_outage(factory, syncer, client):
+def test_the_scheduled_run_covers_every_agency_and_stops_at_an_outage(factory, syncer, client, demo_masterdata):
     run = syncer.scheduled()
     assert run["status"] == "ok" and run["scope"] == "*" and run["trigger"] == "schedule"
-    assert run["counts"]["agencies_synced"] == [a["id"] for a in DEMO["agencies"]]
-    assert run["created"] == len(DEMO["employees"])
+    assert run["counts"]["agencies_synced"] == [a["id"] for a in demo_masterdata["agencies"]]
+    assert run["created"] == len(demo_masterdata["employees"])
 
     client.down = True
     client.calls.clear()
@@ -151,8 +141,8 @@ def test_the_scheduled_run_covers_every_agency_and_stops_at_an_outage(factory, s
     assert failed["status"] == "failed" and client.calls == ["agencies"]
 
 
-def test_rows_the_import_refuses_make_the_run_partial(factory, syncer, registry):
-    registry.patch_employee(TEACHER, {"email": "not-an-email"})
+def test_rows_the_import_refuses_make_the_run_partial(factory, syncer, demo_registry):
+    demo_registry.patch_employee(TEACHER, {"email": "not-an-email"})
     run = syncer.sync_agency("pemkotdemo")
     assert run["status"] == "partial" and run["rejected"] == 1
     assert run["errors"][0]["key"] == TEACHER and run["errors"][0]["field"] == "email"
@@ -169,11 +159,11 @@ def queued(factory):
         return set(s.execute(select(diagnosis_queue.c.nip)).scalars())
 
 
-def test_a_refused_record_is_kept_with_why_until_a_later_run_applies_one(factory, syncer, registry):
+def test_a_refused_record_is_kept_with_why_until_a_later_run_applies_one(factory, syncer, demo_registry):
     syncer.sync_agency("pemkotdemo")
     with factory.begin() as s:
         s.execute(text("DELETE FROM diagnosis_queue"))
-    registry.patch_employee(TEACHER, {"email": "not-an-email"})
+    demo_registry.patch_employee(TEACHER, {"email": "not-an-email"})
 
     assert syncer.sync_agency("pemkotdemo")["rejected"] == 1
 
@@ -184,7 +174,7 @@ def test_a_refused_record_is_kept_with_why_until_a_later_run_applies_one(factory
     assert stale["fixers"] == ["employee", "operator_sekolah", "admin_instansi"]  # a teacher: the school's operator
     assert TEACHER in queued(factory)  # its announced findings change
 
-    registry.patch_employee(TEACHER, {"email": "galih@sekolah.go.id"})
+    demo_registry.patch_employee(TEACHER, {"email": "galih@sekolah.go.id"})
     syncer.sync_agency("pemkotdemo")
 
     assert findings_of(factory, TEACHER)["last-sync"]["code"] == "last-sync"
@@ -192,10 +182,11 @@ def test_a_refused_record_is_kept_with_why_until_a_later_run_applies_one(factory
         assert s.execute(select(registry_refused)).first() is None
 
 
-def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory, syncer, registry):
+def test_a_new_employee_the_import_refused_is_explained_not_just_missing(factory, syncer, demo_registry,
+                                                                         demo_masterdata):
     newcomer = "199505052020122001"
-    teacher = next(e for e in DEMO["employees"] if e["nip"] == TEACHER)
-    registry.put_employee(newcomer, {**teacher, "nip": newcomer, "nik": "31710145059"})
+    teacher = next(e for e in demo_masterdata["employees"] if e["nip"] == TEACHER)
+    demo_registry.put_employee(newcomer, {**teacher, "nip": newcomer, "nik": "31710145059"})
 
     syncer.sync_agency("pemkotdemo")
 
@@ -223,8 +214,10 @@ def test_a_supervisor_missing_from_the_registry_run_is_named_in_registry_words(f
     assert "Sinkronisasi ASN" in found["detail"]
 
 
-def test_sinkronisasi_asn_of_one_nip_brings_its_agency_unit_and_position(factory, syncer, registry):
-    registry.put_employee(KEPSEK, {**next(e for e in DEMO["employees"] if e["nip"] == KEPSEK), "supervisor_nip": None})
+def test_sinkronisasi_asn_of_one_nip_brings_its_agency_unit_and_position(factory, syncer, demo_registry,
+                                                                         demo_masterdata):
+    kepsek = next(e for e in demo_masterdata["employees"] if e["nip"] == KEPSEK)
+    demo_registry.put_employee(KEPSEK, {**kepsek, "supervisor_nip": None})
 
     run = runs.sync_me(factory, syncer, ctx(Caller(KEPSEK)))
 
@@ -320,26 +313,26 @@ def test_the_schedule_lease_is_held_by_one_owner_at_a_time(factory):
 
 # --- the streaming applier ----------------------------------------------------------------------------
 
-def test_employees_listed_before_their_supervisor_wait_for_it_across_chunks(factory, monkeypatch):
+def test_employees_listed_before_their_supervisor_wait_for_it_across_chunks(factory, monkeypatch, demo_masterdata):
     yields = []
     # The stream's own turns only (SQLite statements give the hub turns of their own).
     monkeypatch.setattr("sync.stream.eventlet", types.SimpleNamespace(sleep=lambda s=0: yields.append(s)))
     applier = StreamApplier(factory, OUTBOX, chunk_size=3)
     for kind in ("agencies", "units", "positions"):
-        applier.feed_all(kind, DEMO[kind])
-    applier.feed_all("employees", reversed(DEMO["employees"]))  # every subordinate before its supervisor
+        applier.feed_all(kind, demo_masterdata[kind])
+    applier.feed_all("employees", reversed(demo_masterdata["employees"]))  # every subordinate before its supervisor
     applier.close()
 
-    employees = len(DEMO["employees"])
+    employees = len(demo_masterdata["employees"])
     assert applier.counts["employees"] == {"created": employees, "updated": 0, "unchanged": 0, "rejected": 0}
     assert applier.error_count == 0 and len(yields) == applier.chunks > employees // 3
 
 
-def test_what_can_never_be_placed_is_reported_with_the_imports_own_errors(factory):
+def test_what_can_never_be_placed_is_reported_with_the_imports_own_errors(factory, demo_masterdata):
     applier = StreamApplier(factory, OUTBOX, chunk_size=2)
     for kind in ("agencies", "units", "positions"):
-        applier.feed_all(kind, DEMO[kind])
-    orphan = {**DEMO["employees"][1], "supervisor_nip": "196001011990031001"}
+        applier.feed_all(kind, demo_masterdata[kind])
+    orphan = {**demo_masterdata["employees"][1], "supervisor_nip": "196001011990031001"}
     applier.feed("employees", orphan)
     applier.close()
     assert applier.counts["employees"]["rejected"] == 1

@@ -7,11 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory
 from ekinerja_kernel.errors import DomainError
 from sync import repairs
-from sync.handlers import import_records
-from sync.tables import OUTBOX, acting, employees, metadata, repair_audit
+from sync.tables import OUTBOX, acting, employees, repair_audit
 
 HEAD = "197001012000031001"
 MID = "198002142005042002"
@@ -21,11 +19,8 @@ ADMIN_A = "199502212020111013"
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    report = import_records(factory, OUTBOX, {
+def factory(sync_db, import_master_data):
+    import_master_data({
         "agencies": [{"id": "ag1", "name": "Kementerian A", "kind": "pusat"},
                      {"id": "ag2", "name": "Pemkot B", "kind": "daerah"}],
         "units": [{"id": "a-root", "agency_id": "ag1", "name": "Setjen"},
@@ -42,11 +37,9 @@ def factory(tmp_path):
             row(OTHER, "3171010101900003", None, agency_id="ag2", unit_id="b-root", position_id="pb",
                 employment_type="PPPK", golongan="IX"),
         ]})
-    assert report["rejected"] == 0, report["errors"]
-    with factory() as s, s.begin():
+    with sync_db.begin() as s:
         s.execute(OUTBOX.table.delete())
-    yield factory
-    engine.dispose()
+    return sync_db
 
 
 def row(nip, nik, supervisor, **over):

@@ -7,13 +7,12 @@ from collections import Counter
 
 import pytest
 
-from ekinerja_kernel.db import make_engine, session_factory
 from sync import synthetic
 from sync.domain.graph import dependency_order
 from sync.domain.identifiers import PNS, PPPK, nik_nip_mismatches, parse_nik, parse_nip
 from sync.domain.records import parse_agency, parse_employee, parse_position, parse_unit
 from sync.handlers import import_records
-from sync.tables import OUTBOX, metadata
+from sync.tables import OUTBOX
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +100,10 @@ def test_scales_the_number_of_agencies():
         synthetic.plan_agencies(10, 1)
 
 
-def test_the_import_accepts_every_row(tmp_path):
+def test_the_import_accepts_every_row(sync_db):
     out = io.StringIO()
     synthetic.write_json(out, 400, seed=3)
-    engine = make_engine(f"sqlite:///{tmp_path / 'sync.db'}")
-    metadata.create_all(engine)
-    report = import_records(session_factory(engine), OUTBOX, json.loads(out.getvalue()))
-    engine.dispose()
+    report = import_records(sync_db, OUTBOX, json.loads(out.getvalue()))
     assert report["rejected"] == 0 and report["warnings"] == []
     assert report["counts"]["employees"]["created"] == 400
 

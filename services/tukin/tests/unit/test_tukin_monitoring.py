@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select, update
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.monitoring import rupiah
 from tukin import facts, handlers, monitoring
 from tukin.monitoring_tables import MONTHS, READS
-from tukin.tables import OUTBOX, metadata, results, runs
+from tukin.tables import OUTBOX, results, runs
 
-POLICY = Path(handlers.__file__).parent / "domain" / "policies" / "kemendemo.yaml"
 AGENCY, MONTH = "kemendemo", "2026-10"
 BOSS, ANA, BEN, NOKELAS = "197001012000031001", "198002142005042002", "198609262015051001", "199001012022211001"
 WORKING = [dt.date(2026, 10, d) for d in range(1, 32) if dt.date(2026, 10, d).weekday() < 5]
@@ -52,12 +49,9 @@ BKN = ctx("196501012000011001", "admin_nasional", agency="bkn")
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'tukin.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with unit_of_work(factory) as s:
-        handlers.save_policy(s, yaml.safe_load(POLICY.read_text()), "test")
+def factory(tukin_db, save_demo_policy):
+    factory = tukin_db
+    save_demo_policy(AGENCY)
     for unit, parent in (("root", None), ("u1", "root"), ("u2", "root")):
         monitoring.on_unit_event(factory, event("unit.upserted", {"id": unit, "agency_id": AGENCY,
                                                                   "parent_id": parent, "name": unit, "kind": "unit"}))
@@ -67,8 +61,7 @@ def factory(tmp_path):
     for nip in (BOSS, ANA, BEN, NOKELAS):
         for day in WORKING:
             facts.on_event(factory, closed(nip, day, "belum_diisi" if nip == BEN and day.day < 8 else "disetujui"))
-    yield factory
-    engine.dispose()
+    return factory
 
 
 def consistent(factory):

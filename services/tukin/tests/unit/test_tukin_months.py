@@ -7,14 +7,13 @@ import pytest
 from sqlalchemy import insert
 
 from ekinerja_kernel.caller import Caller, RequestContext
-from ekinerja_kernel.db import make_engine, session_factory, unit_of_work
+from ekinerja_kernel.db import unit_of_work
 from ekinerja_kernel.errors import DomainError
 from ekinerja_kernel.events import utcnow
 from tukin.domain.months import has_closed, parse_month
-from tukin.domain.policy import DEMO_POLICIES_DIR, load_policy_file
-from tukin.handlers import export, save_policy
+from tukin.handlers import export
 from tukin.monthly import compute_agency_month
-from tukin.tables import OUTBOX, days, employees, metadata
+from tukin.tables import OUTBOX, days, employees
 
 D = dt.date
 EKO = "198005122013071005"
@@ -51,17 +50,13 @@ def test_a_month_closes_once_it_is_over_and_a_day_after_it_was_closed():
 
 
 @pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'tukin.db'}")
-    metadata.create_all(engine)
-    factory = session_factory(engine)
-    with unit_of_work(factory) as s:
-        save_policy(s, load_policy_file(DEMO_POLICIES_DIR / "kemendemo.yaml").to_dict(), "test")
+def factory(tukin_db, save_demo_policy):
+    save_demo_policy("kemendemo")
+    with unit_of_work(tukin_db) as s:
         s.execute(insert(employees).values(nip=EKO, name="Eko", status="active", agency_id="kemendemo",
                                            unit_id="kd-bag-prog", supervisor_nip=None, kelas_jabatan=6,
                                            updated_at=utcnow()))
-    yield factory
-    engine.dispose()
+    return tukin_db
 
 
 def close(factory, *dates, status="disetujui"):
