@@ -4,6 +4,7 @@ policies, and the version in force on a date."""
 import copy
 import datetime as dt
 import json
+import typing
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,7 @@ from tukin.domain.policy import (
     PredikatParams,
     PredikatSource,
     ReturnedEntriesParams,
+    Rule,
     RuleKind,
     demo_policies,
     load_policy_file,
@@ -63,11 +65,11 @@ def test_a_good_policy_is_read_with_every_rule_kind():
     assert policy.cap_percent == Decimal(100)  # default
     blank, consecutive, returned, no_report, predikat = policy.rules
     assert blank.params == BlankDayParams(percent=Decimal("2.5")) and blank.applies_to is Part.DISCIPLINE
-    assert consecutive.params == ConsecutiveBlankParams(10, Decimal(100))
+    assert consecutive.params == ConsecutiveBlankParams(threshold_days=10, percent=Decimal(100))
     assert isinstance(returned.params, ReturnedEntriesParams) and returned.params.basis is Basis.PAID
     assert [(b.low, b.high, b.percent) for b in returned.params.bands] == [
         (1, 5, Decimal(90)), (6, 10, Decimal(85)), (11, None, Decimal(80))]
-    assert no_report.params == NoReportMonthParams(Decimal(35))
+    assert no_report.params == NoReportMonthParams(percent=Decimal(35))
     assert isinstance(predikat.params, PredikatParams)
     assert dict(predikat.params.percents) == {Predikat.KURANG: Decimal(1), Predikat.SANGAT_KURANG: Decimal(2)}
     assert predikat.params.source is PredikatSource.LATEST and predikat.params.basis is Basis.DEDUCTED
@@ -203,7 +205,7 @@ def test_the_two_demo_policies_load_from_yaml():
         (RuleKind.BLANK_DAY, Part.DISCIPLINE), (RuleKind.CONSECUTIVE_BLANK, Part.DISCIPLINE),
         (RuleKind.PREDIKAT, Part.PERFORMANCE)]
     assert kemendemo.rules[0].params.percent == Decimal("2.5")
-    assert kemendemo.rules[1].params == ConsecutiveBlankParams(10, Decimal(100))
+    assert kemendemo.rules[1].params == ConsecutiveBlankParams(threshold_days=10, percent=Decimal(100))
     assert dict(kemendemo.rules[2].params.percents) == {Predikat.KURANG: 1, Predikat.SANGAT_KURANG: 2}
 
     pemkot = load_policy_file(DEMO_POLICIES_DIR / "pemkotdemo.yaml")
@@ -213,7 +215,7 @@ def test_the_two_demo_policies_load_from_yaml():
     assert returned.kind is RuleKind.RETURNED_ENTRIES and returned.params.basis is Basis.PAID
     assert [(b.low, b.high, b.percent) for b in returned.params.bands] == [
         (1, 5, 90), (6, 10, 85), (11, None, 80)]
-    assert no_report.params == NoReportMonthParams(Decimal(35)) and no_report.applies_to is Part.PERFORMANCE
+    assert no_report.params == NoReportMonthParams(percent=Decimal(35)) and no_report.applies_to is Part.PERFORMANCE
 
     assert {p.agency_id for p in demo_policies()} == {"kemendemo", "pemkotdemo"}
 
@@ -304,3 +306,38 @@ def test_two_versions_starting_the_same_day_conflict():
     with pytest.raises(DomainError) as caught:
         policy_in_force([_version("2026-01-01"), _version("2026-01-01", percent=3)], D(2026, 3, 1))
     assert caught.value.status == 409 and caught.value.code == "tukin-policy-conflict"
+
+
+def test_what_pydantic_finds_is_said_in_our_words():
+    raw = dict(GOOD, split=None, rules=[
+        "blank_day",
+        {"kind": "late_arrival", "applies_to": "everything", "params": {"minutes": 5}},
+        {"kind": "no_report_month", "applies_to": "performance", "params": "35"},
+        {"kind": "returned_entries", "applies_to": "performance",
+         "params": {"bands": [7, {"from": 1, "to": None, "percent": 90}, {"from": 2, "percent": 80}]}},
+    ])
+    with pytest.raises(DomainError) as caught:
+        parse_policy(raw)
+    assert [(e.field, e.rule, e.detail, e.detail_id) for e in caught.value.errors] == [
+        ("split", "required", "split is required.", "split wajib diisi."),
+        ("rules[0]", "object", "rules[0] must be an object (key: value).",
+         "rules[0] harus berupa objek (kunci: nilai)."),
+        ("rules[1].kind", "one-of",
+         "rules[1].kind must be one of: blank_day, consecutive_blank, returned_entries, no_report_month, predikat.",
+         "rules[1].kind harus salah satu dari: blank_day, consecutive_blank, returned_entries, no_report_month, "
+         "predikat."),
+        ("rules[1].applies_to", "one-of", "rules[1].applies_to must be one of: performance, discipline, total.",
+         "rules[1].applies_to harus salah satu dari: performance, discipline, total."),
+        ("rules[2].params", "object", "rules[2].params must be an object (key: value).",
+         "rules[2].params harus berupa objek (kunci: nilai)."),
+        ("rules[3].params.bands[0]", "object", "rules[3].params.bands[0] must be an object (key: value).",
+         "rules[3].params.bands[0] harus berupa objek (kunci: nilai)."),
+        ("rules[3].params.bands[2].from", "after-open-band",
+         "rules[3].params.bands[1] has no upper bound (to: null), so no band can follow it.",
+         "rules[3].params.bands[1] tidak memiliki batas atas (to: null), jadi tidak boleh ada rentang sesudahnya."),
+    ]
+
+
+def test_every_rule_kind_has_its_model_in_the_union():
+    models = typing.get_args(typing.get_args(Rule)[0])
+    assert sorted(typing.get_args(m.model_fields["kind"].annotation)[0] for m in models) == sorted(RuleKind)

@@ -63,6 +63,14 @@ PART_EN = {Part.PERFORMANCE: "performance part", Part.DISCIPLINE: "discipline pa
 KIND_ID = {AllowanceKind.TUKIN: "Tunjangan kinerja (Tukin)", AllowanceKind.TPP: "Tambahan penghasilan pegawai (TPP)"}
 KIND_EN = {AllowanceKind.TUKIN: "Performance allowance (Tukin)",
            AllowanceKind.TPP: "Additional employee income (TPP)"}
+# Each rule kind's deduction column in the payroll file (payroll.py): Indonesian, English.
+KIND_HEADINGS: dict[str, tuple[str, str]] = {
+    RuleKind.BLANK_DAY: ("Potongan hari tanpa progres", "Blank-day deduction"),
+    RuleKind.CONSECUTIVE_BLANK: ("Potongan hari berturut-turut", "Consecutive blank days deduction"),
+    RuleKind.RETURNED_ENTRIES: ("Potongan entri dikembalikan", "Returned entries deduction"),
+    RuleKind.NO_REPORT_MONTH: ("Potongan tanpa laporan sebulan", "No-report month deduction"),
+    RuleKind.PREDIKAT: ("Potongan predikat", "Predikat deduction"),
+}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Column -> (Indonesian heading, English heading); deduction columns are added per rule kind.
+from .compute import KIND_HEADINGS
+
+# Column -> (Indonesian heading, English heading); deduction columns are added per rule kind
+# (compute.KIND_HEADINGS).
 FIXED_BEFORE = ("month", "revision", "nip", "name", "unit_id", "kelas_jabatan", "gross")
 FIXED_AFTER = ("cap", "total_deduction", "net", "note")
 HEADINGS = {
@@ -19,13 +22,6 @@ HEADINGS = {
     "gross": ("Bruto (Rp)", "Gross (Rp)"), "cap": ("Batas potongan (Rp)", "Cap (Rp)"),
     "total_deduction": ("Jumlah potongan (Rp)", "Total deduction (Rp)"), "net": ("Diterima (Rp)", "Net (Rp)"),
     "note": ("Keterangan", "Note"),
-}
-KIND_HEADINGS = {
-    "blank_day": ("Potongan hari tanpa progres", "Blank-day deduction"),
-    "consecutive_blank": ("Potongan hari berturut-turut", "Consecutive blank days deduction"),
-    "returned_entries": ("Potongan entri dikembalikan", "Returned entries deduction"),
-    "no_report_month": ("Potongan tanpa laporan sebulan", "No-report month deduction"),
-    "predikat": ("Potongan predikat", "Predikat deduction"),
 }
 MONEY = frozenset({"gross", "cap", "total_deduction", "net"})
 

@@ -52,6 +52,11 @@ the default this means a part can be cut to zero but no further, and the whole a
 
 Every percent is exact (up to 4 decimal places); base amounts are whole rupiah. Every broken
 rule of a policy is reported at once, each with its path (`rules[2].params.bands[0].from`).
+
+The policy is read by pydantic models, one per part of it; the rules are a union discriminated by
+`kind`, one model per kind. Each field's own rule says what is wrong in our words (a rule code, an
+English and an Indonesian sentence) and pydantic collects them with their locations. A null is
+read as the key left out, except where the API refuses it (`cap_percent: null`).
 """
 
 from __future__ import annotations
@@ -59,16 +64,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapSerializer,
+    WrapValidator,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, PydanticUseDefault
 
 from ekinerja_kernel.errors import DomainError, FieldError, validation_error
 
@@ -82,6 +104,7 @@ MAX_BANDS = 20
 MAX_RULES = 50
 MAX_TEXT = 300
 MAX_THRESHOLD_DAYS = 31
+MAX_BAND_COUNT = 10_000
 DEMO_POLICIES_DIR = Path(__file__).parent / "policies"
 
 
@@ -121,11 +144,295 @@ class PredikatSource(StrEnum):
     PREVIOUS_YEAR = "previous_year"  # the annual predikat of the year before the month
 
 
-@dataclass(frozen=True)
-class Band:
-    low: int  # "from", inclusive
-    high: int | None  # "to", inclusive; None: no upper bound
-    percent: Decimal
+# --- errors: our words at pydantic's locations ----------------------------------------------------
+#
+# A field's rule raises `_broken(rule, en, id)`: the API's rule code and its two sentences. A
+# validator does not know where it is, so a sentence names the field as {path} (its parent as
+# {parent}, the list item before the one it is in as {previous}). pydantic collects the errors with
+# their locations; `_field_error` writes each location as a path and fills the sentences in.
+
+Loc = tuple[str | int, ...]
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+
+
+def _broken(rule: str, en: str, id_: str) -> PydanticCustomError:
+    return PydanticCustomError(rule, "{detail}", {"detail": en, "detail_id": id_})
+
+
+_REQUIRED = ("required", "{path} is required.", "{path} wajib diisi.")
+_OBJECT = ("object", "{path} must be an object (key: value).", "{path} harus berupa objek (kunci: nilai).")
+# pydantic's own error types that a policy can meet, in our words (pydantic's own are English only);
+# null where an object is needed is a required field left out.
+_PYDANTIC = {"model_type": _OBJECT, "dict_type": _OBJECT, "missing": _REQUIRED}
+_OTHER = ("invalid", "{path} is not valid.", "{path} tidak valid.")
+_NUMBERED = ("rules", "bands")  # their items are numbered (rules[2]); another number is a key (base_amounts.8)
+_NAMES = re.compile(r"\{(path|parent|previous)\}")
+
+
+def _path(loc: Sequence[str | int]) -> str:
+    path, previous = "", None
+    for part in loc:
+        if part == "[key]":
+            continue  # pydantic's mark of an error in a key: the path names the entry either way
+        path += f"[{part}]" if isinstance(part, int) and previous in _NUMBERED else f".{part}" if path else str(part)
+        previous = part
+    return path if loc else "policy"
+
+
+def _field_error(error: ErrorDetails) -> FieldError:
+    loc, ctx = error["loc"], error.get("ctx") or {}
+    if "detail_id" in ctx:
+        rule, en, id_ = error["type"], str(ctx["detail"]), str(ctx["detail_id"])
+    elif error["type"] in ("model_type", "dict_type") and error["input"] is None:
+        rule, en, id_ = _REQUIRED
+    else:
+        rule, en, id_ = _PYDANTIC.get(error["type"], _OTHER)
+    item = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+    previous = loc if item is None else (*loc[:item], int(loc[item]) - 1)
+    names = {"path": _path(loc), "parent": _path(loc[:-1]), "previous": _path(previous)}
+    return FieldError(names["path"], rule, _NAMES.sub(lambda m: names[m[1]], en),
+                      _NAMES.sub(lambda m: names[m[1]], id_))
+
+
+def _invalid(errors: list[FieldError]) -> DomainError:
+    return validation_error(errors, detail="The allowance policy breaks one or more rules.",
+                            detail_id="Kebijakan tunjangan melanggar satu atau lebih aturan.")
+
+
+def _loc(key: Any) -> str | int:
+    """A key as a location: text or a number as it is, anything else (YAML true, null) as text."""
+    return key if isinstance(key, str) or _is_int(key) else str(key)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _at(loc: Loc, value: Any, error: PydanticCustomError) -> InitErrorDetails:
+    return InitErrorDetails(type=error, loc=loc, input=value)
+
+
+def _with(found: list[InitErrorDetails], handler: Callable[[Any], T], value: Any, *,
+          where: Callable[[Loc], Loc] | None = None, position: Callable[[Loc], int] | None = None) -> T:
+    """handler(value), with the errors `found` beside it reported together with its own (at
+    `where` their locations are written): all found first, or item by item by `position`."""
+    try:
+        result = handler(value)
+    except ValidationError as error:
+        if not found and where is None:
+            raise
+        theirs = [_at(where(e["loc"]) if where else e["loc"], e["input"],
+                      PydanticCustomError(e["type"], e["msg"], e.get("ctx"))) for e in error.errors()]
+    else:
+        if not found:
+            return result
+        theirs = []
+    errors = [*found, *theirs] if position is None else sorted([*theirs, *found], key=lambda e: position(e["loc"]))
+    raise ValidationError.from_exception_data("policy", errors)
+
+
+def _valid(read: Callable[[Any], T], value: Any) -> T | None:
+    try:
+        return read(value)
+    except PydanticCustomError:
+        return None
+
+
+# --- what one value may be ------------------------------------------------------------------------
+#
+# Each reader takes the raw value (a null too) and returns it read or raises its rule; one that is
+# `optional` reads null as the field's default. They run as BeforeValidators: what they return is
+# already of the field's type, so pydantic's own check of it passes and its serializer knows it.
+
+_INT_TEXT = re.compile(r"^[0-9]{1,12}$")
+_DECIMAL_TEXT = re.compile(r"^[0-9]{1,6}(\.[0-9]+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _text(*, optional: bool = False) -> Callable[[Any], str | None]:
+    def read(value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if optional:
+                return None
+            raise _broken(*_REQUIRED)
+        if not isinstance(value, str):
+            raise _broken("text", "{path} must be text.", "{path} harus berupa teks.")
+        if len(value.strip()) > MAX_TEXT:
+            raise _broken("max-length", f"{{path}} is at most {MAX_TEXT} characters.",
+                          f"{{path}} paling banyak {MAX_TEXT} karakter.")
+        return value.strip()
+    return read
+
+
+def _one_of(cls: type[E], *, optional: bool = False) -> Callable[[Any], E]:
+    allowed = ", ".join(m.value for m in cls)
+
+    def read(value: Any) -> E:
+        if value is None and optional:
+            raise PydanticUseDefault()
+        if value is None:
+            raise _broken("required", f"{{path}} is required (one of: {allowed}).",
+                          f"{{path}} wajib diisi (salah satu dari: {allowed}).")
+        try:
+            return cls(value)
+        except ValueError:
+            raise _broken("one-of", f"{{path}} must be one of: {allowed}.",
+                          f"{{path}} harus salah satu dari: {allowed}.") from None
+    return read
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value  # YAML reads 2026-01-01 as a date already
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if value is None:
+        raise _broken("required", "{path} is required (a date, YYYY-MM-DD).",
+                      "{path} wajib diisi (tanggal, YYYY-MM-DD).")
+    raise _broken("date", "{path} must be a real date written YYYY-MM-DD.",
+                  "{path} harus tanggal yang benar dengan format YYYY-MM-DD.")
+
+
+def _int(value: Any) -> int | None:
+    """A whole number written as one or as text (never a bool)."""
+    if _is_int(value):
+        return int(value)
+    return int(value.strip()) if isinstance(value, str) and _INT_TEXT.match(value.strip()) else None
+
+
+def _whole(low: int, high: int, what: str = "", what_id: str = "") -> Callable[[Any], int]:
+    def read(value: Any) -> int:
+        number = _int(value)
+        if number is not None and low <= number <= high:
+            return number
+        if value is None:
+            raise _broken(*_REQUIRED)
+        raise _broken("range", f"{{path}} must be a whole number{what} from {low} to {high}.",
+                      f"{{path}} harus bilangan bulat{what_id} dari {low} sampai {high}.")
+    return read
+
+
+def _percent(*, positive: bool = False, optional: bool = False) -> Callable[[Any], Decimal]:
+    """0..100 (above 0 when `positive`), a number or text, at most 4 decimal places."""
+    low, low_id = ("above 0", "lebih dari 0") if positive else ("from 0", "dari 0")
+
+    def read(value: Any) -> Decimal:
+        if value is None and optional:
+            raise PydanticUseDefault()
+        if value is None:
+            raise _broken("required", f"{{path}} is required (a percentage {low} to 100).",
+                          f"{{path}} wajib diisi (persentase {low_id} sampai 100).")
+        number = None
+        if _is_int(value) or isinstance(value, Decimal):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))  # 2.5 -> Decimal("2.5"), never the binary expansion
+        elif isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+            number = Decimal(value.strip())
+        if number is None or not number.is_finite() or not ZERO <= number <= HUNDRED or (positive and not number):
+            raise _broken("percent", f"{{path}} must be a percentage {low} to 100.",
+                          f"{{path}} harus persentase {low_id} sampai 100.")
+        if number != number.quantize(Decimal(10) ** -MAX_PERCENT_PLACES):
+            raise _broken("precision", f"{{path}} has at most {MAX_PERCENT_PLACES} decimal places.",
+                          f"{{path}} paling banyak {MAX_PERCENT_PLACES} angka di belakang koma.")
+        return number.normalize() if number else ZERO
+    return read
+
+
+def _rupiah(value: Any) -> Decimal:
+    number = _int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    if number is None or not 1 <= number <= MAX_BASE_AMOUNT:
+        raise _broken("rupiah", f"{{path}} must be a whole number of rupiah from 1 to {MAX_BASE_AMOUNT:,}.",
+                      f"{{path}} harus bilangan bulat rupiah dari 1 sampai {MAX_BASE_AMOUNT:,}.".replace(",", "."))
+    return Decimal(number)
+
+
+def _predikat(value: Any) -> Predikat:
+    found, errors = read_predikat(value, "{path}")
+    if found is None:
+        raise _broken(errors[0].rule, errors[0].detail, errors[0].detail_id)
+    return found
+
+
+_kelas = _whole(KELAS_MIN, KELAS_MAX, " (kelas jabatan)", " (kelas jabatan)")
+_count = _whole(1, MAX_BAND_COUNT)
+_AS_TEXT = PlainSerializer(plain, return_type=str, when_used="json-unless-none")  # 7.50 -> "7.5", never 7.5
+_AS_DICT = WrapSerializer(lambda value, handler: handler(dict(value)))  # a read-only mapping written as a dict
+Percent = Annotated[Decimal, BeforeValidator(_percent()), _AS_TEXT]
+PositivePercent = Annotated[Decimal, BeforeValidator(_percent(positive=True)), _AS_TEXT]
+OptionalText = Annotated[str | None, BeforeValidator(_text(optional=True))]
+
+
+def _entries(read_key: Callable[[Any], Any], read_item: Callable[[Any], Any],
+             twice: Callable[[Any], PydanticCustomError]) -> Callable[[Any, ValidatorFunctionWrapHandler], Any]:
+    """A mapping's validator around pydantic's, which reads each entry: besides, a key read as the
+    same as an earlier one with a valid value ("8" after 8, "Kurang" after "kurang") is `twice`; an
+    entry's path has its key as written; the errors are listed entry by entry."""
+    def read(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if not isinstance(value, Mapping):
+            return handler(value)  # pydantic: not an object
+        found, seen = [], set()
+        for key, item in value.items():
+            key_read = _valid(read_key, key)
+            if key_read is not None and key_read in seen:
+                found.append(_at((_loc(key),), item, twice(key_read)))
+            elif key_read is not None and _valid(read_item, item) is not None:
+                seen.add(key_read)
+        # pydantic names a key that is not text as a number (true: 1) or as its repr (null: "None")
+        written = {key if isinstance(key, str | int) else repr(key): _loc(key) for key in value}
+        positions = {_loc(key): i for i, key in enumerate(value)}
+        return _with(found, handler, value, where=lambda loc: (written.get(loc[0], loc[0]), *loc[1:]) if loc else loc,
+                     position=lambda loc: positions.get(loc[0], len(positions)) if loc else -1)
+    return read
+
+
+# --- the models -----------------------------------------------------------------------------------
+
+class _Part(BaseModel):
+    """A part of a policy: frozen. A key that is none of its fields is reported (with the known
+    ones) together with whatever else is wrong in it, and a required field left out reads as null,
+    so its own rule says what it needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _known_keys_only(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if not isinstance(value, Mapping):
+            return handler(value)  # pydantic: not an object
+        fields = {field.alias or name: field for name, field in cls.model_fields.items()}
+        listed = ", ".join(fields)
+        unknown = _broken("unknown", f"{{path}} is not a known setting (known: {listed}).",
+                          f"{{path}} bukan pengaturan yang dikenal (yang dikenal: {listed}).")
+        found = [_at((_loc(key),), item, unknown) for key, item in value.items() if key not in fields]
+        return _with(found, handler, {**{k: None for k, f in fields.items() if f.is_required()}, **value})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON, decimals as text; `parse_policy` reads a policy's back."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Band(_Part):
+    """{from, to, percent} over whole counts, both bounds inclusive; `to` null: no upper bound."""
+
+    low: Annotated[int, BeforeValidator(_count)] = Field(alias="from")
+    high: Annotated[int | None, BeforeValidator(lambda v: None if v is None else _count(v))] = Field(None, alias="to")
+    percent: Percent
+
+    @field_validator("high")
+    @classmethod
+    def _not_below_from(cls, high: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("low")
+        if high is not None and low is not None and high < low:
+            raise _broken("order", f"{{path}} must not be less than {{parent}}.from ({low}).",
+                          f"{{path}} tidak boleh kurang dari {{parent}}.from ({low}).")
+        return high
 
     def contains(self, count: int) -> bool:
         return count >= self.low and (self.high is None or count <= self.high)
@@ -136,99 +443,222 @@ class Band:
             return f"> {self.low - 1}" if self.low > 1 else "≥ 1"
         return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"from": self.low, "to": self.high, "percent": plain(self.percent)}
-
 
 def find_band(bands: Iterable[Band], count: int) -> Band | None:
     return next((b for b in bands if b.contains(count)), None)
 
 
-@dataclass(frozen=True)
-class BlankDayParams:
-    percent: Decimal | None = None  # per blank day
-    bands: tuple[Band, ...] = ()  # or by the number of blank days
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.percent is not None:
-            return {"percent": plain(self.percent)}
-        return {"bands": [b.to_dict() for b in self.bands]}
-
-
-@dataclass(frozen=True)
-class ConsecutiveBlankParams:
-    threshold_days: int
-    percent: Decimal
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"threshold_days": self.threshold_days, "percent": plain(self.percent)}
-
-
-@dataclass(frozen=True)
-class ReturnedEntriesParams:
-    bands: tuple[Band, ...]
-    basis: Basis = Basis.DEDUCTED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bands": [b.to_dict() for b in self.bands], "basis": self.basis.value}
-
-
-@dataclass(frozen=True)
-class NoReportMonthParams:
-    percent: Decimal
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"percent": plain(self.percent)}
+def _gaps(bands: list[Any]) -> list[InitErrorDetails]:
+    """Each band starts right after the one before: no gap, no overlap, none after a band without an
+    upper bound. A bound that its band refuses (the band says why) is left out."""
+    errors = []
+    previous_high: int | None = None
+    previous_open = False
+    for i, band in enumerate(bands):
+        if not isinstance(band, Mapping):
+            previous_high, previous_open = None, False
+            continue
+        low, high = _valid(_count, band.get("from")), _valid(_count, band.get("to"))
+        if low is not None and high is not None and high < low:
+            high = None
+        if previous_open:
+            errors.append(_at((i, "from"), band.get("from"), _broken(
+                "after-open-band", "{previous} has no upper bound (to: null), so no band can follow it.",
+                "{previous} tidak memiliki batas atas (to: null), jadi tidak boleh ada rentang sesudahnya.")))
+        elif previous_high is not None and low is not None and low != previous_high + 1:
+            errors.append(_at((i, "from"), band.get("from"), _broken(
+                "contiguous",
+                f"{{path}} must be {previous_high + 1}, right after the previous band (no gaps, no overlaps).",
+                f"{{path}} harus {previous_high + 1}, tepat sesudah rentang sebelumnya (tanpa celah dan tumpang "
+                "tindih).")))
+        previous_open = band.get("to") is None and low is not None
+        previous_high = high
+    return errors
 
 
-@dataclass(frozen=True)
-class PredikatParams:
-    percents: Mapping[Predikat, Decimal]
-    basis: Basis = Basis.DEDUCTED
-    source: PredikatSource = PredikatSource.LATEST
-    no_evaluation: Decimal | None = None
-
-    def __post_init__(self) -> None:
-        ordered = {p: self.percents[p] for p in ORDER if p in self.percents}
-        object.__setattr__(self, "percents", MappingProxyType(ordered))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"percents": {p.value: plain(v) for p, v in self.percents.items()}, "basis": self.basis.value,
-                "source": self.source.value,
-                "no_evaluation": None if self.no_evaluation is None else plain(self.no_evaluation)}
-
-
-RuleParams = BlankDayParams | ConsecutiveBlankParams | ReturnedEntriesParams | NoReportMonthParams | PredikatParams
+def _bands(*, optional: bool = False) -> WrapValidator:
+    def read(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if value is None and optional:
+            raise PydanticUseDefault()
+        if value is None:
+            raise _broken("required", "{path} is required (a list of {from, to, percent}).",
+                          "{path} wajib diisi (daftar {from, to, percent}).")
+        if not isinstance(value, list) or not value:
+            raise _broken("list", "{path} must be a non-empty list of {from, to, percent}.",
+                          "{path} harus berupa daftar {from, to, percent} yang tidak kosong.")
+        if len(value) > MAX_BANDS:
+            raise _broken("max-items", f"{{path}} has at most {MAX_BANDS} bands.",
+                          f"{{path}} paling banyak {MAX_BANDS} rentang.")
+        return _with(_gaps(value), handler, value, position=lambda loc: int(loc[0]) if loc else -1)
+    return WrapValidator(read)
 
 
-@dataclass(frozen=True)
-class Rule:
-    kind: RuleKind
-    applies_to: Part
-    params: RuleParams
-    reference: str | None = None  # legal basis shown with the line
+# --- the rule kinds: one model of parameters and one rule model each, in the union `Rule` ---------
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "applies_to": self.applies_to.value, "params": self.params.to_dict(),
-                "reference": self.reference}
+class BlankDayParams(_Part):
+    percent: Annotated[Decimal | None, BeforeValidator(_percent(positive=True, optional=True)), _AS_TEXT] = None
+    bands: Annotated[tuple[Band, ...], _bands(optional=True)] = ()  # or by the number of blank days
+
+    @model_validator(mode="before")
+    @classmethod
+    def _percent_or_bands(cls, value: Any) -> Any:
+        if isinstance(value, Mapping) and (value.get("percent") is None) == (value.get("bands") is None):
+            raise _broken("percent-or-bands",
+                          "{path} needs either percent (per blank day) or bands (by the number of blank days), "
+                          "not both.",
+                          "{path} memerlukan percent (per hari kosong) atau bands (menurut jumlah hari kosong), "
+                          "tidak keduanya.")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _the_one_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        written = handler(self)
+        return {"percent": written["percent"]} if self.percent is not None else {"bands": written["bands"]}
 
 
-@dataclass(frozen=True)
-class Policy:
-    agency_id: str
-    kind: AllowanceKind
-    effective_from: dt.date
-    base_amounts: Mapping[int, Decimal]  # kelas jabatan -> whole rupiah a month
-    performance_percent: Decimal
-    discipline_percent: Decimal
-    rules: tuple[Rule, ...] = ()
-    cap_percent: Decimal = HUNDRED
-    name: str | None = None
-    reference: str | None = None
+class ConsecutiveBlankParams(_Part):
+    threshold_days: Annotated[int, BeforeValidator(_whole(1, MAX_THRESHOLD_DAYS, " of working days", " hari kerja"))]
+    percent: PositivePercent
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "base_amounts", MappingProxyType(dict(sorted(self.base_amounts.items()))))
-        object.__setattr__(self, "rules", tuple(self.rules))
+
+class ReturnedEntriesParams(_Part):
+    bands: Annotated[tuple[Band, ...], _bands()]
+    basis: Annotated[Basis, BeforeValidator(_one_of(Basis, optional=True))] = Basis.DEDUCTED
+
+
+class NoReportMonthParams(_Part):
+    percent: PositivePercent
+
+
+def _percents(value: Any, handler: ValidatorFunctionWrapHandler) -> Mapping[Predikat, Decimal]:
+    if isinstance(value, Mapping) and not value:
+        raise _broken("required", "{path} must name at least one predikat.",
+                      "{path} harus memuat sekurang-kurangnya satu predikat.")
+    read = _entries(_predikat, _percent(), lambda p: _broken(
+        "unique", f"{{path}}: predikat {p.value} is given twice.", f"{{path}}: predikat {p.value} tercantum dua kali."))
+    percents = read(value, handler)
+    return MappingProxyType({p: percents[p] for p in ORDER if p in percents})  # best first
+
+
+class PredikatParams(_Part):
+    percents: Annotated[Mapping[Annotated[Predikat, BeforeValidator(_predikat)], Percent], WrapValidator(_percents),
+                        _AS_DICT]
+    basis: Annotated[Basis, BeforeValidator(_one_of(Basis, optional=True))] = Basis.DEDUCTED
+    source: Annotated[PredikatSource, BeforeValidator(_one_of(PredikatSource, optional=True))] = PredikatSource.LATEST
+    no_evaluation: Annotated[Decimal | None, BeforeValidator(_percent(optional=True)), _AS_TEXT] = None
+
+
+class _AnyRule(_Part):
+    """What every rule has. A rule whose kind is not known is read as this alone, so that whatever
+    else is wrong in it (its part, its reference, a key) is reported with its kind."""
+
+    kind: Annotated[RuleKind, BeforeValidator(_one_of(RuleKind))]
+    applies_to: Annotated[Part, BeforeValidator(_one_of(Part))]
+    params: Any = None
+    reference: OptionalText = None  # legal basis shown with the line
+
+
+class BlankDayRule(_AnyRule):
+    kind: Literal[RuleKind.BLANK_DAY]
+    params: BlankDayParams
+
+
+class ConsecutiveBlankRule(_AnyRule):
+    kind: Literal[RuleKind.CONSECUTIVE_BLANK]
+    params: ConsecutiveBlankParams
+
+
+class ReturnedEntriesRule(_AnyRule):
+    kind: Literal[RuleKind.RETURNED_ENTRIES]
+    params: ReturnedEntriesParams
+
+
+class NoReportMonthRule(_AnyRule):
+    kind: Literal[RuleKind.NO_REPORT_MONTH]
+    params: NoReportMonthParams
+
+
+class PredikatRule(_AnyRule):
+    kind: Literal[RuleKind.PREDIKAT]
+    params: PredikatParams
+
+
+Rule = Annotated[BlankDayRule | ConsecutiveBlankRule | ReturnedEntriesRule | NoReportMonthRule | PredikatRule,
+                 Field(discriminator="kind")]
+_KINDS = frozenset(k.value for k in RuleKind)
+
+
+def _rule(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    kind = value.get("kind") if isinstance(value, Mapping) else getattr(value, "kind", None)
+    if not isinstance(kind, str) or kind not in _KINDS:
+        _AnyRule.model_validate(value)  # refused: not an object, or of no kind we know
+        raise AssertionError(f"a rule of kind {kind!r} was read")
+    # pydantic puts the kind first in the location of an error in the kind's model: not part of the path
+    return _with([], handler, value, where=lambda loc: loc[1:] if loc[:1] == (kind,) else loc)
+
+
+def _rules(value: Any) -> Any:
+    if value is None:
+        raise PydanticUseDefault()
+    if not isinstance(value, list):
+        raise _broken("list", "{path} must be a list.", "{path} harus berupa daftar.")
+    if len(value) > MAX_RULES:
+        raise _broken("max-items", f"{{path}} has at most {MAX_RULES} rules.",
+                      f"{{path}} paling banyak {MAX_RULES} aturan.")
+    return value
+
+
+# --- the policy -----------------------------------------------------------------------------------
+
+def _base_amounts(value: Any, handler: ValidatorFunctionWrapHandler) -> Mapping[int, Decimal]:
+    if isinstance(value, Mapping) and not value:
+        raise _broken("required", "base_amounts must give the amount of at least one kelas jabatan.",
+                      "base_amounts harus memuat besaran untuk sekurang-kurangnya satu kelas jabatan.")
+    read = _entries(_kelas, _rupiah, lambda kelas: _broken(
+        "unique", f"kelas jabatan {kelas} is given twice.", f"kelas jabatan {kelas} tercantum dua kali."))
+    return MappingProxyType(dict(sorted(read(value, handler).items())))
+
+
+class Split(_Part):
+    """Percent of the base that is the performance part and the discipline part."""
+
+    performance: Percent
+    discipline: Percent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _adds_up_to_100(cls, value: Any) -> Any:
+        """Once both are percentages (checked before they are read, so that it is reported with an
+        unknown key beside them)."""
+        if isinstance(value, Mapping):
+            performance, discipline = (_valid(_percent(), value.get(k)) for k in ("performance", "discipline"))
+            if performance is not None and discipline is not None and performance + discipline != HUNDRED:
+                total = plain(performance + discipline)
+                raise _broken("sum-100", f"split.performance + split.discipline must be 100 (is {total}).",
+                              f"split.performance + split.discipline harus 100 (sekarang {total}).")
+        return value
+
+
+class Policy(_Part):
+    agency_id: Annotated[str, BeforeValidator(_text())]
+    kind: Annotated[AllowanceKind, BeforeValidator(_one_of(AllowanceKind))]
+    effective_from: Annotated[dt.date, BeforeValidator(_date)]
+    name: OptionalText = None
+    reference: OptionalText = None
+    base_amounts: Annotated[  # kelas jabatan -> whole rupiah a month
+        Mapping[Annotated[int, BeforeValidator(_kelas)], Annotated[Decimal, BeforeValidator(_rupiah), _AS_TEXT]],
+        WrapValidator(_base_amounts), _AS_DICT]
+    split: Split
+    cap_percent: PositivePercent = HUNDRED  # left out: 100; null is refused
+    rules: Annotated[tuple[Annotated[Rule, WrapValidator(_rule)], ...], BeforeValidator(_rules)] = ()
+
+    @property
+    def performance_percent(self) -> Decimal:
+        return self.split.performance
+
+    @property
+    def discipline_percent(self) -> Decimal:
+        return self.split.discipline
 
     def base_amount(self, kelas_jabatan: int) -> Decimal | None:
         return self.base_amounts.get(kelas_jabatan)
@@ -238,375 +668,14 @@ class Policy:
         """to_dict() as compact JSON with sorted keys (what input digests hash), computed once."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The policy as plain JSON (decimals as strings); `parse_policy` reads it back."""
-        return {
-            "agency_id": self.agency_id,
-            "kind": self.kind.value,
-            "effective_from": self.effective_from.isoformat(),
-            "name": self.name,
-            "reference": self.reference,
-            "base_amounts": {str(k): plain(v) for k, v in self.base_amounts.items()},
-            "split": {"performance": plain(self.performance_percent), "discipline": plain(self.discipline_percent)},
-            "cap_percent": plain(self.cap_percent),
-            "rules": [r.to_dict() for r in self.rules],
-        }
-
-
-# --- parsing -------------------------------------------------------------------------------------
-
-_INT_TEXT = re.compile(r"^[0-9]{1,12}$")
-_DECIMAL_TEXT = re.compile(r"^[0-9]{1,6}(\.[0-9]+)?$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TOP_KEYS = ("agency_id", "kind", "effective_from", "name", "reference", "base_amounts", "split", "cap_percent",
-             "rules")
-_RULE_KEYS = ("kind", "applies_to", "params", "reference")
-_PARAM_KEYS = {
-    RuleKind.BLANK_DAY: ("percent", "bands"),
-    RuleKind.CONSECUTIVE_BLANK: ("threshold_days", "percent"),
-    RuleKind.RETURNED_ENTRIES: ("bands", "basis"),
-    RuleKind.NO_REPORT_MONTH: ("percent",),
-    RuleKind.PREDIKAT: ("percents", "basis", "source", "no_evaluation"),
-}
-
-
-class _Reader:
-    """Reads raw values, collecting every error with its path instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def fail(self, path: str, rule: str, en: str, id_: str) -> None:
-        self.errors.append(FieldError(path, rule, en, id_))
-
-    def mapping(self, value: Any, path: str, *, required: bool = True) -> Mapping[Any, Any] | None:
-        if value is None and not required:
-            return None
-        if value is None:
-            self.fail(path, "required", f"{path} is required.", f"{path} wajib diisi.")
-            return None
-        if not isinstance(value, Mapping):
-            self.fail(path, "object", f"{path} must be an object (key: value).",
-                      f"{path} harus berupa objek (kunci: nilai).")
-            return None
-        return value
-
-    def only(self, raw: Mapping[Any, Any], allowed: Iterable[str], path: str) -> None:
-        allowed = tuple(allowed)
-        for key in raw:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else str(key)
-                self.fail(where, "unknown", f"{where} is not a known setting (known: {', '.join(allowed)}).",
-                          f"{where} bukan pengaturan yang dikenal (yang dikenal: {', '.join(allowed)}).")
-
-    def text(self, value: Any, path: str, *, required: bool) -> str | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.fail(path, "required", f"{path} is required.", f"{path} wajib diisi.")
-            return None
-        if not isinstance(value, str):
-            self.fail(path, "text", f"{path} must be text.", f"{path} harus berupa teks.")
-            return None
-        value = value.strip()
-        if len(value) > MAX_TEXT:
-            self.fail(path, "max-length", f"{path} is at most {MAX_TEXT} characters.",
-                      f"{path} paling banyak {MAX_TEXT} karakter.")
-            return None
-        return value
-
-    def choice(self, value: Any, cls: type[StrEnum], path: str, default: StrEnum | None = None) -> Any:
-        if value is None and default is not None:
-            return default
-        allowed = ", ".join(m.value for m in cls)
-        if value is None:
-            self.fail(path, "required", f"{path} is required (one of: {allowed}).",
-                      f"{path} wajib diisi (salah satu dari: {allowed}).")
-            return None
-        try:
-            return cls(value)
-        except ValueError:
-            self.fail(path, "one-of", f"{path} must be one of: {allowed}.", f"{path} harus salah satu dari: {allowed}.")
-            return None
-
-    def date(self, value: Any, path: str) -> dt.date | None:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value  # YAML reads 2026-01-01 as a date already
-        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        if value is None:
-            self.fail(path, "required", f"{path} is required (a date, YYYY-MM-DD).",
-                      f"{path} wajib diisi (tanggal, YYYY-MM-DD).")
-        else:
-            self.fail(path, "date", f"{path} must be a real date written YYYY-MM-DD.",
-                      f"{path} harus tanggal yang benar dengan format YYYY-MM-DD.")
-        return None
-
-    def integer(self, value: Any, path: str, low: int, high: int, *, what: str = "", what_id: str = "") -> int | None:
-        number: int | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and _INT_TEXT.match(value.strip()):
-            number = int(value.strip())
-        if number is None or not low <= number <= high:
-            if value is None:
-                self.fail(path, "required", f"{path} is required.", f"{path} wajib diisi.")
-            else:
-                self.fail(path, "range", f"{path} must be a whole number{what} from {low} to {high}.",
-                          f"{path} harus bilangan bulat{what_id} dari {low} sampai {high}.")
-            return None
-        return number
-
-    def percent(self, value: Any, path: str, *, positive: bool = False, required: bool = True) -> Decimal | None:
-        """A percentage 0..100 (above 0 when `positive`), as a number or text, at most 4 decimals."""
-        if value is None and not required:
-            return None
-        number: Decimal | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = Decimal(value)
-        elif isinstance(value, float):
-            number = Decimal(repr(value))  # 2.5 -> Decimal("2.5"), never the binary expansion
-        elif isinstance(value, Decimal):
-            number = value
-        elif isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
-            number = Decimal(value.strip())
-        low = "above 0" if positive else "from 0"
-        low_id = "lebih dari 0" if positive else "dari 0"
-        if value is None:
-            self.fail(path, "required", f"{path} is required (a percentage {low} to 100).",
-                      f"{path} wajib diisi (persentase {low_id} sampai 100).")
-            return None
-        try:
-            ok = (number is not None and number.is_finite() and ZERO <= number <= HUNDRED
-                  and not (positive and number == ZERO))
-        except InvalidOperation:
-            ok = False
-        if not ok:
-            self.fail(path, "percent", f"{path} must be a percentage {low} to 100.",
-                      f"{path} harus persentase {low_id} sampai 100.")
-            return None
-        assert number is not None
-        if -number.as_tuple().exponent > MAX_PERCENT_PLACES and number != number.quantize(Decimal(10) ** -4):
-            self.fail(path, "precision", f"{path} has at most {MAX_PERCENT_PLACES} decimal places.",
-                      f"{path} paling banyak {MAX_PERCENT_PLACES} angka di belakang koma.")
-            return None
-        return number.normalize() if number != ZERO else ZERO
-
-    def rupiah(self, value: Any, path: str) -> Decimal | None:
-        number: int | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str) and _INT_TEXT.match(value.strip()):
-            number = int(value.strip())
-        elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-            number = int(value)
-        if number is None or not 1 <= number <= MAX_BASE_AMOUNT:
-            self.fail(path, "rupiah", f"{path} must be a whole number of rupiah from 1 to {MAX_BASE_AMOUNT:,}.",
-                      f"{path} harus bilangan bulat rupiah dari 1 sampai {MAX_BASE_AMOUNT:,}.".replace(",", "."))
-            return None
-        return Decimal(number)
-
-    def bands(self, value: Any, path: str) -> tuple[Band, ...]:
-        if value is None:
-            self.fail(path, "required", f"{path} is required (a list of {{from, to, percent}}).",
-                      f"{path} wajib diisi (daftar {{from, to, percent}}).")
-            return ()
-        if not isinstance(value, list) or not value:
-            self.fail(path, "list", f"{path} must be a non-empty list of {{from, to, percent}}.",
-                      f"{path} harus berupa daftar {{from, to, percent}} yang tidak kosong.")
-            return ()
-        if len(value) > MAX_BANDS:
-            self.fail(path, "max-items", f"{path} has at most {MAX_BANDS} bands.",
-                      f"{path} paling banyak {MAX_BANDS} rentang.")
-            return ()
-        result: list[Band] = []
-        previous_high: int | None = None
-        previous_open = False
-        for i, item in enumerate(value):
-            where = f"{path}[{i}]"
-            raw = self.mapping(item, where)
-            if raw is None:
-                previous_high, previous_open = None, False
-                continue
-            self.only(raw, ("from", "to", "percent"), where)
-            low = self.integer(raw.get("from"), f"{where}.from", 1, 10_000)
-            high: int | None = None
-            if raw.get("to") is not None:
-                high = self.integer(raw.get("to"), f"{where}.to", 1, 10_000)
-                if high is not None and low is not None and high < low:
-                    self.fail(f"{where}.to", "order", f"{where}.to must not be less than {where}.from ({low}).",
-                              f"{where}.to tidak boleh kurang dari {where}.from ({low}).")
-                    high = None
-            percent = self.percent(raw.get("percent"), f"{where}.percent")
-            if previous_open:
-                self.fail(f"{where}.from", "after-open-band",
-                          f"{path}[{i - 1}] has no upper bound (to: null), so no band can follow it.",
-                          f"{path}[{i - 1}] tidak memiliki batas atas (to: null), jadi tidak boleh ada rentang "
-                          "sesudahnya.")
-            elif previous_high is not None and low is not None and low != previous_high + 1:
-                self.fail(f"{where}.from", "contiguous",
-                          f"{where}.from must be {previous_high + 1}, right after the previous band "
-                          "(no gaps, no overlaps).",
-                          f"{where}.from harus {previous_high + 1}, tepat sesudah rentang sebelumnya "
-                          "(tanpa celah dan tumpang tindih).")
-            previous_open = raw.get("to") is None and low is not None
-            previous_high = high
-            if low is not None and percent is not None and (high is not None or raw.get("to") is None):
-                result.append(Band(low, high, percent))
-        return tuple(result) if len(result) == len(value) else ()
-
 
 def parse_policy(raw: Any) -> Policy:
     """A policy from its plain form (see the module's documentation), or one 422 problem listing
     every broken rule, each naming its field path."""
-    r = _Reader()
-    top = r.mapping(raw, "policy")
-    if top is None:
-        raise _invalid(r.errors)
-    r.only(top, _TOP_KEYS, "")
-
-    agency_id = r.text(top.get("agency_id"), "agency_id", required=True)
-    kind = r.choice(top.get("kind"), AllowanceKind, "kind")
-    effective_from = r.date(top.get("effective_from"), "effective_from")
-    name = r.text(top.get("name"), "name", required=False)
-    reference = r.text(top.get("reference"), "reference", required=False)
-    base_amounts = _base_amounts(r, top.get("base_amounts"))
-
-    performance = discipline = None
-    split = r.mapping(top.get("split"), "split")
-    if split is not None:
-        r.only(split, ("performance", "discipline"), "split")
-        performance = r.percent(split.get("performance"), "split.performance")
-        discipline = r.percent(split.get("discipline"), "split.discipline")
-        if performance is not None and discipline is not None and performance + discipline != HUNDRED:
-            r.fail("split", "sum-100",
-                   f"split.performance + split.discipline must be 100 (is {plain(performance + discipline)}).",
-                   f"split.performance + split.discipline harus 100 (sekarang {plain(performance + discipline)}).")
-
-    cap = r.percent(top.get("cap_percent", HUNDRED), "cap_percent", positive=True)
-
-    rules: list[Rule] = []
-    raw_rules = top.get("rules")
-    if raw_rules is None:
-        raw_rules = []
-    if not isinstance(raw_rules, list):
-        r.fail("rules", "list", "rules must be a list.", "rules harus berupa daftar.")
-        raw_rules = []
-    elif len(raw_rules) > MAX_RULES:
-        r.fail("rules", "max-items", f"rules has at most {MAX_RULES} rules.",
-               f"rules paling banyak {MAX_RULES} aturan.")
-        raw_rules = []
-    for i, item in enumerate(raw_rules):
-        rule = _rule(r, item, f"rules[{i}]")
-        if rule is not None:
-            rules.append(rule)
-
-    if r.errors:
-        raise _invalid(r.errors)
-    assert agency_id is not None and kind is not None and effective_from is not None
-    assert performance is not None and discipline is not None and cap is not None
-    return Policy(agency_id, kind, effective_from, base_amounts, performance, discipline, tuple(rules), cap,
-                  name, reference)
-
-
-def _invalid(errors: list[FieldError]) -> DomainError:
-    return validation_error(errors, detail="The allowance policy breaks one or more rules.",
-                            detail_id="Kebijakan tunjangan melanggar satu atau lebih aturan.")
-
-
-def _base_amounts(r: _Reader, value: Any) -> dict[int, Decimal]:
-    raw = r.mapping(value, "base_amounts")
-    if raw is None:
-        return {}
-    if not raw:
-        r.fail("base_amounts", "required", "base_amounts must give the amount of at least one kelas jabatan.",
-               "base_amounts harus memuat besaran untuk sekurang-kurangnya satu kelas jabatan.")
-        return {}
-    result: dict[int, Decimal] = {}
-    for key, amount in raw.items():
-        path = f"base_amounts.{key}"
-        kelas = r.integer(key, path, KELAS_MIN, KELAS_MAX, what=" (kelas jabatan)", what_id=" (kelas jabatan)")
-        rupiah = r.rupiah(amount, path)
-        if kelas is not None and kelas in result:
-            r.fail(path, "unique", f"kelas jabatan {kelas} is given twice.",
-                   f"kelas jabatan {kelas} tercantum dua kali.")
-        elif kelas is not None and rupiah is not None:
-            result[kelas] = rupiah
-    return result
-
-
-def _rule(r: _Reader, item: Any, path: str) -> Rule | None:
-    raw = r.mapping(item, path)
-    if raw is None:
-        return None
-    r.only(raw, _RULE_KEYS, path)
-    before = len(r.errors)
-    kind = r.choice(raw.get("kind"), RuleKind, f"{path}.kind")
-    applies_to = r.choice(raw.get("applies_to"), Part, f"{path}.applies_to")
-    reference = r.text(raw.get("reference"), f"{path}.reference", required=False)
-    params: RuleParams | None = None
-    if kind is not None:
-        raw_params = r.mapping(raw.get("params"), f"{path}.params")
-        if raw_params is not None:
-            r.only(raw_params, _PARAM_KEYS[kind], f"{path}.params")
-            params = _params(r, kind, raw_params, f"{path}.params")
-    if len(r.errors) > before or params is None or applies_to is None:
-        return None
-    return Rule(kind, applies_to, params, reference)
-
-
-def _params(r: _Reader, kind: RuleKind, raw: Mapping[Any, Any], path: str) -> RuleParams | None:
-    if kind is RuleKind.BLANK_DAY:
-        has_percent, has_bands = raw.get("percent") is not None, raw.get("bands") is not None
-        if has_percent == has_bands:
-            r.fail(path, "percent-or-bands",
-                   f"{path} needs either percent (per blank day) or bands (by the number of blank days), "
-                   "not both.",
-                   f"{path} memerlukan percent (per hari kosong) atau bands (menurut jumlah hari kosong), "
-                   "tidak keduanya.")
-            return None
-        if has_percent:
-            percent = r.percent(raw.get("percent"), f"{path}.percent", positive=True)
-            return None if percent is None else BlankDayParams(percent=percent)
-        bands = r.bands(raw.get("bands"), f"{path}.bands")
-        return BlankDayParams(bands=bands) if bands else None
-    if kind is RuleKind.CONSECUTIVE_BLANK:
-        threshold = r.integer(raw.get("threshold_days"), f"{path}.threshold_days", 1, MAX_THRESHOLD_DAYS,
-                              what=" of working days", what_id=" hari kerja")
-        percent = r.percent(raw.get("percent"), f"{path}.percent", positive=True)
-        return None if threshold is None or percent is None else ConsecutiveBlankParams(threshold, percent)
-    if kind is RuleKind.RETURNED_ENTRIES:
-        bands = r.bands(raw.get("bands"), f"{path}.bands")
-        basis = r.choice(raw.get("basis"), Basis, f"{path}.basis", Basis.DEDUCTED)
-        return ReturnedEntriesParams(bands, basis) if bands and basis is not None else None
-    if kind is RuleKind.NO_REPORT_MONTH:
-        percent = r.percent(raw.get("percent"), f"{path}.percent", positive=True)
-        return None if percent is None else NoReportMonthParams(percent)
-    # RuleKind.PREDIKAT
-    basis = r.choice(raw.get("basis"), Basis, f"{path}.basis", Basis.DEDUCTED)
-    source = r.choice(raw.get("source"), PredikatSource, f"{path}.source", PredikatSource.LATEST)
-    no_evaluation = r.percent(raw.get("no_evaluation"), f"{path}.no_evaluation", required=False)
-    percents: dict[Predikat, Decimal] = {}
-    raw_percents = r.mapping(raw.get("percents"), f"{path}.percents")
-    if raw_percents is not None:
-        if not raw_percents:
-            r.fail(f"{path}.percents", "required", f"{path}.percents must name at least one predikat.",
-                   f"{path}.percents harus memuat sekurang-kurangnya satu predikat.")
-        for key, value in raw_percents.items():
-            where = f"{path}.percents.{key}"
-            value_predikat, errors = read_predikat(key, where)
-            r.errors += errors
-            percent = r.percent(value, where)
-            if value_predikat is not None and value_predikat in percents:
-                r.fail(where, "unique", f"{where}: predikat {value_predikat.value} is given twice.",
-                       f"{where}: predikat {value_predikat.value} tercantum dua kali.")
-            elif value_predikat is not None and percent is not None:
-                percents[value_predikat] = percent
-    if raw_percents is None or basis is None or source is None:
-        return None
-    return PredikatParams(percents, basis, source, no_evaluation)
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as error:
+        raise _invalid([_field_error(e) for e in error.errors()]) from None
 
 
 # --- files ----------------------------------------------------------------------------------------
