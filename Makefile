@@ -103,6 +103,7 @@ logs:
 # --- checks -------------------------------------------------------------------------------
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # mypy.ini: the packages' source, not their tests
 
 test: venv system-deps-test lint
 	$(BIN)/pytest

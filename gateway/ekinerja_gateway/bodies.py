@@ -47,7 +47,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _INTEGER = re.compile(r"^-?[0-9]+$")
 
-_TYPES: dict[str, tuple[type, str, str]] = {
+_TYPES: dict[str, tuple[type[Any], str, str]] = {
     "string": (str, "a string", "teks"),
     "boolean": (bool, "true or false", "true atau false"),
     "integer": (int, "an integer", "bilangan bulat"),

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from flask import Flask, Response
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response
 
 # An integer orjson would turn into a float has 20 digits at least; 16 keeps a wide margin (and also
 # sends long fractions to the standard library, which reads them the same: correctly rounded).
@@ -55,7 +56,8 @@ class FastJSONProvider(DefaultJSONProvider):
             text = orjson.dumps(obj, default=self.default, option=option)
         except (orjson.JSONEncodeError, TypeError):
             return super().response(*args, **kwargs)
-        return self._app.response_class(text, mimetype=self.mimetype)
+        # Installed on a Flask app only (install below): its response class takes the body.
+        return cast(Flask, self._app).response_class(text, mimetype=self.mimetype)
 
 
 def install(app: Flask) -> None:

@@ -343,7 +343,7 @@ def _browser(create: bool = False) -> str | None:
 def _stored_request(flow: dict[str, Any], browser: str) -> OAuth2Request:
     req = OAuth2Request("GET", url_for("oidc.authorize", _external=True), headers=request.headers)
     req.payload = BasicOAuth2Payload(dict(flow["params"]))
-    req.oidc_flow = (flow["flow"], browser)  # type: ignore[attr-defined]  (read by save_authorization_code)
+    req.oidc_flow = (flow["flow"], browser)  # read by save_authorization_code
     return req
 
 
@@ -467,7 +467,7 @@ def _mfa_step(flow: dict[str, Any], browser: str) -> Response:
     if not code:
         return _mfa_page(flow, 422, {"detail": "Enter the code from your authenticator app.",
                                      "detail_id": "Masukkan kode dari aplikasi autentikator Anda."})
-    second = {"code": code} if code.isdigit() and len(code) == 6 else {"recovery_code": code}
+    second: dict[str, Any] = {"code": code} if code.isdigit() and len(code) == 6 else {"recovery_code": code}
     try:
         flow = _identity("oidc_flow_mfa", flow["flow"], browser, **second)
     except RpcProblem as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from amqp.exceptions import ChannelError as AmqpChannelError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
@@ -199,7 +199,7 @@ class RpcClient:
         try:
             proxy = self._get("probe")
             proxy.set_context(request_id=request_id, caller=None, client=None)
-            pending = {}
+            pending: dict[str, tuple[float, Any] | None] = {}
             for name in services:
                 try:
                     pending[name] = (time.perf_counter(), proxy.cluster[health_service(name)].ping.call_async())
@@ -215,7 +215,7 @@ class RpcClient:
             if pending.get(name) is None:
                 states[name] = {"status": "down", "reason": "no instance is running"}
                 continue
-            started, reply = pending[name]
+            started, reply = cast("tuple[float, Any]", pending[name])  # not None: checked above
             try:
                 answer = reply.result()
                 states[name] = {**answer, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -38,7 +38,7 @@ class DurableQueue(Queue):
     """A durable queue of the system, of the type EKINERJA_QUEUE_TYPE says when it is declared (read then,
     not when the module defining it was imported)."""
 
-    @property  # type: ignore[override]
+    @property
     def queue_arguments(self) -> dict[str, Any]:
         return {**self._own_arguments, **queue_type_arguments()}
 

@@ -111,7 +111,7 @@ def keep_latest(session: Session, table: Table, key: dict[str, Any], values: dic
     overwrite a newer one even when two are handled at once (times are stored in UTC, so they also
     compare correctly on SQLite). True when written."""
     where = [table.c[name] == value for name, value in key.items()]
-    if session.execute(update(table).where(*where, table.c[at] <= values[at]).values(**values)).rowcount:
+    if session.execute(update(table).where(*where, table.c[at] <= values[at]).values(**values)).rowcount:  # type: ignore[attr-defined]  # DML executes to a CursorResult
         return True
     if session.execute(select(*[table.c[name] for name in key]).where(*where)).first() is not None:
         return False

@@ -9,7 +9,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from typing import Any
+from typing import Any, overload
 
 SPEC_VERSION = "1.0"
 ENVELOPE_KEYS = ("specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data")
@@ -67,6 +67,10 @@ def is_envelope(body: Any) -> bool:
         and body["specversion"] == SPEC_VERSION
 
 
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """Datetimes read back from SQLite lose their zone: they were written in UTC."""
     if value is None or value.tzinfo is not None:

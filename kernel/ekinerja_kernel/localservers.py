@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "status":
         print(f"rabbitmq {args.name}: {'running' if running else 'stopped'} (port {args.port})")
         if running and node.prometheus_url:
+            assert node.prometheus_port is not None  # prometheus_url is set only with the port
             print(f"rabbitmq metrics: {node.prometheus_url}"
                   f"{'' if port_open(node.prometheus_port) else ' (not answering: restart with make down; make up)'}")
         return 0 if running else 1

@@ -16,6 +16,7 @@ def run_env(metadata: MetaData) -> None:
     """Body of a service's alembic env.py: migrate `<SERVICE>_DATABASE_URL` (online only)."""
     cfg = context.config
     service = cfg.get_main_option("service")
+    assert service is not None  # every service's alembic.ini names it
     url = cfg.attributes.get("url") or database_url(service)
     engine = make_engine(url)
     with engine.connect() as connection:

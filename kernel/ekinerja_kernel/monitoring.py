@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,12 +238,13 @@ def access_of(s: Session, ctx: RequestContext, employees: Table, tree: rollup.Ro
     return access(caller, me, supervisor, supervises, root)
 
 
-def units_on(path: list[Any]) -> list[str]:
+def units_on(path: Sequence[Any]) -> list[str]:
     """The unit ids on a node's path (its agency excluded)."""
     return [p.unit_id for p in path if p.level == rollup.UNIT and p.unit_id]
 
 
-def target(s: Session, seen: Access, tree: rollup.Rollup, level: Any, id_: Any) -> tuple[str | None, Any, list[Any]]:
+def target(s: Session, seen: Access, tree: rollup.Rollup, level: Any,
+           id_: Any) -> tuple[str | None, Any, Sequence[Any]]:
     """(node, its row, its path) of what is asked, when the caller may see it; refused (403) otherwise,
     and 404 only for a national admin asking for a node the service does not know."""
     if level not in (NATION, AGENCY, UNIT):
@@ -268,7 +269,8 @@ def target(s: Session, seen: Access, tree: rollup.Rollup, level: Any, id_: Any) 
     return node, row, path
 
 
-def person_target(s: Session, seen: Access, tree: rollup.Rollup, employees: Table, nip: Any) -> tuple[Any, list[Any]]:
+def person_target(s: Session, seen: Access, tree: rollup.Rollup, employees: Table,
+                  nip: Any) -> tuple[Any, Sequence[Any]]:
     """(the employee's read-copy row, the path of their node) when the caller may see their figures."""
     if not isinstance(nip, str) or not nip.strip():
         raise validation_error([FieldError("nip", "required", "nip names the employee.", "nip menyebut pegawai.")])

@@ -409,14 +409,14 @@ class Rollup:
     def node(self, s: Session, node: str) -> Any:
         return s.execute(select(self.tree.nodes).where(self.tree.nodes.c.node == node)).first()
 
-    def children(self, s: Session, node: str | None) -> list[Any]:
+    def children(self, s: Session, node: str | None) -> Sequence[Any]:
         """The nodes right under `node`; under None, every agency (the nodes without a parent: one
         index range, however many units there are)."""
         n = self.tree.nodes
         where = n.c.parent == node if node is not None else n.c.parent.is_(None)
         return s.execute(select(n).where(where).order_by(n.c.name, n.c.node)).all()
 
-    def path(self, s: Session, node: str) -> list[Any]:
+    def path(self, s: Session, node: str) -> Sequence[Any]:
         """The node's ancestors from its agency down to the node itself."""
         n, a = self.tree.nodes, self.tree.ancestors
         return s.execute(select(n).join(a, a.c.ancestor == n.c.node).where(a.c.node == node)
@@ -603,7 +603,7 @@ def _insert_ignore(s: Session, table: Table, keys: list[str], rows: list[dict[st
     if not rows:
         return False
     stmt = _dialect_insert(s, table).on_conflict_do_nothing(index_elements=keys)
-    first = s.execute(stmt, rows[0]).rowcount
+    first = s.execute(stmt, rows[0]).rowcount  # type: ignore[attr-defined]  # DML executes to a CursorResult
     if len(rows) > 1:
         s.execute(stmt, rows[1:])
     return bool(first)

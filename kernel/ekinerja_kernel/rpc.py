@@ -8,7 +8,7 @@ an opaque RemoteError.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from nameko.exceptions import deserialize_to_instance
 from nameko.rpc import Rpc, RpcConsumer
@@ -27,7 +27,7 @@ class RpcProblem(Exception):
         if isinstance(problem, str):
             problem = json.loads(problem)
         super().__init__(json.dumps(problem))
-        self.problem = problem
+        self.problem = cast(dict[str, Any], problem)  # the text above is a problem's JSON object
 
     @property
     def status(self) -> int:

@@ -83,7 +83,7 @@ class Telemetry(DependencyProvider):
         port = config.metrics_port(self.service)
         if port and port not in Telemetry._servers:
             Telemetry._servers[port] = start_http_server(port, addr=config.env("METRICS_ADDR", "127.0.0.1"))
-        self._started = weakref.WeakKeyDictionary()
+        self._started: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def worker_setup(self, worker_ctx) -> None:
         set_request_id(worker_ctx.data.get("request_id"))

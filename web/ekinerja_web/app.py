@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -150,7 +151,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                 "other_lang": "en" if locale() == "id" else "id"}
 
     @app.errorhandler(SignedOut)
-    def _signed_out(_error: SignedOut) -> Response:
+    def _signed_out(_error: SignedOut) -> ResponseReturnValue:
         target = request.full_path if request.method == "GET" else request.path
         return redirect(url_for("auth.sign_in", next=safe_next(target.rstrip("?"))))
 
@@ -185,7 +186,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         return {"status": "ok"}
 
     @app.get("/bahasa/<lang>")
-    def choose_language(lang: str) -> Response:
+    def choose_language(lang: str) -> ResponseReturnValue:
         response = redirect(safe_next(request.args.get("next")))
         if lang in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,

@@ -37,11 +37,13 @@ class Form:
             self.errors[field_id] = sentence
         self.summary.append((field_id, sentence))
 
-    def take(self, problem: ApiProblem, fields: Mapping[str, str] | Callable[[str], str | None] = ()) -> Form:
+    def take(self, problem: ApiProblem,
+             fields: Mapping[str, str | None] | Callable[[str], str | None] | None = None) -> Form:
         """Place `problem` on the form. `fields` maps the API's field name to the form field id (a
         callable may compute it, e.g. for `activities[2].quantity`); unknown fields go to the summary."""
         lang = locale()
-        resolve = fields if callable(fields) else (lambda name: fields.get(name))  # type: ignore[union-attr]
+        mapping: Mapping[str, str | None] = {} if fields is None or callable(fields) else fields
+        resolve = fields if callable(fields) else mapping.get
         if problem.errors:
             for item in problem.errors:
                 self.add(resolve(item.field), item.detail_id if lang == "id" else item.detail)

@@ -105,6 +105,7 @@ def export(data: dict[str, Any], table: str, fmt: str, name: str) -> Response:
 
         book = Workbook()
         sheet = book.active
+        assert sheet is not None  # a new workbook has its one sheet
         sheet.title = "Pemantauan"
         sheet.append(header)
         for row in body:
@@ -126,7 +127,7 @@ def _charts(data: dict[str, Any], sort_key: str) -> dict[str, Any]:
     labels = [formatting.date_long(p["date"]) for p in series]
     described = ", ".join(f"{label}: {shown('filled_rate', p['filled_rate'])}" for label, p in zip(labels, series,
                                                                                                      strict=True))
-    charts = {"line": line("c-line", _("Hari-pegawai terisi per hari"), described,
+    charts: dict[str, Any] = {"line": line("c-line", _("Hari-pegawai terisi per hari"), described,
                            [(p["date"], p["filled_rate"]) for p in series], labels)}
     key = sort_key if sort_key in dict(columns(data["pay_visible"])) else "filled_rate"
     label = str(dict(columns(data["pay_visible"])).get(key, key))

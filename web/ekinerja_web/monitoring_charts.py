@@ -44,6 +44,7 @@ def line(ident: str, title: str, description: str, points: Sequence[tuple[str, A
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}-t {ident}-d" '
              f'focusable="false" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(description)}</desc>']
+    share: float | None
     for share in (0, 0.5, 1):
         parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(share):.1f}" y2="{y(share):.1f}" '
                      f'stroke="{GRID}" stroke-width="1"/>')

@@ -133,6 +133,14 @@ def test_a_problem_is_placed_next_to_the_fields_it_names(app):
     assert form.summary == [("a-3-quantity", "Angka lebih dari 0."), (None, "Lain.")]
 
 
+def test_a_problem_naming_fields_on_a_form_that_maps_none_goes_to_the_summary(app):
+    problem = ApiProblem.from_body(422, {"detail": "Invalid", "detail_id": "Tidak valid", "errors": [
+        {"field": "reason", "rule": "required", "detail": "Give a reason.", "detail_id": "Isi alasan."}]})
+    with app.test_request_context("/"):
+        form = Form().take(problem)
+    assert form.errors == {} and form.summary == [(None, "Isi alasan.")]
+
+
 def test_a_page_with_its_css_and_script_stays_under_100_kb(app):
     client = app.test_client()
     html = client.get("/masuk").get_data()

@@ -77,7 +77,7 @@ def add_subscriber(factory: Factory, name: str, types: list[str], personal_data:
 
 def remove_subscriber(factory: Factory, name: str) -> bool:
     with unit_of_work(factory) as session:
-        return session.execute(delete(subscribers).where(subscribers.c.name == name)).rowcount > 0
+        return session.execute(delete(subscribers).where(subscribers.c.name == name)).rowcount > 0  # type: ignore[attr-defined]  # DML executes to a CursorResult
 
 
 def list_subscribers(factory: Factory) -> list[dict[str, Any]]:
@@ -125,7 +125,7 @@ def enable_webhook(factory: Factory, name: str) -> int:
         hook = _webhook(session, name)
         session.execute(update(webhooks).where(webhooks.c.id == hook.id).values(
             state="active", disabled_at=None, disabled_reason=None, failing_since=None))
-        return session.execute(update(deliveries).where(deliveries.c.webhook_id == hook.id,
+        return session.execute(update(deliveries).where(deliveries.c.webhook_id == hook.id,  # type: ignore[attr-defined]  # DML executes to a CursorResult
                                                         deliveries.c.state == "pending")
                                .values(next_attempt_at=utcnow())).rowcount
 
@@ -134,7 +134,7 @@ def retry_failed(factory: Factory, name: str) -> int:
     """The webhook's failed deliveries tried again from the start of the schedule."""
     with unit_of_work(factory) as session:
         hook = _webhook(session, name)
-        return session.execute(update(deliveries).where(deliveries.c.webhook_id == hook.id,
+        return session.execute(update(deliveries).where(deliveries.c.webhook_id == hook.id,  # type: ignore[attr-defined]  # DML executes to a CursorResult
                                                         deliveries.c.state == "failed")
                                .values(state="pending", attempts=0, next_attempt_at=utcnow())).rowcount
 

@@ -75,7 +75,7 @@ class LogIntake(BackgroundLoop):
     def work_once(self) -> int:
         try:
             queue = self._bound()
-            messages = []
+            messages: list[Any] = []
             while len(messages) < BATCH:
                 message = queue.get(no_ack=False)
                 if message is None:

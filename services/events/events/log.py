@@ -78,8 +78,8 @@ def prune(session: Session, before: dt.datetime) -> int:
     if through is None:
         return 0
     session.execute(delete(deliveries).where(deliveries.c.seq <= through))
-    removed = session.execute(delete(public_log).where(public_log.c.seq <= through)).rowcount
-    if session.execute(update(log_state).where(log_state.c.id == 1)
+    removed = session.execute(delete(public_log).where(public_log.c.seq <= through)).rowcount  # type: ignore[attr-defined]  # DML executes to a CursorResult
+    if session.execute(update(log_state).where(log_state.c.id == 1)  # type: ignore[attr-defined]  # DML executes to a CursorResult
                        .values(pruned_through=through, pruned_at=utcnow())).rowcount == 0:
         session.execute(insert(log_state).values(id=1, pruned_through=through, pruned_at=utcnow()))
     return removed

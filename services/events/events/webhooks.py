@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import eventlet
@@ -80,7 +81,7 @@ class WebhookDispatcher(BackgroundLoop):
         self._gauges()
         return len(claimed)
 
-    def _claim(self) -> list[Any]:
+    def _claim(self) -> Sequence[Any]:
         now = utcnow()
         with self.factory() as session, session.begin():
             rows = session.execute(

@@ -35,7 +35,7 @@ def _agency(caller: Caller, agency_id: Any) -> str:
     return chosen
 
 
-def _settings_view(s: Session, agency_id: str) -> dict[str, Any]:
+def _settings_view(s: Session, agency_id: str | None) -> dict[str, Any]:
     settings, hour, stored = staff.settings_of(s, agency_id)
     return {"agency_id": agency_id, "work_saturday": settings.work_saturday, "backfill_days": settings.backfill_days,
             "reminder_hour": hour,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import eventlet
@@ -72,7 +73,7 @@ def _closing(person: Any, day: dt.date, row: Any, absence: AbsenceKind | None,
             "obligation_start": obligation.isoformat() if obligation is not None else None}
 
 
-def _close_chunk(s: Session, outbox: Outbox, people: list[Any], today: dt.date,
+def _close_chunk(s: Session, outbox: Outbox, people: Sequence[Any], today: dt.date,
                  windows: dict[Any, tuple[list[dt.date], dt.date | None]]) -> int:
     nips = [p.nip for p in people]
     first_seen = {r.nip: r.first_seen for r in s.execute(select(employee_first_seen).where(
@@ -126,7 +127,7 @@ def close_days(factory: sessionmaker[Session], outbox: Outbox, today: dt.date, c
                lookback: int = CLOSE_LOOKBACK_DAYS) -> int:
     """Closes every active employee's working days that are no longer open on `today` and not closed
     yet, announcing each as harian.day_closed; returns how many were closed."""
-    windows: dict[Any, list[dt.date]] = {}
+    windows: dict[Any, tuple[list[dt.date], dt.date | None]] = {}
     total = 0
     last = ""
     while True:

@@ -149,7 +149,7 @@ def _justified(s: Session, scope: str, id_: str, start: dt.date, end: dt.date,
 
 def compute(s: Session, scope: str, id_: str, start: dt.date, end: dt.date, today: dt.date) -> dict[str, Any]:
     """The numbers for a scope already authorised; plain, so tests can call it with their dates."""
-    headcount = dict(s.execute(select(employees.c.agency_id, func.count()).where(*_members(scope, id_))
+    headcount: dict[Any, int] = dict(s.execute(select(employees.c.agency_id, func.count()).where(*_members(scope, id_))
                                .group_by(employees.c.agency_id)).all())
     calendars = {agency_id: staff.settings_of(s, agency_id)[0].calendar() for agency_id in headcount}
     result = tally(calendars, headcount, _rows(s, scope, id_, start, end),
@@ -200,6 +200,7 @@ def _range(start: Any, end: Any) -> tuple[dt.date, dt.date]:
         errors += more
     if errors:
         raise validation_error(errors)
+    assert first is not None and last is not None  # read_date gives a date when it gives no error
     if last < first or (last - first).days >= MAX_RANGE_DAYS:
         raise validation_error([FieldError("to", "range", f"The range runs forward and spans at most {MAX_RANGE_DAYS} "
                                            "days.", f"Rentang tanggal maju dan paling panjang {MAX_RANGE_DAYS} hari.")])

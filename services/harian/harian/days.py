@@ -40,6 +40,7 @@ def parse_day(value: Any) -> dt.date:
     day, errors = read_date(value, "date")
     if errors:
         raise validation_error(errors)
+    assert day is not None  # read_date gives a date when it gives no error
     return day
 
 
@@ -115,6 +116,7 @@ def refresh_days(s: Session, owners: dict[DayKey, Any],
         by_date.setdefault(day, []).append(nip)
     live: dict[tuple[str, dt.date], list[Any]] = {key: [] for key in owners}
     before: dict[tuple[str, dt.date], Any] = {}
+    r: Any  # rows of two queries
     for day, nips in by_date.items():
         for r in s.execute(select(entries.c.nip, entries.c.state, entries.c.submitted_at).where(
                 entries.c.nip.in_(nips), entries.c.date == day, entries.c.state.in_(LIVE_STATES))):
@@ -202,7 +204,7 @@ def delete_draft(factory: sessionmaker[Session], ctx: RequestContext, date: Any)
     day = parse_day(date)
     with unit_of_work(factory) as s:
         owner = staff.active_employee(s, caller.nip)
-        gone = s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,
+        gone = s.execute(delete(entries).where(entries.c.nip == owner.nip, entries.c.date == day,  # type: ignore[attr-defined]  # DML executes to a CursorResult
                                                entries.c.state == EntryState.DRAFT.value)).rowcount
         if not gone:
             raise validation_error([FieldError("date", "has-draft", f"There is no draft for {day.isoformat()}.",

@@ -99,6 +99,7 @@ def _range(start: Any, end: Any) -> tuple[dt.date, dt.date]:
         errors += more
     if errors:
         raise validation_error(errors)
+    assert first is not None and last is not None  # read_date gives a date when it gives no error
     if last < first or (last - first).days >= MAX_HISTORY_DAYS:
         raise validation_error([FieldError("to", "range", f"The range runs forward and spans at most "
                                                           f"{MAX_HISTORY_DAYS} days.",

@@ -16,12 +16,13 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import eventlet
 from kombu import Connection, Consumer
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Insert, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -148,6 +149,7 @@ def _insert_once(s: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = s.get_bind().dialect.name
+    stmt: Insert
     if dialect == "postgresql":
         stmt = pg_insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -162,7 +164,7 @@ def _write(s: Session, outbox: Outbox, outcomes: list[_Outcome]) -> None:
     insert of every new entry, one day-status update/insert for every employee-day, one insert of the
     outbox events and one of the submissions."""
     now = utcnow()
-    accepted = [o for o in outcomes if o.status == "diterima"]
+    accepted: list[Any] = [o for o in outcomes if o.status == "diterima"]  # _walk gave each its owner and day
     owners = {(o.owner.nip, o.day): o.owner for o in accepted}
     for day, nips in _by_date(owners).items():
         s.execute(update(entries).where(entries.c.nip.in_(nips), entries.c.date == day,
@@ -271,7 +273,7 @@ def _tell_refused(s: Session, data: dict[str, Any], problem: dict[str, Any], per
         or f"  - {problem['detail_id']}"
     reasons_en = "\n".join(f"  - {e['field']}: {e['detail']}" for e in problem.get("errors", [])) \
         or f"  - {problem['detail']}"
-    day = data.get("date")
+    day: Any = data.get("date")  # as sent
     queue_mail(s, mail_queue, person.email, f"e-Kinerja: progres harian {day} tidak tersimpan / not saved",
                f"Yth. {person.name},\n\nProgres harian tanggal {day} yang Anda kirim tidak dapat disimpan:\n"
                f"{reasons_id}\n\nPerbaiki lalu kirim kembali:\n\n    {links.submission_page(day, data['id'])}\n\n"
@@ -401,7 +403,7 @@ class SubmissionIntake(BackgroundLoop):
         """Stores the chunk; parks (and records as failed) each submission that failed every try."""
         counts: Counter[str] = Counter()
 
-        def store(chunk: list[Any]) -> None:
+        def store(chunk: Sequence[Any]) -> None:
             counts.update(process_batch(self.factory, self.outbox, [body for body, _ in chunk]))
 
         failed = settle_batch(batch, store, lambda item: Attempts.of(item[1].headers, self.limit),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -64,6 +64,7 @@ def day_values(status: str, late: bool, closed: bool) -> dict[str, int]:
 
 def day_contributions(s: Session, items: list[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], list[Contribution]]:
     found: dict[tuple[str, dt.date], list[Contribution]] = {}
+    r: Any  # rows of two queries
     for start in range(0, len(items), CHUNK):
         chunk = items[start:start + CHUNK]
         for r in s.execute(select(day_status.c.nip, day_status.c.date, day_status.c.status, day_status.c.late,
@@ -133,7 +134,7 @@ def access_of(s: Session, ctx: RequestContext) -> mon.Access:
     return mon.access_of(s, ctx, employees, ROLLUP)
 
 
-def target(s: Session, access: mon.Access, level: Any, id_: Any) -> tuple[str | None, Any, list[Any]]:
+def target(s: Session, access: mon.Access, level: Any, id_: Any) -> tuple[str | None, Any, Sequence[Any]]:
     return mon.target(s, access, ROLLUP, level, id_)
 
 
@@ -184,6 +185,7 @@ def _people_rows(s: Session, row: Any, first: dt.date,
     else:
         at_ds = and_(ds.c.agency_id == row.agency_id, ds.c.unit_id.is_(None))
         at_dc = and_(dc.c.agency_id == row.agency_id, dc.c.unit_id.is_(None))
+    r: Any  # rows of two queries
     for r in s.execute(select(ds.c.nip, ds.c.date, ds.c.status, ds.c.late).where(at_ds, ds.c.date >= first,
                                                                                   ds.c.date <= last)):
         yield r.nip, r.date, r.status, bool(r.late), False

@@ -4,7 +4,7 @@ from skp), and of each agency's calendar (its settings and the justified absence
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -50,7 +50,7 @@ def _replace_rhk(s: Session, data: dict[str, Any]) -> None:
         return
     s.execute(delete(approved_rhk).where(approved_rhk.c.nip == data["nip"], approved_rhk.c.year == data["year"]))
     for r in data.get("rhk", []):
-        kuantitas = next((i for i in r.get("iki", []) if i.get("aspek") == "kuantitas"), {})
+        kuantitas: dict[str, Any] = next((i for i in r.get("iki", []) if i.get("aspek") == "kuantitas"), {})
         target = " ".join(str(x) for x in (kuantitas.get("target"), kuantitas.get("satuan")) if x) or None
         s.execute(insert(approved_rhk).values(
             rhk_id=r["id"], nip=data["nip"], year=data["year"], skp_id=data["skp_id"], version=data["version"],
@@ -112,7 +112,7 @@ def require_active(row: Any) -> Any:
     return row
 
 
-def rhk_choices(s: Session, nip: str, year: int) -> list[Any]:
+def rhk_choices(s: Session, nip: str, year: int) -> Sequence[Any]:
     return s.execute(select(approved_rhk).where(approved_rhk.c.nip == nip, approved_rhk.c.year == year)
                      .order_by(approved_rhk.c.kind.desc(), approved_rhk.c.text)).all()
 

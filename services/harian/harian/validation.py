@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,7 +36,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _team(s: Session, supervisor_nip: str) -> list[Any]:
+def _team(s: Session, supervisor_nip: str) -> Sequence[Any]:
     return s.execute(select(employees).where(employees.c.supervisor_nip == supervisor_nip,
                                              employees.c.status == "active").order_by(employees.c.name)).all()
 
@@ -85,13 +86,14 @@ def team_days(factory: sessionmaker[Session], ctx: RequestContext, start: Any,
         leads = set(s.scalars(select(employees.c.supervisor_nip).where(
             employees.c.supervisor_nip.in_(nips), employees.c.status == "active").distinct())) if nips else set()
         totals: Counter = Counter()
-        waiting = {"entries": 0, "days": []}
+        waiting: dict[str, Any] = {"entries": 0, "days": []}
         result = []
         for m in members:
             settings, _, _ = staff.settings_of(s, m.agency_id)
             away = staff.absences_of(s, m.nip, first, last)
             cal = EmployeeCalendar(settings.calendar(), away)
             obligation = staff.obligation_of(s, m, settings)
+            counts: Counter[str]
             rows, blank, counts = [], [], Counter()
             for info in cal.days(first, last):
                 row = summary.get((m.nip, info.date))

@@ -187,6 +187,7 @@ def check_password(s: Session, ctx: Context, nip: str, password: str, **audited:
         _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason="credentials", **audited)
         raise problems.invalid_credentials(webpages.url(webpages.FORGOT_PASSWORD))
     repo.save_guard(s, nip, "password", lockout.Guard())
+    assert account is not None and cred is not None  # verify_password refuses a missing credential
     blockers = login_blockers(account, repo.findings(s, nip))
     if blockers:
         _audit(s, ctx, "login.failed", "refused", nip=nip, agency_id=agency_id, reason=blockers[0].code, **audited)
@@ -265,6 +266,7 @@ def refresh(factory: sessionmaker[Session], ctx: Context, refresh_token: str) ->
         if row is None:
             raise problems.refresh_invalid()
         sess = s.execute(select(sessions).where(sessions.c.id == row.session_id)).first()
+        assert sess is not None  # session_id is a foreign key, and sessions are never deleted
         if row.used_at is not None:
             # A refresh token is used once; seeing it again means it was copied: end the whole session.
             if repo.revoke_sessions(s, sess.nip, "refresh-reuse", only=sess.id):
@@ -379,6 +381,7 @@ def mfa_confirm(factory: sessionmaker[Session], ctx: Context, code: str,
         _audit(s, ctx, "mfa.enrolled", "ok", nip=nip, agency_id=account.agency_id if account else None)
         result: dict[str, Any] = {"recovery_codes": codes}
         if ticket is not None:
+            assert account is not None  # a ticket is given at sign-in only, and accounts are never deleted
             s.execute(update(tickets).where(tickets.c.ticket_hash == ticket.ticket_hash).values(used_at=utcnow()))
             result.update(_start_session(s, ctx, account, ["pwd", "otp"], ticket.auth_time, ticket.device_name))
         return result
@@ -411,7 +414,7 @@ def _mail_token(s: Session, nip: str, kind: str) -> str:
 
 
 def _same_email(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and a.strip().lower() == b.strip().lower()
+    return bool(a and b and a.strip().lower() == b.strip().lower())
 
 
 def request_rule() -> attempts.Rule:
@@ -464,6 +467,7 @@ def request_activation(factory: sessionmaker[Session], ctx: Context, nip: str, n
         if not _same_email(account.email, email):
             _audit(s, ctx, "activation.requested", "refused", nip=nip, agency_id=agency_id, reason="email-not-matched")
             raise problems.email_not_matched("activation", masked_email(account.email))
+        assert account.email is not None  # _same_email matched it
         cred = repo.credential(s, nip)
         if cred is not None and cred.activated_at is not None:
             queue_mail(s, mail_queue, account.email, *mail.already_active(account))
@@ -540,6 +544,7 @@ def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: st
 
     def work(s: Session) -> dict[str, Any]:
         _count_request(s, ctx, nip, "reset", "password.reset_requested")
+        account: Account | None
         if nik is not None:
             account = _proven(s, ctx, nip, nik, "password.reset_requested", with_nik=True)
             cred = repo.credential(s, nip)
@@ -549,6 +554,7 @@ def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: st
         refusal = _reset_refusal(account, cred, email)
         agency_id = account.agency_id if account else None
         if refusal is None:
+            assert account is not None and account.email is not None  # else _reset_refusal names why
             queue_mail(s, mail_queue, account.email, *mail.reset(account, _mail_token(s, nip, "reset")))
             _audit(s, ctx, "password.reset_requested", "ok", nip=nip, agency_id=agency_id, with_nik=nik is not None)
             return dict(RESET_ACCEPTED)
@@ -556,6 +562,7 @@ def request_password_reset(factory: sessionmaker[Session], ctx: Context, nip: st
                with_nik=nik is not None)
         if nik is None:
             return dict(RESET_ACCEPTED)
+        assert account is not None  # with a NIK, _proven gave it
         if refusal == "not-activated":
             raise problems.not_activated(webpages.url(webpages.ACTIVATION))
         raise problems.email_not_matched("reset", masked_email(account.email))
@@ -635,7 +642,10 @@ def sign_in_state(factory: sessionmaker[Session], ctx: Context, nip: str | None 
 
         def locked_until(factor: str) -> str | None:
             g = repo.guard(s, nip, factor, lock=False)
-            return g.locked_until.isoformat() if lockout.retry_after(g, now) else None
+            if not lockout.retry_after(g, now):
+                return None
+            assert g.locked_until is not None  # retry_after is 0 without it
+            return g.locked_until.isoformat()
 
         return {"nip": nip, "known": True, "activated": bool(cred and cred.password_hash),
                 "mfa_enabled": bool(cred and cred.mfa_confirmed_at), "mfa_required": _mfa_required(s, account),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from joserfc import jwt
@@ -46,7 +47,7 @@ def _new_key(session: Session) -> RSAKey:
     return key
 
 
-def _recent(session: Session) -> list[Any]:
+def _recent(session: Session) -> Sequence[Any]:
     return session.execute(select(signing_keys).order_by(signing_keys.c.created_at.desc())
                            .limit(PUBLISHED_KEYS)).all()
 

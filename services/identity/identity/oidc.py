@@ -20,12 +20,12 @@ import re
 import secrets
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -323,7 +323,7 @@ def take_code(factory: sessionmaker[Session], ctx: Context, code: str, client_id
         if row is None or row.client_id != client_id:
             return None
         if row.used_at is not None:
-            revoked = s.execute(update(oauth_tokens).where(oauth_tokens.c.code_hash == row.code_hash,
+            revoked = s.execute(update(oauth_tokens).where(oauth_tokens.c.code_hash == row.code_hash,  # type: ignore[attr-defined]  # DML executes to a CursorResult
                                                            oauth_tokens.c.revoked_at.is_(None))
                                 .values(revoked_at=utcnow())).rowcount
             audit(s, ctx, "oidc.code_reused", "refused", nip=row.nip, client_id=client_id, tokens_revoked=revoked)
@@ -391,7 +391,8 @@ def _signed_claims(s: Session, token: str) -> dict[str, Any] | None:
     if not isinstance(token, str) or not token or len(token) > 8192 or token.count(".") != 2:
         return None
     try:
-        decoded = jwt.decode(token, KeySet.import_key_set(keys.jwks(s)), algorithms=[keys.ALG])
+        decoded = jwt.decode(token, KeySet.import_key_set(cast(KeySetSerialization, keys.jwks(s))),
+                             algorithms=[keys.ALG])
     except (JoseError, ValueError, TypeError, KeyError):
         return None
     claims = decoded.claims
@@ -412,7 +413,7 @@ def userinfo(factory: sessionmaker[Session], access_token: str) -> dict[str, Any
     with unit_of_work(factory) as s:
         claims = _signed_claims(s, access_token)
         row = _token_row(s, claims) if claims else None
-        if (row is None or row.revoked_at is not None or as_utc(row.expires_at) < utcnow()
+        if (claims is None or row is None or row.revoked_at is not None or as_utc(row.expires_at) < utcnow()
                 or int(claims.get("exp", 0)) < time.time() or "openid" not in scope_list(row.scope)):
             raise token_invalid()
         account = repo.account(s, row.nip)

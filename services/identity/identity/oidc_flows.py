@@ -90,6 +90,7 @@ def _needs_consent(s: Session, row: Any, nip: str) -> bool:
 def _proven(s: Session, ctx: Context, row: Any, flow: Flow) -> None:
     """The user is who they say (password, and TOTP where enrolled): audited like any sign-in, without
     an e-Kinerja session (the application gets its own tokens)."""
+    assert flow.nip is not None  # set by the password step, which comes first
     account = repo.account(s, flow.nip)
     oidc.audit(s, ctx, "login.succeeded", "ok", nip=flow.nip, agency_id=account.agency_id if account else None,
                amr=list(flow.amr), via="oidc", client_id=row.client_id)
@@ -178,6 +179,7 @@ def second_factor(factory: sessionmaker[Session], ctx: Context, flow_id: str, br
     def work(s: Session) -> dict[str, Any]:
         row, flow = _bound(s, ctx, flow_id, browser)
         oidc_flow.at_step(flow, oidc_flow.MFA)
+        assert flow.nip is not None  # set by the password step, which comes first
         account, cred = repo.account(s, flow.nip), repo.credential(s, flow.nip)
         if account is None or cred is None or cred.mfa_secret is None:  # TOTP reset meanwhile: start again
             _save(s, row, oidc_flow.ended(flow))
@@ -202,6 +204,7 @@ def consent(factory: sessionmaker[Session], ctx: Context, flow_id: str, browser:
     def work(s: Session) -> dict[str, Any]:
         row, flow = _bound(s, ctx, flow_id, browser)
         flow = oidc_flow.after_consent(flow, decision == "allow")
+        assert flow.nip is not None  # set by the password step, which comes first
         if decision == "allow":
             oidc.record_consent(s, ctx, flow.nip, row.client_id, row.params.get("scope") or "")
         else:
@@ -224,6 +227,7 @@ def issue_code(factory: sessionmaker[Session], ctx: Context, flow_id: str, brows
     def work(s: Session) -> dict[str, Any]:
         row, flow = _bound(s, ctx, flow_id, browser)
         done = oidc_flow.after_code(flow)
+        assert flow.nip is not None and flow.auth_time is not None  # after_code refuses a flow without them
         p = row.params
         saved = oidc.store_code(s, code, row.client_id, flow.nip, p.get("redirect_uri"), p.get("scope"),
                                 p.get("nonce"), p.get("code_challenge"), p.get("code_challenge_method"),

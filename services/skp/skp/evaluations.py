@@ -4,6 +4,7 @@ and the request context, like handlers.py; the rules are in domain/periods.py an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
@@ -233,7 +234,7 @@ def _evaluated_event(skp: Any, period: Any, row: Any) -> dict[str, Any]:
             "ak_months": row.ak_months, "penilai_nip": row.penilai_nip}
 
 
-def _rated(s: Session, skp_id: str) -> list[Any]:
+def _rated(s: Session, skp_id: str) -> Sequence[Any]:
     return s.execute(select(evaluations, periods.c.kind, periods.c.seq, periods.c.start_date, periods.c.end_date)
                      .join(periods, periods.c.id == evaluations.c.period_id)
                      .where(evaluations.c.skp_id == skp_id,
@@ -355,7 +356,7 @@ def credit_points(factory: sessionmaker[Session], ctx: RequestContext, nip: str 
 
 # --- a unit's predikat and finalising it -----------------------------------------------------------
 
-def _unit(s: Session, unit_id: str, period_id: str) -> tuple[list[Any], str, Any]:
+def _unit(s: Session, unit_id: str, period_id: str) -> tuple[Sequence[Any], str, Any]:
     members = s.execute(select(employees).where(employees.c.unit_id == unit_id,
                                                 employees.c.status == "active")).all()
     if not members:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -50,12 +50,12 @@ def _skp(s: Session, skp_id: str, lock: bool = False) -> Any:
     return row
 
 
-def _rhk_rows(s: Session, skp_id: str, version: int) -> list[Any]:
+def _rhk_rows(s: Session, skp_id: str, version: int) -> Sequence[Any]:
     return s.execute(select(rhks).where(rhks.c.skp_id == skp_id, rhks.c.version == version)
                      .order_by(rhks.c.position)).all()
 
 
-def _in_force_rows(s: Session, row: Any) -> list[Any]:
+def _in_force_rows(s: Session, row: Any) -> Sequence[Any]:
     """The RHK of the version in force (none while the SKP was never approved or published)."""
     return _rhk_rows(s, row.id, row.approved_version) if rules.skp_in_force(row.approved_version) else []
 
@@ -165,7 +165,7 @@ def team(factory: sessionmaker[Session], ctx: RequestContext, year: int) -> dict
         return {"year": year, "team": result, "waiting_for_me": result["diajukan"]}
 
 
-def _intervening(s: Session, rhk_ids: Iterable[str], exclude_skp: str | None = None) -> list[Any]:
+def _intervening(s: Session, rhk_ids: Iterable[str], exclude_skp: str | None = None) -> Sequence[Any]:
     """The RHK of other SKPs, in their current versions (in force, and a revision in progress),
     that intervene one of `rhk_ids`."""
     wanted = set(rhk_ids)
@@ -236,7 +236,7 @@ def _supervisor_skp(s: Session, owner: Any, year: int) -> Any:
         extra={"supervisor_nip": owner.supervisor_nip, "supervisor_skp_state": row.state if row else None})
 
 
-def intervenable(s: Session, owner: Any, year: int) -> list[Any]:
+def intervenable(s: Session, owner: Any, year: int) -> Sequence[Any]:
     """The supervisor's RHK rows the owner's RHK may intervene: those in force. None without a
     supervisor; for a top official (a JPT under another) their superior's plan if it is in force."""
     if owner.supervisor_nip is None:
@@ -301,7 +301,7 @@ def _choices(rows: Iterable[Any]) -> list[dict[str, str]]:
 
 
 def _plan(s: Session, owner: Any, year: int, approach: Any, raw_rhk: Any,
-          choices: list[Any] | None = None) -> list[Rhk]:
+          choices: Sequence[Any] | None = None) -> list[Rhk]:
     """The plan checked by the rules; `choices` are the intervenable RHK when already read. A wrong
     or missing `intervenes` answers with the `choices` (id and text) that may be named."""
     rows = intervenable(s, owner, year) if choices is None else choices
@@ -556,6 +556,7 @@ def act(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, skp
             values.update(approved_version=row.version, note=None)
             _come_into_force(s, row, caller.nip)
         elif action == "return":
+            assert note is not None  # checked above for a return
             values["note"] = note.strip()
         elif action == "revise":
             version = row.version + 1
@@ -577,6 +578,7 @@ def act(factory: sessionmaker[Session], outbox: Outbox, ctx: RequestContext, skp
                 data["rhk"] = _rhk_event(s, row, version)  # what daily progress offers as choices
                 data["moved"] = moved_in(s, row.id, version)  # where entries on a removed RHK now belong
             if event == "skp.returned":
+                assert note is not None  # checked above for a return
                 data["note"] = note.strip()
             outbox.add(s, event, row.nip, data)
         return _view(s, _skp(s, skp_id))

@@ -213,6 +213,7 @@ def _recheck(s: Session, applied: dict[DeltaKey, Counter], notes: dict[str, set]
                                                            "updated_at": utcnow()}])
         where = [unit_caps.c[k] == v for k, v in ident.items()]
         before = s.execute(select(unit_caps).where(*where).with_for_update()).first()
+        assert before is not None  # inserted just above when it was missing
         was = (int(before.unit_predikat is not None), int(before.outside))
         if (was, before.violations) != (now[:2], now[2]) or before.unit_predikat != predikat:
             s.execute(update(unit_caps).where(*where).values(agency_id=row.agency_id, unit_predikat=predikat,
@@ -258,8 +259,11 @@ def _counters(s: Session, node: str | None, year: int, children: bool) -> dict[s
     found = {}
     for name, aggregate in AGGREGATES.items():
         where = [aggregate.table.c.year == year] if "year" in aggregate.keys else []
-        found[name] = ROLLUP.child_sums(s, aggregate, node, *where) if children else \
-            ROLLUP.sums(s, aggregate, [node], *where)
+        if children:
+            found[name] = ROLLUP.child_sums(s, aggregate, node, *where)
+        else:
+            assert node is not None  # a node's own counters are asked for a node only (view)
+            found[name] = ROLLUP.sums(s, aggregate, [node], *where)
     return found
 
 
@@ -271,6 +275,7 @@ def _figures(counters: dict[str, dict[str, Counter]], node: str) -> dict[str, An
 def _periods(s: Session, node: str | None, year: int) -> list[dict[str, Any]]:
     """The node's evaluations and caps per period of the year (the nation's: its agencies summed)."""
     rows: dict[tuple[str, int], dict[str, Counter]] = defaultdict(lambda: {"e": Counter(), "c": Counter()})
+    found: dict[Any, Counter]
     for aggregate, slot in ((EVALUATIONS, "e"), (CAPS, "c")):
         t = aggregate.table
         if node is None:

@@ -3,6 +3,8 @@ evaluations and predikat per node and period, the distribution check per unit an
 and the record of national reads of a person. On tables.metadata, so migrations and their test see
 them with the rest."""
 
+from typing import Any
+
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table
 
 from ekinerja_kernel import rollup
@@ -12,7 +14,7 @@ from .tables import employees, metadata
 
 TREE = rollup.define_tree(metadata)
 
-PERIOD_KEYS = [Column("year", Integer), Column("kind", String(16)), Column("seq", Integer)]
+PERIOD_KEYS: list[Column[Any]] = [Column("year", Integer), Column("kind", String(16)), Column("seq", Integer)]
 
 # Per node (its subtree) and year: the active employees' SKPs by state (an SKP with a version in
 # force counts as disetujui while a revision of it is worked on).

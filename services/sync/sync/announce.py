@@ -50,13 +50,16 @@ def announce(factory: sessionmaker[Session], outbox: Outbox, agency_id: str | No
     for s, keys in _chunks(factory, units.c.id, units.c.agency_id, agency_id):
         repo = MasterData(s)
         for key in keys:
-            for name, data in changes.unit_events(None, repo.unit(key)):
+            unit = repo.unit(key)
+            assert unit is not None  # its key was just read in this transaction, and records are never deleted
+            for name, data in changes.unit_events(None, unit):
                 outbox.add(s, name, key, data)
             counts["units"] += 1
     for s, keys in _chunks(factory, employees.c.nip, employees.c.agency_id, agency_id):
         repo = MasterData(s)
         for key in keys:
             person = repo.employee(key)
+            assert person is not None  # its key was just read in this transaction, and records are never deleted
             snapshot = repo.position_snapshot(person.position_id)
             name, data = changes.employee_events(None, person, snapshot)[0]  # the upsert, not the changes
             outbox.add(s, name, key, data)
@@ -65,6 +68,7 @@ def announce(factory: sessionmaker[Session], outbox: Outbox, agency_id: str | No
         repo = MasterData(s)
         for key in keys:
             record = repo.acting(key)
+            assert record is not None  # its key was just read in this transaction, and records are never deleted
             for name, data in changes.acting_events(None, record):
                 outbox.add(s, name, record.nip, data)
             counts["acting"] += 1

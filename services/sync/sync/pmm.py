@@ -99,6 +99,7 @@ def is_agreed(item: dict[str, Any]) -> bool:
 def agreed_rhk(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The agreed RHK as e-Kinerja proposals (text, the principal's RHK it intervenes, IKI), and how
     many others were left out, by status."""
+    others: Counter[str]
     agreed, others = [], Counter()
     for item in doc.get("rhk") or []:
         if not isinstance(item, dict):

@@ -115,7 +115,9 @@ def _change_employee(s: Session, outbox: Outbox, ctx: RequestContext, caller: Ca
                                   reason, ctx.request_id)
         rediagnose.queue(s, [new.nip])
     held = next((o for o in repo.overrides(new.nip) if o.field == field), None)
-    return {"changed": bool(events), "events": names, "employee": employee_json(repo.employee_view(new.nip)),
+    view = repo.employee_view(new.nip)
+    assert view is not None  # the employee repaired (records are never deleted)
+    return {"changed": bool(events), "events": names, "employee": employee_json(view),
             "override": overrides.to_json(held) if held else None}
 
 
@@ -272,6 +274,7 @@ def unit_employees(factory: sessionmaker[Session], ctx: RequestContext, unit_id:
             facts = diagnosis.gather(s, nip, today.year, today, now)
             found = rules.diagnose(facts)
             view = repo.employee_view(nip)
+            assert view is not None  # its NIP was just read in this transaction, and records are never deleted
             items.append({**employee_json(view), "updated_at": as_utc(view["updated_at"]).isoformat(),
                           "problems": [f.code for f in found if f.status == rules.PROBLEM],
                           "warnings": [f.code for f in found if f.status == rules.WARNING]})

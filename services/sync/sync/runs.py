@@ -111,9 +111,9 @@ class Progress:
     def values(self) -> dict[str, Any]:
         totals: dict[str, dict[str, int]] = {}
         for a in self.appliers:
-            for kind, counts in a.counts.items():
+            for kind, by_outcome in a.counts.items():
                 into = totals.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0})
-                for outcome, n in counts.items():
+                for outcome, n in by_outcome.items():
                     into[outcome] += n
         totals = {k: v for k, v in totals.items() if any(v.values())}
         staff = totals.get("employees", {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0})
@@ -122,8 +122,8 @@ class Progress:
         errors = (self.errors + row_errors)[:MAX_ERRORS]
         warnings = sum(a.warning_count for a in self.appliers)
         emptied = [w for a in self.appliers for w in a.emptied][:MAX_ERRORS]
-        counts = {**totals, **({"warnings": warnings} if warnings else {}),
-                  **({"emptied": emptied} if emptied else {}), **self.extra}
+        counts: dict[str, Any] = {**totals, **({"warnings": warnings} if warnings else {}),
+                                  **({"emptied": emptied} if emptied else {}), **self.extra}
         return {**staff, "events": sum(a.events for a in self.appliers) + self.own["events"], "counts": counts,
                 "errors": errors, "error_count": len(self.errors) + sum(a.error_count for a in self.appliers)}
 
@@ -145,6 +145,7 @@ def finish_run(factory: sessionmaker[Session], progress: Progress, kind: str, si
         s.execute(update(sync_runs).where(sync_runs.c.id == progress.run_id).values(
             status=status, finished_at=utcnow(), since=since, until=until, **progress.values()))
         row = s.execute(select(sync_runs).where(sync_runs.c.id == progress.run_id)).first()
+    assert row is not None  # the run's row, just updated (runs are never deleted)
     RUNS.labels(kind, status).inc()
     for outcome in ("created", "updated", "unchanged", "rejected"):
         RECORDS.labels(outcome).inc(getattr(row, outcome))
@@ -253,7 +254,7 @@ def claim_queued(factory: sessionmaker[Session], stale_after: float = 6 * 3600) 
                             .order_by(sync_runs.c.queued_at).limit(1)).first()
             if row is None:
                 return None
-            claimed = s.execute(update(sync_runs).where(sync_runs.c.id == row.id, sync_runs.c.status == "queued")
+            claimed = s.execute(update(sync_runs).where(sync_runs.c.id == row.id, sync_runs.c.status == "queued")  # type: ignore[attr-defined]  # DML executes to a CursorResult
                                 .values(status="running", started_at=utcnow())).rowcount
         if claimed:
             return row
@@ -275,7 +276,7 @@ def acquire_lease(factory: sessionmaker[Session], scope: str, owner: str, second
                 s.execute(insert(sync_cursors).values(scope=scope, since=None, lease_owner=owner, lease_until=until,
                                                       updated_at=now))
                 return True
-            return s.execute(update(sync_cursors).where(
+            return s.execute(update(sync_cursors).where(  # type: ignore[attr-defined]  # DML executes to a CursorResult
                 sync_cursors.c.scope == scope,
                 or_(sync_cursors.c.lease_until.is_(None), sync_cursors.c.lease_until < now,
                     sync_cursors.c.lease_owner == owner))
@@ -519,6 +520,7 @@ def sync_state(factory: sessionmaker[Session], ctx: RequestContext, configured: 
     if refusal is None and not configured:
         refusal = registry_off()
     elif refusal is None and (circuit or {}).get("state") == "open":
+        assert circuit is not None  # its state is open
         refusal = _registry_unavailable({"retry_after": max(1, round(circuit.get("retry_in_seconds") or 1))})
     if refusal is None:
         return {"can_sync": True}

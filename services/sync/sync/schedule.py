@@ -113,6 +113,7 @@ class RegistrySync(BackgroundLoop):
         if self.siasn is None:
             return 0
         syncer = self.syncer(self.factory)
+        assert syncer is not None  # self.siasn is set (checked above)
         row = claim_queued(self.factory)
         if row is not None:
             syncer.execute(row)

@@ -45,6 +45,7 @@ def _text(cell: Any, value: str) -> None:
 def to_xlsx(table: PayrollTable) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None  # a new workbook has its one sheet
     sheet.title = "Tunjangan"
     bold = Font(bold=True)
     heading = (f"Tunjangan {table.agency_id} bulan {table.month}, revisi {table.revision}, dihitung "
@@ -76,7 +77,7 @@ def to_xlsx(table: PayrollTable) -> bytes:
         cell.number_format = MONEY_FORMAT
     for cell in sheet[total_row]:
         cell.font = bold
-    sheet.freeze_panes = sheet.cell(header_row + 1, table.columns.index("name") + 2)
+    sheet.freeze_panes = sheet.cell(header_row + 1, table.columns.index("name") + 2)  # type: ignore[assignment]  # cell() is typed Cell | MergedCell; nothing here is merged
     widths = {"month": 9, "revision": 8, "nip": 21, "name": 32, "unit_id": 16, "kelas_jabatan": 8, "note": 40}
     for index, column in enumerate(table.columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = widths.get(column, 16)

@@ -199,7 +199,7 @@ def person(factory: sessionmaker[Session], ctx: RequestContext, nip: Any, months
         lines = []
         for (_, month), run in sorted(latest.items()):
             r = rows.get(run.id)
-            body = r.body if r is not None else None
+            body: Any = r.body if r is not None else None
             lines.append({"month": month, "revision": run.revision, "preview": bool(run.preview),
                           "unit_id": r.unit_id if r is not None else None,
                           "computed": body is not None and "error" not in body,

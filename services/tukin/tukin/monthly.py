@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +52,7 @@ def latest_run(s: Session, agency_id: str, month: str) -> Any:
                      .order_by(runs.c.revision.desc()).limit(1)).first()
 
 
-def _chunks(s: Session, agency_id: str, size: int) -> Iterator[list[Any]]:
+def _chunks(s: Session, agency_id: str, size: int) -> Iterator[Sequence[Any]]:
     after = ""
     while True:
         rows = s.execute(select(employees).where(employees.c.agency_id == agency_id, employees.c.status == "active",
@@ -70,7 +70,7 @@ _STATUS = {s.value: s for s in DayStatus}
 _ABSENCE = {a.value: a for a in AbsenceKind}
 
 
-def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int) -> list[EmployeeMonth]:
+def _facts(s: Session, people: Sequence[Any], agency_id: str, year: int, month: int) -> list[EmployeeMonth]:
     first, last = month_bounds(year, month)
     nips = [p.nip for p in people]
     closed: dict[str, list[DayFacts]] = defaultdict(list)
@@ -80,7 +80,7 @@ def _facts(s: Session, people: list[Any], agency_id: str, year: int, month: int)
         closed[r.nip].append(DayFacts(r.date, _STATUS[r.status], r.entries,
                                       _ABSENCE[r.absence] if r.absence else None, r.late))
         obligation[r.nip] = r.obligation_start  # as harian said it on the month's latest closed day
-    returns = dict(s.execute(select(returned.c.nip, func.count()).where(
+    returns: dict[str, int] = dict(s.execute(select(returned.c.nip, func.count()).where(
         returned.c.nip.in_(nips), returned.c.date >= first, returned.c.date <= last).group_by(returned.c.nip)).all())
     latest: dict[str, Predikat] = {}
     annual: dict[str, dict[int, Predikat]] = defaultdict(dict)

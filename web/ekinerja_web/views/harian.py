@@ -56,7 +56,7 @@ def _rows_from_form() -> list[dict[str, Any]]:
     count = min(int(request.form.get("rows", "1") or 1), MAX_ROWS)
     rows = []
     for i in range(count):
-        row = {k: request.form.get(f"a-{i}-{k}", "").strip() for k in FIELDS}
+        row: dict[str, Any] = {k: request.form.get(f"a-{i}-{k}", "").strip() for k in FIELDS}
         row["note"] = request.form.get(f"a-{i}-note") or None
         if request.form.get(f"a-{i}-remove"):
             continue
@@ -97,7 +97,7 @@ def _page(date: dt.date, form: Form, rows: list[dict[str, Any]] | None = None, n
           status: int = 200) -> ResponseReturnValue:
     day = get(f"/api/v1/harian/days/{date.isoformat()}")
     month = get("/api/v1/harian/calendar", year=date.year, month=date.month)
-    cal_day = next((d for d in month.get("days", []) if d["date"] == date.isoformat()), {})
+    cal_day: dict[str, Any] = next((d for d in month.get("days", []) if d["date"] == date.isoformat()), {})
     choices = get("/api/v1/harian/rhk", date=date.isoformat()).get("rhk", [])
     approved = [e for e in day.get("entries", []) if e.get("state") == "disetujui"]
     if rows is None:

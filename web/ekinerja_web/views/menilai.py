@@ -32,6 +32,8 @@ FEEDBACK = re.compile(r"^feedback_(rhk|perilaku)\.(.+)$")
 def index() -> ResponseReturnValue:
     year = year_arg()
     team = get("/api/v1/skp/team", year=year).get("team", {})
+    waiting: list[dict[str, Any]]
+    rated: list[dict[str, Any]]
     waiting, rated, nothing = [], [], []
     for plan in [s for state in ("disetujui", "draft", "diajukan") for s in team.get(state) or []]:
         found = evaluations_of(plan["id"])

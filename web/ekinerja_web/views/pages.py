@@ -29,7 +29,8 @@ def beranda() -> ResponseReturnValue:
         asks["team"] = ("/api/v1/harian/team", {"from": now.isoformat()})
         asks["skp_team"] = ("/api/v1/skp/team", {"year": now.year})
     # Asked at once; a part the API could not give now is None, and the rest of the page still shows.
-    parts = {key: None if isinstance(answer, ApiProblem) else answer for key, answer in get_all(asks).items()}
+    parts: dict[str, Any] = {key: None if isinstance(answer, ApiProblem) else answer
+                             for key, answer in get_all(asks).items()}
     month = parts["month"]
     today_cal = next((d for d in (month or {}).get("days", []) if d.get("date") == now.isoformat()), None)
     diagnosis = parts["diagnosis"]

@@ -86,7 +86,7 @@ def _rhk_body(answers: dict[str, Any]) -> dict[str, Any]:
 
 def _plan_body(rhk: dict[str, Any]) -> dict[str, Any]:
     """An RHK of the plan as read, sent back unchanged (only what the API takes)."""
-    body = {k: rhk[k] for k in ("id", "kind", "text", "intervenes") if k in rhk}
+    body: dict[str, Any] = {k: rhk[k] for k in ("id", "kind", "text", "intervenes") if k in rhk}
     body["iki"] = [{k: item.get(k) for k in ("aspek", "indikator", "target", "satuan")}
                    for item in rhk.get("iki") or []]
     return body

@@ -96,7 +96,7 @@ def parse_absence(raw: Mapping[str, Any], today: dt.date,
     errors: list[FieldError] = []
     allowed = ", ".join(k.value for k in AbsenceKind)
     try:
-        kind: AbsenceKind | None = AbsenceKind(raw.get("kind"))
+        kind: AbsenceKind | None = AbsenceKind(raw.get("kind"))  # type: ignore[arg-type]  # Enum(None) raises the ValueError handled below
     except ValueError:
         kind = None
         errors.append(FieldError("kind", "one-of", f"kind must be one of: {allowed}.",

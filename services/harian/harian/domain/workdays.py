@@ -317,7 +317,7 @@ def parse_absences(raw: Any, field: str = "absences") -> tuple[list[Absence], li
             continue
         item_errors: list[FieldError] = []
         try:
-            kind = AbsenceKind(item.get("kind"))
+            kind = AbsenceKind(item.get("kind"))  # type: ignore[arg-type]  # Enum(None) raises the ValueError handled below
         except ValueError:
             kind = None
             item_errors.append(FieldError(f"{path}.kind", "one-of", f"kind must be one of: {allowed}.",

@@ -53,7 +53,7 @@ def parse_cells(raw: Any, team: Collection[str], approach: str) -> list[Cell]:
             errors.append(FieldError(f"{path}.nip", "in-your-team",
                                      "You can only give work to employees whose pejabat penilai you are.",
                                      "Anda hanya dapat membagi hasil kerja kepada pegawai yang Anda nilai."))
-        text = item.get("text").strip() if isinstance(item.get("text"), str) else ""
+        text = given.strip() if isinstance(given := item.get("text"), str) else ""
         if not text:
             errors.append(FieldError(f"{path}.text", "required", "Say what this employee produces.",
                                      "Tuliskan hasil kerja yang dihasilkan pegawai ini."))

@@ -232,6 +232,7 @@ def coverage(target: Iki | None, contributions: Iterable[Iki | None]) -> dict[st
     if target is None or positive_number(target.target) is None:
         return {"status": "not-comparable"}
     need = positive_number(target.target)
+    assert need is not None  # checked just above
     same_unit = [positive_number(c.target) for c in contributions
                  if c is not None and c.satuan.lower() == target.satuan.lower()]
     total = sum((n for n in same_unit if n is not None), Decimal(0))

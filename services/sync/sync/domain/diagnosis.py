@@ -153,11 +153,11 @@ def sign_in_from(data: Any) -> SignIn | None:
     if not isinstance(data, dict) or not isinstance(data.get("known"), bool):
         return None
     try:
-        until = {k: dt.datetime.fromisoformat(data[k]) if data.get(k) else None
+        until: dict[str, Any] = {k: dt.datetime.fromisoformat(data[k]) if data.get(k) else None
                  for k in ("password_locked_until", "mfa_locked_until")}
     except (TypeError, ValueError):
         return None
-    flags = {k: data.get(k) is True for k in ("activated", "mfa_enabled", "mfa_required")}
+    flags: dict[str, Any] = {k: data.get(k) is True for k in ("activated", "mfa_enabled", "mfa_required")}
     return SignIn(data["known"], **flags, **until)
 
 

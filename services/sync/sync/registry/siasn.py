@@ -87,6 +87,8 @@ def to_unit(row: dict[str, Any], head_position: str | None) -> dict[str, Any]:
 
 def to_data_utama(row: dict[str, Any], agencies: dict[str, dict], units: dict[str, dict],
                   positions: dict[str, dict], updated_at: str) -> dict[str, Any]:
+    birth: str | None
+    gender: str | None
     try:
         nip = parse_nip(row["nip"])
         birth, gender = nip.birth_date.strftime("%d-%m-%Y"), "M" if nip.gender == "L" else "F"

@@ -209,10 +209,10 @@ def consistency_errors(facts: EmployeeMonth,
             errors.append(FieldError(f"days[{i}].date", "unique", f"{day.date} is given twice.",
                                      f"{day.date} tercantum dua kali."))
         seen.add(day.date)
-    for i, day in enumerate(facts.working_days or ()):
-        if not first <= day <= last:
-            errors.append(FieldError(f"working_days[{i}]", "in-month", f"{day} is not in {facts.month_key}.",
-                                     f"{day} tidak berada dalam bulan {facts.month_key}."))
+    for i, working in enumerate(facts.working_days or ()):
+        if not first <= working <= last:
+            errors.append(FieldError(f"working_days[{i}]", "in-month", f"{working} is not in {facts.month_key}.",
+                                     f"{working} tidak berada dalam bulan {facts.month_key}."))
     return errors
 
 
@@ -257,7 +257,7 @@ def _day(raw: Any, path: str, nip: str | None, errors: list[FieldError]) -> DayF
     day = _date(raw.get("date"), f"{path}.date", errors)
     status: DayStatus | None = None
     try:
-        status = DayStatus(raw.get("status"))
+        status = DayStatus(raw.get("status"))  # type: ignore[arg-type]  # Enum(None) raises the ValueError handled below
     except ValueError:
         allowed = ", ".join(s.value for s in DayStatus)
         errors.append(FieldError(f"{path}.status", "one-of", f"{path}.status must be one of: {allowed}.",
@@ -266,7 +266,7 @@ def _day(raw: Any, path: str, nip: str | None, errors: list[FieldError]) -> DayF
     absence: AbsenceKind | None = None
     if raw.get("absence") is not None:
         try:
-            absence = AbsenceKind(raw.get("absence"))
+            absence = AbsenceKind(raw.get("absence"))  # type: ignore[arg-type]  # get() is typed Any | None; not None here (above)
         except ValueError:
             allowed = ", ".join(a.value for a in AbsenceKind)
             errors.append(FieldError(f"{path}.absence", "one-of", f"{path}.absence must be null or one of: {allowed}.",
@@ -318,7 +318,7 @@ def parse_employee_month(raw: Any) -> EmployeeMonth:
                                  "kelas_jabatan harus bilangan bulat dari 1 sampai 27."))
         kelas = None
     year = month = None
-    found = _MONTH.match(raw.get("month")) if isinstance(raw.get("month"), str) else None
+    found = _MONTH.match(given) if isinstance(given := raw.get("month"), str) else None
     if found and 2000 <= int(found.group(1)) <= 2100 and 1 <= int(found.group(2)) <= 12:
         year, month = int(found.group(1)), int(found.group(2))
     else:
