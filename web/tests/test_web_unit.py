@@ -412,3 +412,31 @@ def test_the_agency_settings_go_whole_and_a_refused_item_is_named_by_the_line_it
                            "max-sakit": "1 sampai 1096."}
     assert form.summary == [("extra_holidays", "Baris 3: Bukan tanggal."), ("extra_holidays", "Baris 4: Beri nama."),
                             ("max-sakit", "1 sampai 1096."), (None, "Objek.")]
+
+
+def _activation_refused(app, body):
+    """The activation page POSTed, the API refusing with `body` (a problem of status 403)."""
+    _answering(app, lambda method, path, kwargs: (403, body))
+    client = app.test_client()
+    page = client.get("/aktivasi")
+    return client.post("/aktivasi", data={"csrf_token": csrf(page.get_data(as_text=True)), "nip": "1" * 18,
+                                          "nik": "2" * 16, "email": "nama@contoh.go.id"}).get_data(as_text=True)
+
+
+def test_a_field_refusal_of_activation_shows_why_and_who_fixes_it_once(app):
+    html = _activation_refused(app, {
+        "status": 403, "code": "email-not-matched", "detail": "Not the recorded email (n***a@c***.go.id).",
+        "detail_id": "Bukan email yang tercatat (n***a@c***.go.id). Yang dapat memperbaiki: pegawai di MyASN.",
+        "fixed_by": "the employee in MyASN", "fixed_by_id": "pegawai di MyASN",
+        "errors": [{"field": "email", "rule": "email-matches", "detail": "Not recorded.",
+                    "detail_id": "Tidak cocok."}]})
+    assert "n***a@c***.go.id" in html  # which inbox is on record, masked
+    assert html.count("Yang dapat memperbaiki: pegawai di MyASN") == 1
+
+
+@pytest.mark.parametrize("sentence", ["Akun tidak aktif.", "Akun tidak aktif. Yang dapat memperbaiki: admin instansi."])
+def test_who_fixes_a_refusal_is_said_once_whether_or_not_its_sentence_says_it(app, sentence):
+    html = _activation_refused(app, {"status": 403, "code": "account-inactive", "detail": "Inactive.",
+                                     "detail_id": sentence, "fixed_by": "the agency admin",
+                                     "fixed_by_id": "admin instansi"})
+    assert "Akun tidak aktif." in html and html.count("Yang dapat memperbaiki: admin instansi") == 1

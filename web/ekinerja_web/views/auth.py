@@ -177,10 +177,7 @@ def forgot() -> ResponseReturnValue:
             api().call("POST", "/api/v1/auth/password/forgot", json=body, headers=_forwarded())
         except ApiProblem as problem:
             form.take(problem, {"nip": "nip", "nik": "nik", "email": "email"})
-            if problem.errors and problem.body.get("fixed_by"):
-                # The field's sentence says what does not match; the problem's says why and who can fix
-                # it (for the email, which address is recorded, masked).
-                form.add(None, problem.sentence(_lang()))
+            _add_fixer(form, problem)
             not_activated = problem.code == "account-not-activated"
         else:
             return redirect(url_for("auth.mail_sent", jenis="reset"))
@@ -224,8 +221,13 @@ def reset() -> ResponseReturnValue:
 
 
 def _add_fixer(form: Form, problem: ApiProblem) -> None:
-    who = problem.body.get("fixed_by_id" if _lang() == "id" else "fixed_by")
-    if who:
+    """Who can fix a refusal, said once. A field's sentence says what does not match; the problem's
+    own sentence then says why and who (for an email, which address is recorded, masked)."""
+    lang = _lang()
+    if problem.errors and problem.body.get("fixed_by"):
+        form.add(None, problem.sentence(lang))
+    who = problem.body.get("fixed_by_id" if lang == "id" else "fixed_by")
+    if who and not any(who in sentence for _field, sentence in form.summary):
         form.add(None, _("Yang dapat memperbaiki: %(who)s", who=who))
 
 
