@@ -95,6 +95,14 @@ def sync_db(service_databases):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def harian_db(service_databases):
+    """An engine on harian's database, as the running service has it (nothing emptied)."""
+    engine = create_engine(service_databases["harian"])
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def demo_data():
     with open(DEMO, encoding="utf-8") as f:

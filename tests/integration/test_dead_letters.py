@@ -21,7 +21,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 from skp_world import Client, demo_masterdata, gateway_client, holders, import_masterdata
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from ekinerja_kernel import config
 from ekinerja_kernel.__main__ import main as kernel_cli
@@ -38,13 +38,6 @@ POISON = "Rapat guru \ud800"  # a lone surrogate: valid JSON text escape, not st
 def account(demo: dict, nip: str) -> dict:
     person = next(e for e in demo["employees"] if e["nip"] == nip)
     return {"nip": nip, "roles": person["roles"], "agency_id": person["agency_id"], "email": person["email"]}
-
-
-@pytest.fixture(scope="module")
-def harian_db(service_databases):
-    engine = create_engine(service_databases["harian"])
-    yield engine
-    engine.dispose()
 
 
 def _scalar(engine, sql, **params):

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 from skp_world import PROBLEM, Client, demo_masterdata, gateway_client, holders, import_masterdata
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from ekinerja_kernel import config
 from ekinerja_kernel.bus import ConfirmedPublisher
@@ -39,13 +39,6 @@ def people():
             "stranger": holders(demo, "pk-disdik", "pk-analis")[0],
             "admin": next(e["nip"] for e in demo["employees"]
                           if e["agency_id"] == "pemkotdemo" and "admin_instansi" in e["roles"])}
-
-
-@pytest.fixture(scope="module")
-def harian_db(service_databases):
-    engine = create_engine(service_databases["harian"])
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

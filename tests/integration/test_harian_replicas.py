@@ -17,7 +17,7 @@ import pytest
 from harness import SERVICE_CLASSES, load_class
 from nameko.containers import ServiceContainer
 from skp_world import Client, demo_masterdata, gateway_client, import_masterdata
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from ekinerja_kernel import config
 from ekinerja_kernel.bus import HARIAN_SUBMISSIONS, HARIAN_SUBMIT, ConfirmedPublisher, commands_exchange
@@ -39,13 +39,6 @@ RHK = {nip: str(uuid.uuid4()) for nip in TEACHERS}
 def _rows(engine, sql: str, **params) -> list:
     with engine.connect() as conn:
         return conn.execute(text(sql), params).all()
-
-
-@pytest.fixture(scope="module")
-def harian_db(service_databases):
-    engine = create_engine(service_databases["harian"])
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
