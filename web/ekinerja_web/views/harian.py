@@ -126,10 +126,9 @@ def day(day: str) -> ResponseReturnValue:
         # Back from a submission harian refused or could not store: what was typed, with each sentence
         # naming a field next to it (a fault on our side names none: the form is only typed again).
         found = get(f"/api/v1/harian/submissions/{typed['submission']}")
-        problem = found.get("problem")
-        if found.get("status") in UNSTORED and problem:
-            if found["status"] == "ditolak" or problem.get("errors"):
-                form.take(ApiProblem.from_body(422, problem), _field_id(typed["index"]))
+        if found.get("status") in UNSTORED and found.get("problem"):
+            if _to_fix(found):
+                form.take(ApiProblem.from_body(422, found["problem"]), _field_id(typed["index"]))
             rows = typed["rows"]
     return _page(date, form, rows=rows, notice=notice)
 
@@ -187,6 +186,14 @@ def _typed_for(submission_id: str, date: dt.date) -> dict[str, Any] | None:
     return typed if typed.get("submission") == submission_id and typed.get("date") == date.isoformat() else None
 
 
+def _to_fix(found: dict[str, Any]) -> bool:
+    """Whether a submission's status leaves the person something to fix: a refusal, or text harian
+    could not store (its problem names the fields); a fault on our side names none."""
+    problem = found.get("problem") or {}
+    return bool(problem) and (found.get("status") == "ditolak"
+                              or (found.get("status") == FAILED and bool(problem.get("errors"))))
+
+
 def _outcome(submission_id: str, wait: float) -> dict[str, Any]:
     """The submission's status; while pending, asked again for up to `wait` seconds (harian stores
     the queue in batches, usually within a second), so most pages show the outcome at once."""
@@ -209,9 +216,8 @@ def submission(day: str, submission_id: str) -> ResponseReturnValue:
     found = _outcome(submission_id, current_app.config["SUBMISSION_WAIT_SECONDS"])
     form = Form()
     problem = found.get("problem") or {}
-    # Something for the person to fix: a refusal, or text harian could not store (it names the fields).
-    to_fix = found.get("status") == "ditolak" or (found.get("status") == FAILED and bool(problem.get("errors")))
-    if to_fix and problem:
+    to_fix = _to_fix(found)
+    if to_fix:
         # The summary gives each sentence; the day's form, one link away, is where the fields are.
         form.take(ApiProblem.from_body(422, problem), lambda _name: None)
     day_now = get(f"/api/v1/harian/days/{date.isoformat()}") if found.get("status") != "pending" else None
